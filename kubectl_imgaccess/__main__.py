@@ -1,0 +1,5 @@
+"""`python -m kubectl_imgaccess` runs the same program as the `kubectl-imgaccess` executable."""
+
+from kubectl_imgaccess.cli import main
+
+raise SystemExit(main())

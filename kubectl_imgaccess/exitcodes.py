@@ -1,0 +1,10 @@
+"""The contract's exit codes, named once."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # evaluated completely; nothing at or above --fail-on
+    GATE_FAILED = 1  # at least one finding at or above --fail-on
+    ERROR = 2  # could not evaluate or act: bad flags or input, cluster unreachable, refused
+    INCOMPLETE = 3  # evaluated, gate not failed, but some objects could not be read (IA017)

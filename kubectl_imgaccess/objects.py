@@ -1,0 +1,67 @@
+"""Plain value types shared by the pure core: object keys, field references, locations, credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """Identity of a Kubernetes object as the audit sees it (kind is the bare kind, e.g. "Secret")."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}" if not self.namespace else f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A field inside one object, as a dotted path with [i] indexes: "spec.imagePullSecrets[0].name"."""
+
+    obj: ObjectKey
+    path: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: file and 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One registry credential from a pull Secret, in the kubelet's terms.
+
+    The password never appears in repr() or str(); only the probe reads it, to talk to the registry.
+    """
+
+    secret: str  # Secret name ("" when not from a Secret)
+    namespace: str
+    key: str  # the registry key as written in the Secret (e.g. "https://index.docker.io/v1/")
+    username: str
+    password: str = field(repr=False)
+    secret_key: str = ".dockerconfigjson"  # the data key it came from (".dockerconfigjson" or ".dockercfg")
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.secret}[{self.key}]"
+
+    @property
+    def empty(self) -> bool:
+        """An entry that matches but carries no username/password (identity tokens only)."""
+        return not self.username and not self.password
+
+
+def describe_ref(ref: Optional[FieldRef]) -> str:
+    """Human form of a field reference, e.g. "Cluster ns/c1 spec.serverPod.containers[0].image"."""
+    if ref is None:
+        return "-"
+    return ref.path if ref.obj.kind == "Domain" else f"{ref.obj.kind}/{ref.obj.name} {ref.path}"

@@ -1,0 +1,102 @@
+"""The objects one audit sees, plus what could not be read.
+
+Sources (files, cluster) fill a Snapshot; the audit only reads it. Objects are plain dicts in the API's
+JSON shape. Files can be laid over a cluster snapshot ("what happens if I apply these files now").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Mapping, Optional
+
+from kubectl_imgaccess.objects import FieldRef, Location, ObjectKey
+
+Obj = Dict[str, Any]
+
+# The kinds the audit reads, by their bare kind name.
+KINDS = ("Domain", "Cluster", "Secret", "ServiceAccount", "Pod", "Event", "Node")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Objects the source could not read. namespace None = cluster-wide; name None = the whole list."""
+
+    kind: str
+    namespace: Optional[str]
+    name: Optional[str]
+    reason: str
+
+    def covers(self, kind: str, namespace: str, name: Optional[str] = None) -> bool:
+        if kind != self.kind:
+            return False
+        if self.namespace is not None and self.namespace != namespace:
+            return False
+        return self.name is None or name is None or self.name == name
+
+
+@dataclass
+class Snapshot:
+    objects: Dict[ObjectKey, Obj] = field(default_factory=dict)
+    # field path -> where it was written, per object (files only; "" is the object itself)
+    locations: Dict[ObjectKey, Dict[str, Location]] = field(default_factory=dict)
+    unreadable: List[Unreadable] = field(default_factory=list)
+    mode: str = "files"  # "files" | "cluster" | "mixed"
+    context: Optional[str] = None
+    files: List[str] = field(default_factory=list)
+    # Namespaces whose Secrets were all listed (IA008 may only claim "nowhere else" over these).
+    secrets_listed_everywhere: bool = False
+    # Domains to audit (None = every Domain in the snapshot).
+    audit_domains: Optional[List[ObjectKey]] = None
+
+    def add(self, obj: Obj, locations: Optional[Mapping[str, Location]] = None) -> ObjectKey:
+        key = key_of(obj)
+        self.objects[key] = obj
+        if locations is not None:
+            self.locations[key] = dict(locations)
+        else:
+            self.locations.pop(key, None)
+        return key
+
+    def get(self, kind: str, namespace: str, name: str) -> Optional[Obj]:
+        return self.objects.get(ObjectKey(kind, namespace, name))
+
+    def of_kind(self, kind: str, namespace: Optional[str] = None) -> Iterator[Obj]:
+        for key, obj in self.objects.items():
+            if key.kind == kind and (namespace is None or key.namespace == namespace):
+                yield obj
+
+    def location(self, ref: Optional[FieldRef]) -> Optional[Location]:
+        """The location of a field, else of its nearest written parent, else of the object."""
+        if ref is None:
+            return None
+        locs = self.locations.get(ref.obj)
+        if not locs:
+            return None
+        path = ref.path
+        while True:
+            if path in locs:
+                return locs[path]
+            if not path:
+                return None
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+
+    def is_unreadable(self, kind: str, namespace: str, name: Optional[str] = None) -> Optional[Unreadable]:
+        for u in self.unreadable:
+            if u.covers(kind, namespace, name):
+                return u
+        return None
+
+    def overlay(self, files: Snapshot) -> None:
+        """Lay objects read from files over this (cluster) snapshot: same kind/namespace/name replaces."""
+        for key, obj in files.objects.items():
+            self.objects[key] = obj
+            if key in files.locations:
+                self.locations[key] = files.locations[key]
+        self.files.extend(files.files)
+        self.mode = "mixed"
+
+
+def key_of(obj: Mapping[str, Any]) -> ObjectKey:
+    meta = obj.get("metadata") or {}
+    return ObjectKey(str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
