@@ -8,3 +8,12 @@ class ExitCode(IntEnum):
     GATE_FAILED = 1  # at least one finding at or above --fail-on
     ERROR = 2  # could not evaluate or act: bad flags or input, cluster unreachable, refused
     INCOMPLETE = 3  # evaluated, gate not failed, but some objects could not be read (IA017)
+
+
+def for_outcome(gate_failed: bool, incomplete: bool) -> ExitCode:
+    """The one place an audit's outcome becomes an exit code."""
+    if gate_failed:
+        return ExitCode.GATE_FAILED
+    if incomplete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK

@@ -1,0 +1,30 @@
+"""Output formats behind one function: render(report, format, color) -> text."""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from kubectl_imgaccess.report import Report
+
+FORMATS = ("table", "wide", "json", "yaml", "sarif", "junit")
+
+
+def render(report: Report, fmt: str, color: bool = False) -> str:
+    if fmt in ("table", "wide"):
+        from kubectl_imgaccess.render.table import render_table
+
+        return render_table(report, wide=fmt == "wide", color=color)
+    renderers: Dict[str, Callable[[Report], str]]
+    if fmt in ("json", "yaml"):
+        from kubectl_imgaccess.render.structured import render_json, render_yaml
+
+        renderers = {"json": render_json, "yaml": render_yaml}
+    elif fmt == "sarif":
+        from kubectl_imgaccess.render.sarif import render_sarif
+
+        renderers = {"sarif": render_sarif}
+    else:
+        from kubectl_imgaccess.render.junit import render_junit
+
+        renderers = {"junit": render_junit}
+    return renderers[fmt](report)

@@ -1,0 +1,393 @@
+"""Snapshot -> Report: for every Domain, pod path and image, would the kubelet find credentials?
+
+Pure: reads a Snapshot and a Config, returns a Report. The probe's answers, when given, are folded in
+by a second run with `probe_results`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from kubectl_imgaccess import imageref
+from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
+from kubectl_imgaccess.config import DEFAULT, Config
+from kubectl_imgaccess.dockercfg import SecretParseError, read_pull_secret
+from kubectl_imgaccess.errors import InputError
+from kubectl_imgaccess.keyring import Keyring
+from kubectl_imgaccess.live import node_holders, pull_failures
+from kubectl_imgaccess.objects import Credential, FieldRef, ObjectKey, describe_ref
+from kubectl_imgaccess.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
+from kubectl_imgaccess.snapshot import Obj, Snapshot
+from kubectl_imgaccess.weblogic import DomainError, DomainModel, ImageUse, PodGroup, model_domain
+
+ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
+PROBE_RULES = {"unauthorized": "IA012", "denied": "IA013", "not-found": "IA014", "unreachable": "IA015"}
+OCR = "container-registry.oracle.com"
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    fail_on: str = "error"
+    probe_results: Optional[Mapping[ProbeKey, ProbeOutcome]] = None
+
+
+def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = AuditOptions()) -> Report:
+    keys = snapshot.audit_domains
+    if keys is None:
+        keys = sorted(k for k in snapshot.objects if k.kind == "Domain")
+    domains = [_audit_domain(snapshot, k, config, options) for k in keys if k in snapshot.objects]
+    incomplete = any(f.rule == "IA017" for d in domains for f in d.findings)
+    return Report(
+        domains=domains,
+        mode=snapshot.mode,
+        context=snapshot.context,
+        files=list(snapshot.files),
+        fail_on=options.fail_on,
+        incomplete=incomplete,
+        probed=options.probe_results is not None,
+    )
+
+
+def probe_keys(report: Report) -> List[ProbeKey]:
+    """The distinct (repository, reference, credentials) a probe must ask about."""
+    seen: Dict[ProbeKey, None] = {}
+    for d in report.domains:
+        for img in d.images:
+            if img.repository and img.pull_policy != "Never":
+                seen.setdefault((img.repository, img.reference, img.credentials), None)
+    return list(seen)
+
+
+class _DomainAudit:
+    """Working state while one Domain is audited; findings are deduplicated as they are added."""
+
+    def __init__(self, snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions) -> None:
+        self.snap = snap
+        self.key = key
+        self.ns = key.namespace
+        self.config = config
+        self.options = options
+        self.obj: Obj = snap.objects[key]
+        self.report = DomainReport(key.namespace, key.name, key.name, location=snap.location(FieldRef(key, "")))
+        self._by_key: Dict[Tuple[Any, ...], Finding] = {}
+        self.unreadable_reported: Set[str] = set()
+
+    def add(self, rule_id: str, message: str, images: Sequence[int] = (), *, where: Optional[FieldRef] = None,
+            image: Optional[str] = None, secret: Optional[str] = None, sa: Optional[str] = None,
+            severity: Optional[str] = None, fix: Optional[str] = None) -> Finding:
+        rule = BY_ID[rule_id]
+        f = Finding(rule.id, rule.name, severity or rule.severity, message, describe_ref(where) if where else None,
+                    image, secret, sa, self.snap.location(where), fix, images=list(images))
+        existing = self._by_key.get(f.dedupe_key())
+        if existing is not None:
+            existing.images = sorted(set(existing.images) | set(f.images))
+            if severity_rank(f.severity) > severity_rank(existing.severity):
+                existing.severity = f.severity
+            return existing
+        self._by_key[f.dedupe_key()] = f
+        self.report.findings.append(f)
+        return f
+
+    def unreadable(self, kind: str, name: Optional[str], images: Sequence[int]) -> bool:
+        u = self.snap.is_unreadable(kind, self.ns, name)
+        if u is None:
+            return False
+        for i in images:
+            self.report.images[i].needs_unreadable = True
+        what = f"{kind} {self.ns}/{name}" if name else f"{kind}s in namespace {self.ns}"
+        self.add("IA017", f"cannot read {what}: {u.reason}", images)
+        return True
+
+
+def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions) -> DomainReport:
+    a = _DomainAudit(snap, key, config, options)
+    clusters = {c["metadata"]["name"]: c for c in snap.of_kind("Cluster", key.namespace)}
+    try:
+        model = model_domain(a.obj, clusters, namespace=key.namespace)
+    except DomainError as exc:
+        loc = a.report.location
+        raise InputError(f"Domain {key.namespace}/{key.name}: {exc}", loc.file if loc else None,
+                         loc.line if loc else None) from None
+    a.report.domain_uid = model.domain_uid
+    for ref in model.missing_clusters:
+        a.unreadable("Cluster", ref.name, ())
+    for group in model.groups:
+        _audit_group(a, model, group)
+    for message, images, image in pull_failures(snap, key.namespace, model.domain_uid, a.obj, a.report.images):
+        a.add("IA009", message, images, image=image,
+              fix="fix the causes named by the other findings, then: kubectl imgaccess fix --restart")
+    if snap.mode != "files":
+        a.unreadable("Pod", None, ())
+        a.unreadable("Event", None, ())
+    _suppress(a, model)
+    _verdicts(a.report)
+    return a.report
+
+
+def _sa_pull_refs(sa: Obj, sa_key: ObjectKey) -> List[Tuple[str, FieldRef]]:
+    refs = []
+    for i, entry in enumerate(sa.get("imagePullSecrets") or []):
+        name = entry.get("name", "") if isinstance(entry, dict) else ""
+        refs.append((str(name or ""), FieldRef(sa_key, f"imagePullSecrets[{i}]")))
+    return refs
+
+
+def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
+    snap, ns = a.snap, a.ns
+    sa_name = group.service_account
+    sa_key = ObjectKey("ServiceAccount", ns, sa_name)
+    sa = snap.objects.get(sa_key)
+    first = len(a.report.images)
+    entries = [_entry(a, use, group) for use in group.images]
+    a.report.images.extend(entries)
+    idx = list(range(first, first + len(entries)))
+    sa_where = group.service_account_field or FieldRef(a.key, "")
+
+    sa_known = sa is not None
+    if sa is None and snap.mode == "files" and sa_name == "default":
+        sa, sa_known = {"imagePullSecrets": []}, True  # every namespace gets a `default` ServiceAccount
+    if sa is None and not a.unreadable("ServiceAccount", sa_name, idx if not model.lists_pull_secrets else ()):
+        a.add("IA005", f"ServiceAccount {ns}/{sa_name} does not exist: the API server rejects the "
+              f"{_roles(group)} pod(s)", idx, where=sa_where, sa=sa_name,
+              fix=f"kubectl create serviceaccount {sa_name} -n {ns}")
+    sa_refs = _sa_pull_refs(sa, sa_key) if sa is not None and sa_known else []
+
+    if model.lists_pull_secrets:
+        pull_from = "domain"
+        refs = [(r.name, r.field) for r in model.pull_secrets]
+    elif sa is None:
+        pull_from, refs = "serviceaccount", []
+    elif sa_refs:
+        pull_from, refs = "serviceaccount", sa_refs
+    else:
+        pull_from, refs = "none", []
+    names = [n for n, _ in refs if n]
+    for e in entries:
+        e.pull_from, e.pull_names = pull_from, names
+    path_unknown = pull_from == "serviceaccount" and sa is None
+
+    creds: List[Credential] = []
+    broken = False
+    skipped: List[Tuple[str, str, FieldRef, str]] = []  # (rule, secret, field, message) for IA001/IA002
+    for name, where in refs:
+        if not name:
+            continue
+        secret = snap.get("Secret", ns, name)
+        if secret is None:
+            if a.unreadable("Secret", name, idx):
+                path_unknown = True
+                continue
+            skipped.append(("IA001", name, where, f"pull Secret {ns}/{name} does not exist: the kubelet skips it"))
+            continue
+        try:
+            payload = read_pull_secret(secret)
+        except SecretParseError as exc:
+            broken = True
+            a.add("IA003", f"the kubelet cannot parse pull Secret {ns}/{name} ({exc}): every pull of these "
+                  "pods fails, public images included", idx, where=where, secret=name,
+                  fix=f"recreate it: kubectl create secret docker-registry {name} -n {ns} ...")
+            continue
+        if not payload.usable:
+            skipped.append(("IA002", name, where, f"Secret {ns}/{name} is ignored by the kubelet: "
+                            f"{payload.skip_reason}"))
+            continue
+        if payload.no_usable_entries:
+            a.add("IA003", f"pull Secret {ns}/{name} holds no usable credential: {payload.no_usable_entries}",
+                  idx, where=where, secret=name, severity="warning")
+        creds.extend(payload.credentials)
+
+    keyring = Keyring(creds)
+    uncovered = False
+    for i, (e, use) in zip(idx, zip(entries, group.images)):
+        if not e.repository:
+            continue
+        if broken:
+            continue
+        e.credentials = tuple(keyring.lookup(e.repository))
+        registry = a.config.registry_for(e.repository)
+        if not e.credentials and registry.auth != "anonymous":
+            uncovered = True
+        _image_checks(a, model, group, e, i, use, sa, sa_refs, path_unknown)
+    for rule_id, name, where, message in skipped:
+        severity = "warning" if not uncovered and not broken else "error"
+        a.add(rule_id, message, idx, where=where, secret=name, severity=severity,
+              fix=_secret_fix(rule_id, name, ns))
+    if model.lists_pull_secrets and sa_refs:
+        extra = sorted({n for n, _ in sa_refs if n} - set(names))
+        if extra:
+            a.add("IA006", f"ServiceAccount {ns}/{sa_name} lists {', '.join(extra)}, but the Domain lists its own "
+                  "spec.imagePullSecrets, so the ServiceAccount's are never applied", idx,
+                  where=model.pull_secrets[0].field, sa=sa_name,
+                  fix="add them to spec.imagePullSecrets (kubectl imgaccess fix --strategy domain)")
+
+
+def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
+    try:
+        ref = imageref.parse(use.image)
+        repository, reference = ref.name, ref.reference
+    except imageref.InvalidReference:
+        repository, reference = "", ""
+    return ImageEntry(
+        image=use.image, repository=repository, reference=reference, field=describe_ref(use.field),
+        pods=sorted(use.pods), service_account=group.service_account, pull_from="none", pull_names=[],
+        credentials=(), pull_policy=use.pull_policy, roles=list(group.roles), defaulted=use.defaulted,
+        location=a.snap.location(use.field),
+    )
+
+
+def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: ImageEntry, i: int, use: ImageUse,
+                  sa: Optional[Obj], sa_refs: List[Tuple[str, FieldRef]], path_unknown: bool) -> None:
+    ns = a.ns
+    registry = a.config.registry_for(e.repository)
+    host = e.repository.split("/", 1)[0]
+    if use.pull_policy == "Never":
+        a.add("IA011", f"{e.image} has imagePullPolicy Never: pods start only on nodes that already hold it",
+              [i], where=use.pull_policy_field or use.field, image=e.image,
+              fix="push the image to a registry and use IfNotPresent")
+    probe = _probe_outcome(a, e)
+    if registry.terms and not (probe is not None and probe.status == "ok"):
+        a.add("IA016", f"{e.image}: the license terms of {e.repository.split('/', 1)[1]} must be accepted once "
+              f"in the {host} web page for the pulling account", [i], where=use.field, image=e.image,
+              fix="accept the terms in the registry's web page, then run check --probe")
+    if probe is not None:
+        e.probe = probe
+        rule = PROBE_RULES.get(probe.status)
+        if rule is not None:
+            message = f"{e.image}: {probe.message}"
+            if rule == "IA013" and host == OCR:
+                message += " (accept the repository's license terms in the registry's web page)"
+            a.add(rule, message, [i], where=use.field, image=e.image,
+                  secret=probe.credential.secret if probe.credential else None)
+    if e.credentials or use.pull_policy == "Never":
+        return
+    if path_unknown:
+        return  # IA017 already says why the path cannot be judged
+    holders = node_holders(a.snap, e)
+    if holders is not None:
+        held, total = holders
+        if 0 < len(held) < total and registry.auth != "anonymous":
+            a.add("IA011", f"{e.image} has no credential and is cached only on {len(held)} of {total} nodes "
+                  f"({', '.join(held)}): pods scheduled elsewhere cannot get it", [i], where=use.field,
+                  image=e.image)
+    if registry.auth == "anonymous":
+        a.add("IA018", f"{e.image} is pulled anonymously from {host}, which serves it without credentials",
+              [i], where=use.field, image=e.image)
+        return
+    # A more specific explanation replaces the generic IA004.
+    if model.lists_pull_secrets and sa_refs:
+        holder = _first_matching(a.snap, ns, [n for n, _ in sa_refs], e.repository)
+        if holder:
+            a.add("IA006", f"{e.image}: only ServiceAccount {ns}/{group.service_account}'s Secret {holder} matches "
+                  f"{host}, and the Domain's own spec.imagePullSecrets make the kubelet ignore it", [i],
+                  where=model.pull_secrets[0].field, image=e.image, secret=holder, sa=group.service_account,
+                  severity="error", fix=f"add {holder} to spec.imagePullSecrets (kubectl imgaccess fix)")
+            return
+    local = _first_matching(a.snap, ns, None, e.repository)
+    if local:
+        target = "spec.imagePullSecrets" if pull_target_is_domain(model, sa_refs) else \
+            f"ServiceAccount {group.service_account}'s imagePullSecrets"
+        a.add("IA007", f"{e.image}: Secret {ns}/{local} holds a credential for {host} but is not on the pull path "
+              f"of the {_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
+              sa=group.service_account, fix=f"add {local} to {target} (kubectl imgaccess fix)")
+        return
+    elsewhere = _other_namespace_match(a.snap, ns, e.repository)
+    if elsewhere:
+        a.add("IA008", f"{e.image}: a credential for {host} exists only in Secret {elsewhere}; pull Secrets are "
+              "namespace-local", [i], where=use.field, image=e.image, secret=elsewhere,
+              fix=f"kubectl imgaccess fix --copy-from {elsewhere}")
+        return
+    severity = "error" if registry.auth == "required" else "warning"
+    known = " (a registry known to need authentication)" if registry.auth == "required" else ""
+    a.add("IA004", f"{e.image}: no credential on the pull path matches {host}{known}; the pull is anonymous "
+          "(node-level credentials cannot be seen and are not counted)", [i], where=use.field, image=e.image,
+          severity=severity, sa=group.service_account,
+          fix=f"kubectl imgaccess fix --secret NAME --docker-server {host} --docker-username USER --password-stdin")
+
+
+def pull_target_is_domain(model: DomainModel, sa_refs: List[Tuple[str, FieldRef]]) -> bool:
+    return model.lists_pull_secrets or not sa_refs
+
+
+def _first_matching(snap: Snapshot, ns: str, names: Optional[List[str]], repository: str) -> Optional[str]:
+    """The first usable pull Secret in `ns` (optionally among `names`) with a credential for `repository`."""
+    candidates = names if names is not None else sorted(
+        s["metadata"]["name"] for s in snap.of_kind("Secret", ns))
+    for name in candidates:
+        secret = snap.get("Secret", ns, name)
+        if secret is not None and _matches(secret, repository):
+            return name
+    return None
+
+
+def _other_namespace_match(snap: Snapshot, ns: str, repository: str) -> Optional[str]:
+    for key, obj in sorted(snap.objects.items()):
+        if key.kind == "Secret" and key.namespace != ns and _matches(obj, repository):
+            return f"{key.namespace}/{key.name}"
+    return None
+
+
+def _matches(secret: Obj, repository: str) -> bool:
+    try:
+        payload = read_pull_secret(secret)
+    except SecretParseError:
+        return False
+    return payload.usable and bool(Keyring(payload.credentials).lookup(repository))
+
+
+def _probe_outcome(a: _DomainAudit, e: ImageEntry) -> Optional[ProbeOutcome]:
+    results = a.options.probe_results
+    if results is None or not e.repository:
+        return None
+    return results.get((e.repository, e.reference, e.credentials))
+
+
+def _secret_fix(rule_id: str, name: str, ns: str) -> str:
+    if rule_id == "IA001":
+        return (f"create it: kubectl imgaccess fix --secret {name} --docker-server HOST --docker-username USER "
+                "--password-stdin, or correct the name")
+    return f"recreate it as type kubernetes.io/dockerconfigjson (kubectl imgaccess fix writes {name}-dockerconfigjson)"
+
+
+def _roles(group: PodGroup) -> str:
+    return ", ".join(group.roles)
+
+
+def _suppress(a: _DomainAudit, model: DomainModel) -> None:
+    ignored = set()
+    for text in model.ignore:
+        rule = find_rule(text)
+        if rule is not None:
+            ignored.add(rule.id)
+    for f in a.report.findings:
+        if f.rule in ignored or a.config.ignored(f.rule, a.ns, a.key.name):
+            f.suppressed = True
+
+
+def _verdicts(d: DomainReport) -> None:
+    per_image: Dict[int, List[str]] = {}
+    own: List[str] = []
+    for f in d.findings:
+        if f.suppressed or f.severity == "info":
+            continue
+        verdict = "fail" if f.severity == "error" else "warn"
+        if f.images:
+            for i in f.images:
+                per_image.setdefault(i, []).append(verdict)
+        elif f.rule != "IA017":
+            own.append(verdict)
+    for i, img in enumerate(d.images):
+        verdicts = per_image.get(i, [])
+        if "fail" in verdicts:
+            img.verdict = "fail"
+        elif "warn" in verdicts:
+            img.verdict = "warn"
+        elif img.needs_unreadable:
+            img.verdict = "unknown"
+        else:
+            img.verdict = "pass"
+    order = ["pass", "unknown", "warn", "fail"]
+    d.verdict = max([img.verdict for img in d.images] + own, key=order.index, default="pass")
+
+
+__all__ = ["AuditOptions", "ProbeKey", "audit", "probe_keys", "worst"]

@@ -1,0 +1,189 @@
+"""The rule catalog, as data. `rules`, `explain`, the README's rule table and SARIF metadata come from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+SEVERITIES = ("info", "warning", "error")  # ascending
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str  # the default; some rules raise or lower it as `adjust` says
+    summary: str  # one line, for `rules`
+    why: str  # what happens in the cluster, for `explain`
+    fix: str  # how to fix it, for `explain` and SARIF help
+    adjust: str = ""  # when the severity differs from the default
+    needs: str = "manifests"  # "manifests" | "cluster" | "probe": what it takes to decide
+
+
+RULES: Tuple[Rule, ...] = (
+    Rule(
+        "IA001", "secret-not-found", "error",
+        "A pull Secret on a pod's effective list does not exist in the Domain's namespace.",
+        "The kubelet skips a missing pull Secret with a FailedToRetrieveImagePullSecret warning and pulls with "
+        "whatever else is listed, often anonymously. Pull Secrets are namespace-local: one in another "
+        "namespace does not count.",
+        "Create the Secret in the Domain's namespace (kubectl create secret docker-registry NAME -n NS ...), "
+        "or correct the name in spec.imagePullSecrets / the ServiceAccount. `kubectl imgaccess fix --secret "
+        "NAME ...` can create it.",
+        adjust="warning when another credential on the same pod path matches every image of those pods",
+    ),
+    Rule(
+        "IA002", "secret-wrong-type", "error",
+        "A pull Secret exists but the kubelet ignores it (wrong type/key pair or empty value).",
+        "The kubelet only reads type kubernetes.io/dockerconfigjson with key .dockerconfigjson, or "
+        "kubernetes.io/dockercfg with key .dockercfg, and skips anything else silently: an Opaque Secret "
+        "holding a .dockerconfigjson is never used.",
+        "Recreate it with `kubectl create secret docker-registry`, or let `kubectl imgaccess fix` write a "
+        "correctly typed sibling NAME-dockerconfigjson from its payload and reference that.",
+        adjust="warning when another credential on the same pod path matches every image of those pods",
+    ),
+    Rule(
+        "IA003", "secret-malformed", "error",
+        "The kubelet cannot parse a pull Secret on the pod's list: every pull of that pod fails.",
+        "One unparseable pull Secret (not a JSON object, wrong field types, `auth` not base64 or without ':') "
+        "fails the credential lookup for the whole pod, public images included. The API server only checks "
+        "that the value is a JSON object, so such Secrets can be stored.",
+        "Recreate the Secret with `kubectl create secret docker-registry`, or fix its JSON. A payload that "
+        "parses but holds no usable entry (legacy layout under .dockerconfigjson, identity tokens only) is a "
+        "warning: it contributes nothing.",
+        adjust="warning when the payload parses but holds no usable entry",
+    ),
+    Rule(
+        "IA004", "no-credential-for-registry", "error",
+        "No credential on the pod's pull path matches the image: the pull is anonymous.",
+        "The kubelet matches each credential's registry key against the image (exact port, per-label globs, "
+        "path prefix, Docker Hub fallback). With no match it pulls anonymously, which fails on registries "
+        "that need authentication. Node-level credentials cannot be seen through the API and are not counted.",
+        "Add a pull Secret whose registry key matches the image's registry (host[:port][/path]) to the "
+        "Domain's spec.imagePullSecrets or, when the Domain lists none, to the pods' ServiceAccount.",
+        adjust="error for a registry known to need authentication; warning when unknown",
+    ),
+    Rule(
+        "IA005", "serviceaccount-not-found", "error",
+        "The pod's ServiceAccount does not exist: the API server rejects the pod.",
+        "Pod admission looks up the ServiceAccount and refuses the pod when it is missing, so the operator "
+        "cannot create the server or introspector pod at all.",
+        "Create the ServiceAccount in the Domain's namespace or correct serviceAccountName. "
+        "`kubectl imgaccess fix` can create it.",
+    ),
+    Rule(
+        "IA006", "serviceaccount-secrets-ignored", "warning",
+        "The Domain lists spec.imagePullSecrets, so its ServiceAccount's imagePullSecrets never apply.",
+        "ServiceAccount admission copies the ServiceAccount's imagePullSecrets into a pod only when the pod "
+        "has none. The operator puts the Domain's list on every pod, so the ServiceAccount's list is dead.",
+        "Add the ServiceAccount's Secret to the Domain's spec.imagePullSecrets (`kubectl imgaccess fix "
+        "--strategy domain`), or remove the Domain's list if the ServiceAccount should provide them.",
+        adjust="error when the ServiceAccount holds the only matching credential for an image",
+    ),
+    Rule(
+        "IA007", "credential-not-referenced", "error",
+        "A Secret in the namespace holds a matching credential, but the pod's pull path does not use it.",
+        "A pull Secret only counts when it is on the pod's effective list: the Domain's spec.imagePullSecrets, "
+        "or, when that is empty, the pod's ServiceAccount's imagePullSecrets.",
+        "Reference the Secret in spec.imagePullSecrets (or on the ServiceAccount when the Domain lists none). "
+        "`kubectl imgaccess fix` does this.",
+    ),
+    Rule(
+        "IA008", "credential-in-other-namespace", "error",
+        "A matching pull Secret exists only in another namespace.",
+        "Pull Secrets are namespace-local: a Secret in another namespace is never used by the Domain's pods.",
+        "Copy it into the Domain's namespace (`kubectl imgaccess fix --copy-from NS/NAME`) and reference it.",
+        needs="cluster",
+    ),
+    Rule(
+        "IA009", "image-pull-failing", "error",
+        "Live evidence: a pod of the Domain fails to pull an image.",
+        "A container or init container waits in ErrImagePull, ImagePullBackOff, ErrImageNeverPull or "
+        "InvalidImageName, a FailedToRetrieveImagePullSecret event was seen, or the Domain has a Failed "
+        "condition about pulling an image.",
+        "Fix the cause the other findings name, then recreate the pods (`kubectl imgaccess fix --restart`).",
+        needs="cluster",
+    ),
+    Rule(
+        "IA010", "invalid-image-reference", "error",
+        "The image string does not parse as a reference (the kubelet reports InvalidImageName).",
+        "The kubelet parses the image with the distribution reference grammar before anything else; an "
+        "uppercase repository path, a bad tag or digest, or stray characters make the pod fail without any "
+        "credential being consulted.",
+        "Correct the image reference (repository paths are lowercase; tag [A-Za-z0-9_.-]{1,128}; "
+        "digest algorithm:hex).",
+    ),
+    Rule(
+        "IA011", "node-local-image", "warning",
+        "The image can only come from a node's local cache.",
+        "With imagePullPolicy: Never the kubelet never pulls; the pod starts only on nodes that already hold "
+        "the image. On a cluster of more than one node, an image that exists only where it was built strands "
+        "pods scheduled elsewhere.",
+        "Push the image to a registry and use IfNotPresent or Always, with a pull Secret for that registry.",
+    ),
+    Rule(
+        "IA012", "credential-rejected", "error",
+        "--probe: the registry rejected every matching credential (401).",
+        "The kubelet tries each matching credential in order and never falls back to anonymous; when all "
+        "are rejected the pull fails with 'unauthorized: authentication required'.",
+        "Update the Secret with a valid username and password or token (expired passwords are common).",
+        needs="probe",
+    ),
+    Rule(
+        "IA013", "pull-denied", "error",
+        "--probe: the registry denied the pull (403 DENIED or no pull right).",
+        "The credential is valid but may not read this repository. On container-registry.oracle.com this "
+        "means the repository's license terms were not accepted for that account.",
+        "Grant the account pull access; for container-registry.oracle.com, sign in to the registry's web page "
+        "and accept the terms for this repository.",
+        needs="probe",
+    ),
+    Rule(
+        "IA014", "image-not-found", "error",
+        "--probe: the repository or the tag/digest does not exist.",
+        "The registry answered NAME_UNKNOWN or MANIFEST_UNKNOWN: the pull fails with 'manifest unknown'.",
+        "Correct the repository or tag, or push the image.",
+        needs="probe",
+    ),
+    Rule(
+        "IA015", "registry-unreachable", "warning",
+        "--probe: the registry did not answer usefully (connection, TLS, timeout, rate limit).",
+        "The probe could not decide; the nodes may or may not reach the registry.",
+        "Check network access, proxies and CA trust from the nodes; pass --registry-ca for private CAs.",
+        needs="probe",
+    ),
+    Rule(
+        "IA016", "registry-terms-required", "info",
+        "An image from container-registry.oracle.com was not probed: its license terms must be accepted.",
+        "Oracle's registry refuses pulls of a repository until the account has accepted its license terms in "
+        "the registry's web page, once per repository (middleware/weblogic and middleware/weblogic_cpu are "
+        "separate).",
+        "Accept the terms for the repository in the registry's web page, then run check --probe.",
+    ),
+    Rule(
+        "IA017", "audit-incomplete", "warning",
+        "Objects needed for a verdict could not be read: verdicts that depend on them are unknown.",
+        "A forbidden or timed-out read leaves the audit blind; it never reports a pass built on missing data.",
+        "Grant get/list on the objects named (kubectl auth can-i list secrets -n NS), or narrow the scope.",
+        needs="cluster",
+    ),
+    Rule(
+        "IA018", "anonymous-pull", "info",
+        "The image is pulled without credentials from a registry known to serve it anonymously.",
+        "Anonymous pulls work, but may be rate-limited by the registry.",
+        "Nothing to do, unless the registry rate-limits anonymous pulls; then add a pull Secret.",
+    ),
+)
+
+BY_ID: Dict[str, Rule] = {r.id: r for r in RULES}
+BY_NAME: Dict[str, Rule] = {r.name: r for r in RULES}
+
+
+def find_rule(text: str) -> Optional[Rule]:
+    """A rule by id (case-insensitive) or name."""
+    t = text.strip()
+    return BY_ID.get(t.upper()) or BY_NAME.get(t.lower())

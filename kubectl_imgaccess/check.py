@@ -1,0 +1,105 @@
+"""The check use case: gather a snapshot (files, cluster, or both), audit it, probe if asked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import IO, Dict, List, Optional
+
+from kubectl_imgaccess.audit import AuditOptions, ProbeKey, audit, probe_keys
+from kubectl_imgaccess.config import default_config_path, load_config
+from kubectl_imgaccess.errors import InputError, UsageError
+from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.report import ProbeOutcome, Report
+from kubectl_imgaccess.selectors import parse_selector
+from kubectl_imgaccess.snapshot import Snapshot
+from kubectl_imgaccess.sources.scope import ClusterScope
+
+
+@dataclass
+class CheckOptions:
+    scope: ClusterScope = field(default_factory=ClusterScope)
+    files: List[str] = field(default_factory=list)
+    offline: bool = False
+    output: str = "table"
+    fail_on: str = "error"
+    config: Optional[str] = None
+    probe: bool = False
+    registry_ca: Optional[str] = None
+    insecure_registries: List[str] = field(default_factory=list)
+    probe_concurrency: int = 8
+
+
+def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Snapshot:
+    """The snapshot to audit: files only (--offline), the cluster, or files laid over the cluster."""
+    scope = opts.scope
+    if opts.offline and not opts.files:
+        raise UsageError("--offline needs manifests: -f FILE|DIR|- (repeatable)")
+    if opts.files and scope.all_namespaces and opts.offline:
+        pass  # -A has no meaning for files; accepted for symmetry
+    files_snap: Optional[Snapshot] = None
+    if opts.files:
+        from kubectl_imgaccess.sources.files import read_files
+
+        files_snap = read_files(opts.files, scope.namespace or "default", stdin)
+        file_domains = _select(files_snap, scope)
+        files_snap.audit_domains = file_domains
+    if opts.offline:
+        assert files_snap is not None
+        return files_snap
+    from kubectl_imgaccess.sources.cluster import read_cluster
+
+    if files_snap is None:
+        return read_cluster(scope)
+    scope.file_domains = list(files_snap.audit_domains or [])
+    snap = read_cluster(scope)
+    snap.overlay(files_snap)
+    snap.audit_domains = files_snap.audit_domains
+    return snap
+
+
+def _select(snap: Snapshot, scope: ClusterScope) -> List[ObjectKey]:
+    keys = sorted(k for k in snap.objects if k.kind == "Domain")
+    if scope.selector:
+        match = parse_selector(scope.selector)
+        keys = [k for k in keys if match(((snap.objects[k].get("metadata") or {}).get("labels") or {}))]
+    if scope.domains:
+        wanted = set(scope.domains)
+        found = {k.name for k in keys}
+        missing = sorted(wanted - found)
+        if missing:
+            raise InputError(f'Domain "{missing[0]}" not found in the files given with -f')
+        keys = [k for k in keys if k.name in wanted]
+    return keys
+
+
+def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Report:
+    config = load_config(opts.config or default_config_path(os.environ))
+    snap = gather(opts, stdin)
+    report = audit(snap, config, AuditOptions(fail_on=opts.fail_on))
+    if opts.probe:
+        results = run_probe(report, opts)
+        report = audit(snap, config, AuditOptions(fail_on=opts.fail_on, probe_results=results))
+    return report
+
+
+def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:
+    """Ask the registries about every distinct (repository, reference, credentials) in the report."""
+    import sys
+
+    from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, probe
+
+    keys = probe_keys(report)
+    targets = {ProbeTarget(repo, ref, creds): (repo, ref, creds) for repo, ref, creds in keys}
+    options = ProbeOptions(
+        timeout=opts.scope.request_timeout if opts.scope.request_timeout is not None else 30.0,
+        concurrency=opts.probe_concurrency,
+        insecure_registries=frozenset(opts.insecure_registries),
+        ca_file=opts.registry_ca,
+        progress=sys.stderr.isatty() and len(targets) > 4,
+    )
+    results = probe(list(targets), options)
+    return {
+        targets[t]: ProbeOutcome(r.status, r.http_status, r.error_code, r.credential, r.message)
+        for t, r in results.items()
+    }

@@ -1,0 +1,232 @@
+"""Command line: flags -> options -> one use-case function per command. Nothing here imports `kubernetes`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import traceback
+from typing import IO, Any, Dict, List, NoReturn, Optional, Sequence
+
+from kubectl_imgaccess import __version__
+from kubectl_imgaccess.catalog import RULES, find_rule
+from kubectl_imgaccess.errors import ImgaccessError, UsageError
+from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+
+PROG = "kubectl-imgaccess"
+_SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-v")
+log = logging.getLogger("kubectl_imgaccess")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (exit 2) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(ExitCode.ERROR)
+
+
+def _duration(text: str) -> Optional[float]:
+    """kubectl's --request-timeout: '30s', '1m', '1h', '500ms', a bare number of seconds, or 0 for none."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30s, 1m, 0)")
+    value = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    return None if value == 0 else value
+
+
+def _level(text: str) -> int:
+    try:
+        return int(text.lstrip("="))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid level {text!r}") from None
+
+
+def _cluster_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster")
+    g.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (else $KUBECONFIG, ~/.kube/config, "
+                   "in-cluster)")
+    g.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    g.add_argument("-n", "--namespace", metavar="NS", help="namespace (else the context's, else default)")
+    g.add_argument("-A", "--all-namespaces", action="store_true", help="every namespace")
+    g.add_argument("-l", "--selector", metavar="SELECTOR", help="label selector on Domains")
+    g.add_argument("--request-timeout", type=_duration, default=None, metavar="DURATION",
+                   help="per request: 30s, 1m, 0 = none")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--v", dest="verbosity", type=_level, default=0, metavar="LEVEL",
+                   help="diagnostics on stderr (never secret values)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Can every pod of each WebLogic Domain pull every image it needs?")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="audit Domains: can every pod pull every image?",
+                           description="Audit Domains from a cluster or from manifests.")
+    check.add_argument("domains", nargs="*", metavar="DOMAIN", help="Domain names (default: all in scope)")
+    check.add_argument("-f", "--filename", action="append", default=[], metavar="PATH",
+                       help="manifest file, directory or - (repeatable)")
+    check.add_argument("--offline", action="store_true", help="never contact a cluster; only the files count")
+    check.add_argument("-o", "--output", default="table",
+                       choices=("table", "wide", "json", "yaml", "sarif", "junit"))
+    check.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
+                       help="lowest severity that fails the gate (default error)")
+    check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
+    check.add_argument("--probe", action="store_true", help="ask the registries whether the credentials pull")
+    check.add_argument("--registry-ca", metavar="FILE", help="extra CA bundle for --probe")
+    check.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
+                       help="probe this registry over plain http (repeatable)")
+    check.add_argument("--probe-concurrency", type=int, default=8, metavar="N", help="parallel probes (default 8)")
+    _cluster_flags(check)
+    _common(check)
+
+    sub.add_parser("rules", help="the rule catalog").add_argument(
+        "-o", "--output", default="table", choices=("table", "json", "yaml"))
+    explain = sub.add_parser("explain", help="one rule: what it means, why, how to fix")
+    explain.add_argument("rule", metavar="RULE", help="rule id or name")
+    version = sub.add_parser("version", help="client version (and the cluster's with --server)")
+    version.add_argument("--server", action="store_true", help="also ask the cluster")
+    _cluster_flags(version)
+    _common(version)
+    _register_fix(sub)
+    return parser
+
+
+def _register_fix(sub: Any) -> None:
+    try:
+        from kubectl_imgaccess.fix.cli import add_parser
+    except ImportError:
+        return
+    add_parser(sub, _cluster_flags, _common)
+
+
+def _normalize_argv(argv: Sequence[str]) -> List[str]:
+    """Accept kubectl's `-n=ns` / `-v=6` spellings, which argparse would read as '=ns'."""
+    out: List[str] = []
+    for arg in argv:
+        if len(arg) > 3 and arg[:2] in _SHORT_WITH_VALUE and arg[2] == "=":
+            out.extend([arg[:2], arg[3:]])
+        else:
+            out.append(arg)
+    return out
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity < 4 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname).1s %(name)s: %(message)s")
+
+
+def use_color(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args_list = _normalize_argv(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    verbosity = getattr(args, "verbosity", 0)
+    _setup_logging(verbosity)
+    try:
+        if args.command is None:
+            parser.print_help()
+            return ExitCode.OK
+        return int(COMMANDS[args.command](args))
+    except ImgaccessError as exc:
+        if verbosity >= 6:
+            traceback.print_exc()
+        sys.stderr.write(f"error: {exc}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return ExitCode.ERROR
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # a bug: say so without dumping internals unless asked
+        if verbosity >= 6:
+            traceback.print_exc()
+        sys.stderr.write(f"error: internal error ({type(exc).__name__}); run with -v 6 for details\n")
+        return ExitCode.ERROR
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.output in ("json", "yaml"):
+        from kubectl_imgaccess.render.structured import dump_json, dump_yaml
+
+        doc = [{"id": r.id, "name": r.name, "severity": r.severity, "summary": r.summary,
+                "severityAdjustment": r.adjust or None, "needs": r.needs} for r in RULES]
+        sys.stdout.write(dump_json(doc) if args.output == "json" else dump_yaml(doc))
+        return ExitCode.OK
+    from tabulate import tabulate
+
+    rows = [[r.id, r.name, r.severity, r.summary] for r in RULES]
+    sys.stdout.write(tabulate(rows, headers=["ID", "NAME", "SEVERITY", "SUMMARY"], tablefmt="plain") + "\n")
+    return ExitCode.OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    rule = find_rule(args.rule)
+    if rule is None:
+        raise UsageError(f"unknown rule {args.rule!r}; `{PROG} rules` lists them")
+    lines = [f"{rule.id} {rule.name} ({rule.severity})", "", rule.summary, "", "Why: " + rule.why]
+    if rule.adjust:
+        lines += ["", f"Severity: {rule.severity} by default; {rule.adjust}."]
+    lines += ["", "Fix: " + rule.fix, "", f"Decided from: {rule.needs}", "",
+              f'Suppress: annotate the Domain with imgaccess.weblogic.oracle/ignore: "{rule.id}", '
+              "or add it under ignore: in the config file."]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return ExitCode.OK
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    sys.stdout.write(f"Client Version: {PROG} {__version__}\n")
+    if args.server:
+        from kubectl_imgaccess.sources.cluster import server_version
+
+        sys.stdout.write(f"Server Version: {server_version(scope_from(args))}\n")
+    return ExitCode.OK
+
+
+def scope_from(args: argparse.Namespace) -> Any:
+    from kubectl_imgaccess.sources.scope import ClusterScope
+
+    return ClusterScope(
+        kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
+        all_namespaces=args.all_namespaces, selector=args.selector,
+        domains=list(getattr(args, "domains", []) or []), request_timeout=args.request_timeout,
+        verbosity=getattr(args, "verbosity", 0),
+    )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kubectl_imgaccess.check import CheckOptions, run_check
+
+    opts = CheckOptions(
+        scope=scope_from(args), files=list(args.filename), offline=args.offline, output=args.output,
+        fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
+        insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
+    )
+    if opts.probe_concurrency < 1:
+        raise UsageError("--probe-concurrency must be at least 1")
+    report = run_check(opts, stdin=sys.stdin)
+    from kubectl_imgaccess.render import render
+
+    sys.stdout.write(render(report, args.output, color=use_color(sys.stdout)))
+    sys.stdout.flush()
+    return for_outcome(report.gate_failed, report.incomplete)
+
+
+COMMANDS: Dict[str, Any] = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "version": cmd_version}
+
+
+def register_command(name: str, func: Any) -> None:
+    COMMANDS[name] = func

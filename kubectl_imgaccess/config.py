@@ -1,0 +1,127 @@
+"""Registry knowledge and ignore rules: built-in defaults, then the user's config file (user entries first)."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Tuple
+
+from kubectl_imgaccess.catalog import find_rule
+from kubectl_imgaccess.errors import InputError
+from kubectl_imgaccess.keyring import key_matches
+
+AUTH_VALUES = ("required", "anonymous", "unknown")
+
+
+@dataclass(frozen=True)
+class RegistryRule:
+    match: str  # kubelet-style key: host[:port][/path prefix], globs per host label
+    auth: str = "unknown"
+    terms: bool = False
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    rule: str  # a rule id (names are resolved to ids on load)
+    namespace: str = "*"
+    domain: str = "*"
+
+    def applies(self, rule_id: str, namespace: str, domain: str) -> bool:
+        return (
+            self.rule == rule_id
+            and fnmatch.fnmatchcase(namespace, self.namespace)
+            and fnmatch.fnmatchcase(domain, self.domain)
+        )
+
+
+BUILTIN_REGISTRIES: Tuple[RegistryRule, ...] = (
+    RegistryRule("container-registry.oracle.com", auth="required", terms=True),
+    RegistryRule("ghcr.io/oracle/weblogic-monitoring-exporter", auth="anonymous"),
+    RegistryRule("docker.io/fluent/fluentd-kubernetes-daemonset", auth="anonymous"),
+    RegistryRule("docker.io/fluent/fluent-bit", auth="anonymous"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    registries: Tuple[RegistryRule, ...] = BUILTIN_REGISTRIES
+    ignore: Tuple[IgnoreRule, ...] = ()
+    source: Optional[str] = None  # the file it came from
+
+    def registry_for(self, repository: str) -> RegistryRule:
+        """The first entry whose key matches the normalized repository; unknown when none does."""
+        for entry in self.registries:
+            if key_matches(entry.match, repository):
+                return entry
+        return RegistryRule(match="", auth="unknown")
+
+    def ignored(self, rule_id: str, namespace: str, domain: str) -> bool:
+        return any(i.applies(rule_id, namespace, domain) for i in self.ignore)
+
+
+DEFAULT = Config()
+
+
+def default_config_path(environ: Mapping[str, str]) -> Optional[str]:
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(environ.get("HOME", "~"), ".config")
+    path = os.path.join(os.path.expanduser(base), "kubectl-imgaccess", "config.yaml")
+    return path if os.path.isfile(path) else None
+
+
+def load_config(path: Optional[str]) -> Config:
+    """Read a config file (None = built-in defaults only). Errors name file:line."""
+    if path is None:
+        return DEFAULT
+    from kubectl_imgaccess.sources.files import parse_manifests, read_text
+
+    text = read_text(path)
+    docs = parse_manifests(text, path)
+    if not docs:
+        return Config(source=path)
+    data, locs = docs[0]
+
+    def fail(message: str, at: str) -> InputError:
+        loc = locs.get(at) or locs.get("")
+        return InputError(message, path, loc.line if loc else None)
+
+    registries = []
+    raw_regs = data.get("registries", [])
+    if not isinstance(raw_regs, list):
+        raise fail("registries must be a list", "registries")
+    for i, reg in enumerate(raw_regs):
+        at = f"registries[{i}]"
+        if not isinstance(reg, dict) or not isinstance(reg.get("match"), str) or not reg["match"]:
+            raise fail("each registries entry needs a 'match' string", at)
+        auth = reg.get("auth", "unknown")
+        if auth not in AUTH_VALUES:
+            raise fail(f"auth must be one of {', '.join(AUTH_VALUES)}, not {auth!r}", f"{at}.auth")
+        terms = reg.get("terms", False)
+        if not isinstance(terms, bool):
+            raise fail("terms must be true or false", f"{at}.terms")
+        registries.append(RegistryRule(reg["match"], auth, terms))
+    ignores = []
+    raw_ign = data.get("ignore", [])
+    if not isinstance(raw_ign, list):
+        raise fail("ignore must be a list", "ignore")
+    for i, ign in enumerate(raw_ign):
+        at = f"ignore[{i}]"
+        if not isinstance(ign, dict) or not isinstance(ign.get("rule"), str):
+            raise fail("each ignore entry needs a 'rule' (id or name)", at)
+        rule = find_rule(ign["rule"])
+        if rule is None:
+            raise fail(f"unknown rule {ign['rule']!r}", f"{at}.rule")
+        ignores.append(IgnoreRule(rule.id, _glob(ign, "namespace", fail, at), _glob(ign, "domain", fail, at)))
+    unknown = sorted(set(data) - {"registries", "ignore"})
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r} (expected registries, ignore)", unknown[0])
+    return Config(tuple(registries) + BUILTIN_REGISTRIES, tuple(ignores), path)
+
+
+def _glob(entry: Mapping[str, Any], key: str, fail: Any, at: str) -> str:
+    value = entry.get(key, "*")
+    if not isinstance(value, str):
+        raise fail(f"{key} must be a string glob", f"{at}.{key}")
+    return value
+
+

@@ -1,0 +1,106 @@
+"""Live evidence from a cluster snapshot: pods stuck pulling, pull-secret events, Domain conditions, node caches.
+
+Pure functions over the snapshot's plain objects; on a files snapshot they find nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from kubectl_imgaccess import imageref
+from kubectl_imgaccess.report import ImageEntry
+from kubectl_imgaccess.snapshot import Obj, Snapshot
+
+PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
+PULL_EVENT_REASONS = ("FailedToRetrieveImagePullSecret",)
+_CONDITION_HINTS = ("pulling image", "pull image", "imagepullbackoff", "errimagepull", "back-off pulling")
+
+Failure = Tuple[str, List[int], Optional[str]]  # (message, image indexes, image)
+
+
+def domain_pods(snap: Snapshot, namespace: str, uid: str) -> List[Obj]:
+    return [
+        p for p in snap.of_kind("Pod", namespace)
+        if ((p.get("metadata") or {}).get("labels") or {}).get("weblogic.domainUID") == uid
+    ]
+
+
+def pull_failures(snap: Snapshot, namespace: str, uid: str, domain: Obj,
+                  images: Sequence[ImageEntry]) -> List[Failure]:
+    """IA009 evidence: waiting containers, pull-secret events and Failed conditions about pulls."""
+    out: List[Failure] = []
+    pods = domain_pods(snap, namespace, uid)
+    for pod in pods:
+        pod_name = pod["metadata"].get("name", "")
+        status = pod.get("status") or {}
+        for statuses in ("initContainerStatuses", "containerStatuses"):
+            for cs in status.get(statuses) or []:
+                waiting = ((cs or {}).get("state") or {}).get("waiting") or {}
+                reason = waiting.get("reason")
+                if reason in PULL_WAITING_REASONS:
+                    image = str(cs.get("image") or "")
+                    detail = str(waiting.get("message") or "").strip()
+                    msg = f"pod {pod_name} container {cs.get('name')} waits in {reason}"
+                    out.append((msg + (f": {detail}" if detail else ""), _indexes(images, image), image or None))
+    names = {p["metadata"].get("name") for p in pods}
+    for ev in snap.of_kind("Event", namespace):
+        involved = ev.get("involvedObject") or ev.get("regarding") or {}
+        if ev.get("reason") in PULL_EVENT_REASONS and involved.get("name") in names:
+            note = str(ev.get("message") or ev.get("note") or "").strip()
+            out.append((f"pod {involved.get('name')}: {ev.get('reason')}: {note}", [], None))
+    for cond in ((domain.get("status") or {}).get("conditions") or []):
+        message = str(cond.get("message") or "")
+        if cond.get("type") == "Failed" and any(h in message.lower() for h in _CONDITION_HINTS):
+            out.append((f"Domain condition Failed ({cond.get('reason', '')}): {message.strip()}", [], None))
+    return out
+
+
+def _indexes(images: Sequence[ImageEntry], image: str) -> List[int]:
+    """Entries whose image is the one a container status names (as written or normalized)."""
+    try:
+        wanted = str(imageref.parse(image)) if image else ""
+    except imageref.InvalidReference:
+        wanted = image
+    out = []
+    for i, e in enumerate(images):
+        if e.image == image:
+            out.append(i)
+            continue
+        try:
+            if wanted and str(imageref.parse(e.image)) == wanted:
+                out.append(i)
+        except imageref.InvalidReference:
+            pass
+    return out
+
+
+def node_holders(snap: Snapshot, entry: ImageEntry) -> Optional[Tuple[List[str], int]]:
+    """Which nodes cache this image, out of how many; None when nodes are unknown or there is only one."""
+    nodes = list(snap.of_kind("Node"))
+    if len(nodes) < 2 or not entry.repository:
+        return None
+    want = _wanted(entry)
+    held = []
+    for node in nodes:
+        names: List[str] = []
+        for img in ((node.get("status") or {}).get("images") or []):
+            names.extend(str(n) for n in (img.get("names") or []))
+        if want & {_norm(n) for n in names}:
+            held.append(str(node["metadata"].get("name", "")))
+    return sorted(held), len(nodes)
+
+
+def _wanted(entry: ImageEntry) -> set[str]:
+    return {f"{entry.repository}@{entry.reference}" if entry.reference.startswith("sha256:")
+            else f"{entry.repository}:{entry.reference}"}
+
+
+def _norm(name: str) -> str:
+    try:
+        ref = imageref.parse(name)
+    except imageref.InvalidReference:
+        return name
+    return f"{ref.name}@{ref.digest}" if ref.digest else f"{ref.name}:{ref.reference}"
+
+
+__all__: List[str] = ["PULL_WAITING_REASONS", "domain_pods", "node_holders", "pull_failures"]

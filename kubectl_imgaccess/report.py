@@ -1,0 +1,191 @@
+"""What an audit found, as plain data: per Domain, per image entry, findings, verdicts and the summary.
+
+`to_document()` gives the contract's JSON document; renderers only read these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from kubectl_imgaccess import __version__
+from kubectl_imgaccess.catalog import severity_rank
+from kubectl_imgaccess.objects import Credential, Location
+
+VERDICT_ORDER = ("pass", "unknown", "warn", "fail")  # ascending badness
+
+
+def worst(verdicts: List[str]) -> str:
+    return max(verdicts, key=VERDICT_ORDER.index, default="pass")
+
+
+@dataclass
+class Finding:
+    rule: str
+    name: str
+    severity: str
+    message: str
+    field: Optional[str] = None
+    image: Optional[str] = None
+    secret: Optional[str] = None
+    service_account: Optional[str] = None
+    location: Optional[Location] = None
+    fix: Optional[str] = None
+    suppressed: bool = False
+    images: List[int] = field(default_factory=list)  # indexes of the DomainReport.images it concerns
+
+    def dedupe_key(self) -> Tuple[Any, ...]:
+        return (self.rule, self.message, self.field, self.secret, self.service_account)
+
+
+@dataclass
+class ProbeOutcome:
+    status: str
+    http_status: Optional[int]
+    error_code: Optional[str]
+    credential: Optional[Credential]
+    message: str
+
+
+@dataclass
+class ImageEntry:
+    image: str
+    repository: str  # normalized name; "" when the reference is invalid
+    reference: str  # tag or digest a pull asks for; "" when invalid
+    field: str
+    pods: List[str]
+    service_account: str
+    pull_from: str  # "domain" | "serviceaccount" | "none"
+    pull_names: List[str]
+    credentials: Tuple[Credential, ...]  # matching, in kubelet order (values never rendered)
+    pull_policy: str
+    roles: List[str]
+    defaulted: bool = False
+    location: Optional[Location] = None
+    verdict: str = "pass"
+    needs_unreadable: bool = False
+    probe: Optional[ProbeOutcome] = None
+
+
+@dataclass
+class DomainReport:
+    namespace: str
+    name: str
+    domain_uid: str
+    images: List[ImageEntry] = field(default_factory=list)
+    findings: List[Finding] = field(default_factory=list)
+    location: Optional[Location] = None
+    verdict: str = "pass"
+
+
+@dataclass
+class Report:
+    domains: List[DomainReport]
+    mode: str
+    context: Optional[str]
+    files: List[str]
+    fail_on: str
+    incomplete: bool = False
+    probed: bool = False
+
+    def active_findings(self) -> List[Finding]:
+        return [f for d in self.domains for f in d.findings if not f.suppressed]
+
+    @property
+    def gate_failed(self) -> bool:
+        if self.fail_on == "never":
+            return False
+        threshold = severity_rank(self.fail_on)
+        return any(severity_rank(f.severity) >= threshold for f in self.active_findings())
+
+    def summary(self) -> Dict[str, Any]:
+        verdicts = {v: 0 for v in ("pass", "warn", "fail", "unknown")}
+        domain_verdicts = dict(verdicts)
+        for d in self.domains:
+            domain_verdicts[d.verdict] += 1
+            for img in d.images:
+                verdicts[img.verdict] += 1
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for f in self.active_findings():
+            counts[f.severity] += 1
+        return {
+            "domains": len(self.domains),
+            "images": sum(len(d.images) for d in self.domains),
+            "verdicts": verdicts,
+            "domainVerdicts": domain_verdicts,
+            "findings": counts,
+            "suppressed": sum(1 for d in self.domains for f in d.findings if f.suppressed),
+            "incomplete": self.incomplete,
+            "gate": "fail" if self.gate_failed else "pass",
+            "failOn": self.fail_on,
+        }
+
+    def to_document(self) -> Dict[str, Any]:
+        return {
+            "schemaVersion": 1,
+            "tool": {"name": "kubectl-imgaccess", "version": __version__},
+            "source": {"mode": self.mode, "context": self.context, "files": list(self.files)},
+            "summary": self.summary(),
+            "domains": [_domain_doc(d) for d in self.domains],
+        }
+
+
+def _loc(loc: Optional[Location]) -> Optional[Dict[str, Any]]:
+    return None if loc is None else {"file": loc.file, "line": loc.line}
+
+
+def _domain_doc(d: DomainReport) -> Dict[str, Any]:
+    return {
+        "namespace": d.namespace,
+        "name": d.name,
+        "domainUID": d.domain_uid,
+        "verdict": d.verdict,
+        "location": _loc(d.location),
+        "images": [_image_doc(i) for i in d.images],
+        "findings": [_finding_doc(f, d) for f in d.findings],
+    }
+
+
+def _image_doc(i: ImageEntry) -> Dict[str, Any]:
+    doc: Dict[str, Any] = {
+        "image": i.image,
+        "repository": i.repository,
+        "reference": i.reference,
+        "field": i.field,
+        "pods": list(i.pods),
+        "roles": list(i.roles),
+        "serviceAccount": i.service_account,
+        "pullSecrets": {"from": i.pull_from, "names": list(i.pull_names)},
+        "credentials": [{"secret": c.secret, "key": c.key} for c in i.credentials],
+        "pullPolicy": i.pull_policy,
+        "defaulted": i.defaulted,
+        "location": _loc(i.location),
+        "verdict": i.verdict,
+    }
+    if i.probe is not None:
+        p = i.probe
+        doc["probe"] = {
+            "status": p.status,
+            "httpStatus": p.http_status,
+            "errorCode": p.error_code,
+            "credential": None if p.credential is None else {"secret": p.credential.secret, "key": p.credential.key},
+            "message": p.message,
+        }
+    return doc
+
+
+def _finding_doc(f: Finding, d: DomainReport) -> Dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "name": f.name,
+        "severity": f.severity,
+        "message": f.message,
+        "field": f.field,
+        "image": f.image,
+        "secret": f.secret,
+        "serviceAccount": f.service_account,
+        "suppressed": f.suppressed,
+        "location": _loc(f.location),
+        "fix": f.fix,
+        "images": sorted({d.images[i].image for i in f.images}),
+    }
