@@ -1,0 +1,460 @@
+"""Read a live cluster into a Snapshot, at the scale of big shared clusters.
+
+Every kind is read with ONE paginated LIST for the whole scope (the namespace, or cluster-wide with -A),
+concurrently, so the number of requests does not grow with the number of Domains. Only pull secrets that
+are named somewhere but are not among the dockerconfigjson/dockercfg Secrets are fetched by name: the
+audit must tell "missing" (IA001) from "wrong type" (IA002). A forbidden LIST falls back to GETs of the
+names that matter; whatever stays unreadable is recorded as `Unreadable`, never skipped silently.
+
+This module and `cluster_client` are the only ones that import `kubernetes`, and only when called.
+"""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from urllib.parse import quote
+
+from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.snapshot import Obj, Snapshot, Unreadable
+from kubectl_imgaccess.sources.cluster_client import NO_CLUSTER, ApiStatusError, ClusterClient, connect
+from kubectl_imgaccess.sources.scope import ClusterScope
+
+__all__ = [
+    "NO_CLUSTER",
+    "PULL_EVENT_REASONS",
+    "PULL_SECRET_TYPES",
+    "ApiStatusError",
+    "ClusterClient",
+    "connect",
+    "read_cluster",
+    "server_version",
+]
+
+DOMAIN_UID_LABEL = "weblogic.domainUID"
+PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
+# Pod events kept as live pull-failure evidence (the rest of a busy namespace's events is noise).
+PULL_EVENT_REASONS = frozenset(
+    {"Failed", "BackOff", "FailedToRetrieveImagePullSecret", "ErrImageNeverPull", "InspectFailed"}
+)
+WORKERS = 6
+
+
+@dataclass(frozen=True)
+class _Kind:
+    kind: str
+    group_version: str
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: Optional[str], name: Optional[str] = None) -> str:
+        root = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        ns = f"/namespaces/{quote(namespace, safe='')}" if self.namespaced and namespace else ""
+        tail = f"/{quote(name, safe='')}" if name else ""
+        return f"{root}{ns}/{self.plural}{tail}"
+
+
+DOMAIN = _Kind("Domain", "weblogic.oracle/v9", "domains")
+CLUSTER = _Kind("Cluster", "weblogic.oracle/v1", "clusters")
+SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts")
+SECRET = _Kind("Secret", "v1", "secrets")
+POD = _Kind("Pod", "v1", "pods")
+EVENT = _Kind("Event", "v1", "events")
+NODE = _Kind("Node", "v1", "nodes", namespaced=False)
+
+
+@dataclass
+class _Listed:
+    """One LIST's outcome: the items, or why they could not be read."""
+
+    items: List[Obj] = field(default_factory=list)
+    denied: Optional[str] = None  # the server's 403 message
+
+    @property
+    def ok(self) -> bool:
+        return self.denied is None
+
+
+def read_cluster(
+    scope: ClusterScope, *, file_objects: Optional[Iterable[Mapping[str, Any]]] = None
+) -> Snapshot:
+    """Everything the audit needs from the cluster, for the scope's Domains.
+
+    file_objects: in mixed mode (scope.file_domains set), the Domains and Clusters read from files, so
+    that the pull secrets and ServiceAccounts they name can be fetched; optional.
+    """
+    client = connect(scope)
+    return _Reader(client, scope, list(file_objects or [])).read()
+
+
+def server_version(scope: ClusterScope) -> str:
+    """The server's gitVersion, for `version --server`."""
+    client = connect(scope)
+    info = client.request("GET", "/version")
+    if not isinstance(info, dict) or not info.get("gitVersion"):
+        raise ClusterError(f"{client.server}: /version did not answer a version")
+    return str(info["gitVersion"])
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _ns(obj: Mapping[str, Any]) -> str:
+    return str(_meta(obj).get("namespace") or "")
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    return str(_meta(obj).get("name") or "")
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _dicts(value: Any) -> List[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _secret_names(value: Any) -> Set[str]:
+    return {str(ref["name"]) for ref in _dicts(value) if ref.get("name")}
+
+
+def _domain_uid(domain: Mapping[str, Any]) -> str:
+    return str(_dig(domain, "spec", "domainUID") or _name(domain))
+
+
+def _cluster_refs(domain: Mapping[str, Any]) -> Set[str]:
+    """Cluster resource names a v9 Domain references (v8 inline clusters carry clusterName)."""
+    refs = set()
+    for entry in _dicts(_dig(domain, "spec", "clusters")):
+        name = entry.get("name") or entry.get("clusterName")
+        if name:
+            refs.add(str(name))
+    return refs
+
+
+def _sa_names(domain: Mapping[str, Any], clusters: Iterable[Mapping[str, Any]]) -> Set[str]:
+    """Every ServiceAccount the Domain's pods may run as ("default" included: it is the fallback)."""
+    spec = domain.get("spec") if isinstance(domain.get("spec"), dict) else {}
+    pods: List[Any] = [_dig(spec, "serverPod"), _dig(spec, "adminServer", "serverPod")]
+    pods += [entry.get("serverPod") for entry in _dicts(_dig(spec, "managedServers"))]
+    pods += [entry.get("serverPod") for entry in _dicts(_dig(spec, "clusters"))]  # v8 inline clusters
+    pods += [_dig(cluster, "spec", "serverPod") for cluster in clusters]
+    names = {"default"}
+    for pod in pods:
+        name = _dig(pod, "serviceAccountName")
+        if isinstance(name, str) and name:
+            names.add(name)
+    return names
+
+
+class _Reader:
+    def __init__(
+        self, client: ClusterClient, scope: ClusterScope, file_objects: List[Mapping[str, Any]]
+    ) -> None:
+        self.client = client
+        self.scope = scope
+        self.mixed = scope.file_domains is not None
+        self.file_objects = file_objects
+        self.everywhere = scope.all_namespaces
+        if self.everywhere:
+            self.targets: List[Optional[str]] = [None]
+        elif self.mixed:
+            spaces = sorted({key.namespace for key in scope.file_domains or [] if key.namespace})
+            self.targets = list(spaces) or [client.namespace]
+        else:
+            self.targets = [client.namespace]
+        self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="imgaccess-read")
+        self.snap = Snapshot(mode="cluster", context=client.context)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _list(
+        self, kind: _Kind, namespace: Optional[str], label: Optional[str] = None, fields: Optional[str] = None
+    ) -> _Listed:
+        try:
+            items = self.client.list(
+                kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields
+            )
+        except ApiStatusError as exc:
+            if exc.status == 403:
+                return _Listed(denied=exc.detail or "forbidden")
+            if exc.status == 404 and kind is CLUSTER:
+                return _Listed()  # operators before 4.0 have no Cluster resource: nothing to read
+            if exc.status == 404 and kind is DOMAIN:
+                raise ClusterError(
+                    f"{self.client.server}: the server does not serve {kind.plural}.{kind.group_version} "
+                    "(is the WebLogic Kubernetes Operator installed?)"
+                ) from None
+            raise
+        return _Listed(items=items)
+
+    def _get(self, kind: _Kind, namespace: str, name: str) -> Tuple[Optional[Obj], Optional[str]]:
+        """(object or None when absent, the 403 message when forbidden)."""
+        try:
+            obj = self.client.get(kind.path(namespace, name))
+        except ApiStatusError as exc:
+            if exc.status == 403:
+                return None, exc.detail or "forbidden"
+            raise
+        if obj is not None:
+            obj.setdefault("kind", kind.kind)
+            obj.setdefault("apiVersion", kind.group_version)
+        return obj, None
+
+    def _run(self, calls: Mapping[Any, Callable[[], Any]]) -> Dict[Any, Any]:
+        """Run independent requests on the pool; the first ClusterError wins."""
+        futures: Dict[Any, Future[Any]] = {key: self.pool.submit(call) for key, call in calls.items()}
+        results: Dict[Any, Any] = {}
+        error: Optional[BaseException] = None
+        for key, fut in futures.items():
+            try:
+                results[key] = fut.result()
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+        return results
+
+    def _fetch_names(self, kind: _Kind, wanted: Iterable[Tuple[str, str]]) -> None:
+        """GET each (namespace, name); absent ones stay absent, forbidden ones become Unreadable."""
+        keys = sorted(set(wanted))
+        got = self._run({key: functools.partial(self._get, kind, key[0], key[1]) for key in keys})
+        for (namespace, name), (obj, denied) in got.items():
+            if obj is not None:
+                self.snap.add(obj)
+            elif denied is not None:
+                self.snap.unreadable.append(Unreadable(kind.kind, namespace, name, denied))
+
+    def _unreadable(self, kind: _Kind, namespace: Optional[str], denied: str) -> None:
+        self.snap.unreadable.append(Unreadable(kind.kind, namespace, None, denied))
+
+    # -- the read -----------------------------------------------------------------------------
+
+    def read(self) -> Snapshot:
+        try:
+            return self._read()
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def _read(self) -> Snapshot:
+        calls: Dict[Tuple[str, Optional[str]], Callable[[], _Listed]] = {}
+        for ns in self.targets:
+            if not self.mixed:
+                calls[("Domain", ns)] = functools.partial(self._list, DOMAIN, ns, self.scope.selector)
+            calls[("Cluster", ns)] = functools.partial(self._list, CLUSTER, ns)
+            calls[("ServiceAccount", ns)] = functools.partial(self._list, SERVICE_ACCOUNT, ns)
+            for stype in PULL_SECRET_TYPES:
+                calls[(stype, ns)] = functools.partial(self._list, SECRET, ns, None, f"type={stype}")
+            calls[("Pod", ns)] = functools.partial(self._list, POD, ns, DOMAIN_UID_LABEL)
+            calls[("Event", ns)] = functools.partial(self._list, EVENT, ns, None, "involvedObject.kind=Pod")
+        calls[("Node", None)] = functools.partial(self._list, NODE, None)
+        listed: Dict[Tuple[str, Optional[str]], _Listed] = self._run(calls)
+
+        domains = self._domains(listed)
+        # Namespaces that hold audited Domains (None: unknown, keep every namespace's objects).
+        domain_spaces: Optional[Set[str]] = {_ns(d) for d in domains}
+        domains_known = all(listed[("Domain", ns)].ok for ns in self.targets) if not self.mixed else True
+        if self.mixed:
+            domain_spaces = {key.namespace for key in self.scope.file_domains or []}
+        elif not domains_known:
+            domain_spaces = None
+
+        def relevant(obj: Mapping[str, Any]) -> bool:
+            return domain_spaces is None or _ns(obj) in domain_spaces
+
+        if not self.mixed:  # in mixed mode the Domains are the files' (the caller lays them over)
+            for domain in domains:
+                self.snap.add(domain)
+
+        clusters = self._clusters(listed, domains, relevant)
+        service_accounts = self._service_accounts(listed, domains, clusters, relevant, domains_known)
+        pods = self._pods(listed, domains, relevant)
+        self._secrets(listed, domains, service_accounts, pods)
+        self._events(listed, relevant)
+        self._nodes(listed)
+        self._audit_domains(domains)
+        return self.snap
+
+    def _domains(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> List[Obj]:
+        if self.mixed:
+            return [dict(o) for o in self.file_objects if o.get("kind") == "Domain"]
+        wanted = set(self.scope.domains)
+        domains: List[Obj] = []
+        for ns in self.targets:
+            result = listed[("Domain", ns)]
+            if result.ok:
+                domains += [d for d in result.items if not wanted or _name(d) in wanted]
+            elif wanted and ns is not None:
+                for name in sorted(wanted):
+                    obj, denied = self._get(DOMAIN, ns, name)
+                    if obj is not None:
+                        domains.append(obj)
+                    elif denied is not None:
+                        self.snap.unreadable.append(Unreadable("Domain", ns, name, denied))
+            else:
+                self._unreadable(DOMAIN, ns, result.denied or "forbidden")
+        return domains
+
+    def _clusters(
+        self,
+        listed: Mapping[Tuple[str, Optional[str]], _Listed],
+        domains: List[Obj],
+        relevant: Callable[[Mapping[str, Any]], bool],
+    ) -> Dict[Tuple[str, str], Obj]:
+        found: Dict[Tuple[str, str], Obj] = {}
+        missing: Set[Tuple[str, str]] = set()
+        for ns in self.targets:
+            result = listed[("Cluster", ns)]
+            if result.ok:
+                for obj in result.items:
+                    if relevant(obj):
+                        found[(_ns(obj), _name(obj))] = obj
+                continue
+            wanted = {(_ns(d), r) for d in domains for r in _cluster_refs(d) if ns is None or _ns(d) == ns}
+            if not domains:
+                self._unreadable(CLUSTER, ns, result.denied or "forbidden")
+            missing |= wanted
+        for obj in found.values():
+            self.snap.add(obj)
+        if missing:
+            self._fetch_names(CLUSTER, missing)
+            for space, name in missing:
+                fetched = self.snap.get("Cluster", space, name)
+                if fetched is not None:
+                    found[(space, name)] = fetched
+        if self.mixed:
+            for from_file in self.file_objects:
+                if from_file.get("kind") == "Cluster":
+                    found[(_ns(from_file), _name(from_file))] = dict(from_file)
+        return found
+
+    def _service_accounts(
+        self,
+        listed: Mapping[Tuple[str, Optional[str]], _Listed],
+        domains: List[Obj],
+        clusters: Mapping[Tuple[str, str], Obj],
+        relevant: Callable[[Mapping[str, Any]], bool],
+        domains_known: bool,
+    ) -> List[Obj]:
+        wanted: Set[Tuple[str, str]] = set()
+        for domain in domains:
+            space = _ns(domain)
+            refs = [clusters[(space, ref)] for ref in _cluster_refs(domain) if (space, ref) in clusters]
+            wanted |= {(space, sa) for sa in _sa_names(domain, refs)}
+        if self.mixed:
+            wanted |= {(key.namespace, "default") for key in self.scope.file_domains or []}
+        kept: List[Obj] = []
+        missing: Set[Tuple[str, str]] = set()
+        for ns in self.targets:
+            result = listed[("ServiceAccount", ns)]
+            if result.ok:
+                kept += [sa for sa in result.items if relevant(sa)]
+                continue
+            missing |= {key for key in wanted if ns is None or key[0] == ns}
+            if not domains_known:
+                self._unreadable(SERVICE_ACCOUNT, ns, result.denied or "forbidden")
+        for sa in kept:
+            self.snap.add(sa)
+        if missing:
+            self._fetch_names(SERVICE_ACCOUNT, missing)
+            fetched = (self.snap.get("ServiceAccount", space, n) for space, n in missing)
+            kept += [o for o in fetched if o is not None]
+        # Only the ServiceAccounts the Domains' pods use contribute pull-secret names.
+        return [sa for sa in kept if not wanted or (_ns(sa), _name(sa)) in wanted]
+
+    def _pods(
+        self,
+        listed: Mapping[Tuple[str, Optional[str]], _Listed],
+        domains: List[Obj],
+        relevant: Callable[[Mapping[str, Any]], bool],
+    ) -> List[Obj]:
+        uids: Optional[Set[Tuple[str, str]]] = {(_ns(d), _domain_uid(d)) for d in domains}
+        if self.mixed and not domains:
+            uids = None  # Domains from files were not handed over: keep every Domain pod of the namespaces
+        if not self.mixed and any(not listed[("Domain", ns)].ok for ns in self.targets):
+            uids = None
+        pods: List[Obj] = []
+        for ns in self.targets:
+            result = listed[("Pod", ns)]
+            if not result.ok:
+                self._unreadable(POD, ns, result.denied or "forbidden")
+                continue
+            for pod in result.items:
+                uid = str((_meta(pod).get("labels") or {}).get(DOMAIN_UID_LABEL) or "")
+                if relevant(pod) and (uids is None or (_ns(pod), uid) in uids):
+                    pods.append(pod)
+                    self.snap.add(pod)
+        return pods
+
+    def _secrets(
+        self,
+        listed: Mapping[Tuple[str, Optional[str]], _Listed],
+        domains: List[Obj],
+        service_accounts: List[Obj],
+        pods: List[Obj],
+    ) -> None:
+        """Typed lists, plus GETs for referenced names they lack. Every pull secret is kept: IA008
+        looks for credentials in other namespaces."""
+        referenced: Set[Tuple[str, str]] = set()
+        for domain in domains:
+            referenced |= {(_ns(domain), n) for n in _secret_names(_dig(domain, "spec", "imagePullSecrets"))}
+        for sa in service_accounts:
+            referenced |= {(_ns(sa), n) for n in _secret_names(sa.get("imagePullSecrets"))}
+        for pod in pods:
+            referenced |= {(_ns(pod), n) for n in _secret_names(_dig(pod, "spec", "imagePullSecrets"))}
+        everywhere_ok = self.everywhere
+        missing: Set[Tuple[str, str]] = set()
+        for ns in self.targets:
+            denied = [listed[(t, ns)].denied for t in PULL_SECRET_TYPES if not listed[(t, ns)].ok]
+            for stype in PULL_SECRET_TYPES:
+                for secret in listed[(stype, ns)].items:
+                    self.snap.add(secret)
+            if denied:
+                everywhere_ok = False
+                # Secrets of other types or names nobody references cannot be known: IA007/IA008 need them.
+                self._unreadable(SECRET, ns, denied[0] or "forbidden")
+        for ns, name in referenced:
+            if self.snap.get("Secret", ns, name) is None and (self.everywhere or ns in self.targets):
+                missing.add((ns, name))
+        if missing:
+            self._fetch_names(SECRET, missing)
+        self.snap.secrets_listed_everywhere = everywhere_ok
+
+    def _events(
+        self, listed: Mapping[Tuple[str, Optional[str]], _Listed], relevant: Callable[..., bool]
+    ) -> None:
+        for ns in self.targets:
+            result = listed[("Event", ns)]
+            if not result.ok:
+                self._unreadable(EVENT, ns, result.denied or "forbidden")
+                continue
+            for event in result.items:
+                if relevant(event) and event.get("reason") in PULL_EVENT_REASONS:
+                    self.snap.add(event)
+
+    def _nodes(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> None:
+        result = listed[("Node", None)]
+        if not result.ok:
+            self._unreadable(NODE, None, result.denied or "forbidden")
+        for node in result.items:
+            self.snap.add(node)
+
+    def _audit_domains(self, domains: List[Obj]) -> None:
+        if self.mixed:
+            self.snap.audit_domains = list(self.scope.file_domains or [])
+        elif self.scope.domains:
+            if self.everywhere:
+                self.snap.audit_domains = sorted(ObjectKey("Domain", _ns(d), _name(d)) for d in domains)
+            else:
+                ns = self.client.namespace
+                self.snap.audit_domains = [ObjectKey("Domain", ns, name) for name in self.scope.domains]

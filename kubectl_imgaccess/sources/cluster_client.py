@@ -1,0 +1,495 @@
+"""The connection to one API server: kubeconfig/in-cluster configuration, requests, retries, errors.
+
+`kubernetes` is imported inside functions only, so importing this module stays cheap for commands that
+never talk to a cluster. Requests go through the client's configured urllib3 pool (TLS, client
+certificates, proxies) but bodies are decoded here from raw JSON: model objects are far too slow for the
+lists of big shared clusters. Every failure the user can act on becomes one `ClusterError` line that
+names the server; the client's own exceptions never escape.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlencode
+
+from kubectl_imgaccess import __version__
+from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.sources.scope import ClusterScope
+
+log = logging.getLogger("kubectl_imgaccess.cluster")
+
+Obj = Dict[str, Any]
+Query = Sequence[Tuple[str, str]]
+
+PAGE_SIZE = 500
+MAX_TRIES = 5  # per request, for 429 / 5xx / a connection cut while reading
+MAX_RESTARTS = 3  # per list, for 410 Gone on a continue token
+MAX_RETRY_AFTER = 30.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+NO_CLUSTER = "no cluster configured: set --kubeconfig or KUBECONFIG, or use -f FILE --offline"
+
+# Internal: lets tests point the in-cluster configuration at their own token/ca.crt/namespace files.
+SA_DIR_ENV = "_KUBECTL_IMGACCESS_INTERNAL_SA_DIR"
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+# Tests replace this to observe the back-off without waiting for it.
+sleep: Callable[[float], None] = time.sleep
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class ApiStatusError(ClusterError):
+    """The server answered with an error status; `status` lets callers handle 403/404/409/410."""
+
+    def __init__(self, server: str, status: int, message: str) -> None:
+        self.server = server
+        self.status = status
+        self.reason = _REASONS.get(status, "Error")
+        self.detail = message
+        text = f"{server}: {status} {self.reason}"
+        super().__init__(f"{text}: {message}" if message else text)
+
+
+class _Retryable(Exception):
+    """A connection cut while a GET was answered: safe to send again."""
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _module(name: str) -> Any:
+    """Import a `kubernetes` module on first use (it is slow to import and has no useful types)."""
+    return importlib.import_module(name)
+
+
+def _cause_of(exc: BaseException) -> str:
+    """A short human cause for a transport failure (never the client's exception text verbatim)."""
+    import urllib3.exceptions as u3
+
+    text = str(exc)
+    if isinstance(exc, u3.SSLError) or "SSL" in type(exc).__name__:
+        m = re.search(r"certificate verify failed: ([^(]+)", text)
+        if m or "CERTIFICATE_VERIFY_FAILED" in text:
+            return "TLS certificate verification failed" + (f" ({m.group(1).strip()})" if m else "")
+        return "TLS handshake failed"
+    if isinstance(exc, u3.NameResolutionError):
+        return "cannot resolve the host name"
+    if isinstance(exc, u3.NewConnectionError):
+        if "refused" in text.lower():
+            return "connection refused"
+        return "cannot connect"
+    if isinstance(exc, u3.TimeoutError):
+        return "timeout"
+    if isinstance(exc, u3.ProtocolError):
+        return "connection closed by the server"
+    if isinstance(exc, u3.ProxyError):
+        return "proxy error"
+    return type(exc).__name__
+
+
+class ClusterClient:
+    """A configured connection to one API server, shared by the reader and the writer (fix).
+
+    Thread-safe: the reader issues requests from a small thread pool.
+    """
+
+    def __init__(
+        self,
+        configuration: Any,
+        *,
+        server: str,
+        context: Optional[str],
+        namespace: str,
+        timeout: Optional[float] = None,
+        verbosity: int = 0,
+    ) -> None:
+        rest = _module("kubernetes.client.rest")
+        self.server = server
+        self.context = context
+        self.namespace = namespace
+        self.timeout = timeout if timeout and timeout > 0 else None
+        self.verbosity = verbosity
+        self._cfg = configuration
+        self._pool = rest.RESTClientObject(configuration).pool_manager
+        self._auth_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"ClusterClient(server={self.server!r}, context={self.context!r}, namespace={self.namespace!r})"
+        )
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Query] = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        """Send one request; return the decoded JSON body (None when empty).
+
+        429 and 5xx are retried with back-off (Retry-After honoured); writes only on 429, which the
+        server sends before doing anything. Error statuses raise ApiStatusError.
+        """
+        url = self.server + path + (("?" + urlencode(list(query))) if query else "")
+        payload = None if body is None else json.dumps(body).encode("utf-8")
+        idempotent = method in ("GET", "HEAD")
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                status, headers, data = self._send(method, url, payload, content_type)
+            except _Retryable as exc:
+                if not idempotent or attempt == MAX_TRIES:
+                    raise ClusterError(
+                        f"{self.server}: connection closed by the server ({method} {path})"
+                    ) from None
+                delay = self._backoff(attempt)
+                self._debug(6, "retrying %s %s in %.1fs: %s", method, url, delay, exc)
+                sleep(delay)
+                continue
+            retry = status == 429 or (idempotent and status in RETRY_STATUSES)
+            if retry and attempt < MAX_TRIES:
+                delay = self._retry_after(headers) or self._backoff(attempt)
+                self._debug(6, "retrying %s %s in %.1fs after %d", method, url, delay, status)
+                sleep(delay)
+                continue
+            if 200 <= status < 300:
+                if not data:
+                    return None
+                try:
+                    return json.loads(data)
+                except ValueError:
+                    raise ClusterError(f"{self.server}: answered {method} {path} with invalid JSON") from None
+            raise self._status_error(status, data)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get(self, path: str) -> Optional[Obj]:
+        """GET one object; None when it does not exist."""
+        try:
+            obj = self.request("GET", path)
+        except ApiStatusError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return obj if isinstance(obj, dict) else None
+
+    def list(
+        self,
+        path: str,
+        *,
+        kind: str,
+        label_selector: Optional[str] = None,
+        field_selector: Optional[str] = None,
+    ) -> List[Obj]:
+        """Every item of a paginated LIST, each with `kind` and `apiVersion` set.
+
+        A 410 Gone on a continue token (the snapshot behind it was compacted) starts the list again.
+        """
+        base: List[Tuple[str, str]] = []
+        if label_selector:
+            base.append(("labelSelector", label_selector))
+        if field_selector:
+            base.append(("fieldSelector", field_selector))
+        base.append(("limit", str(PAGE_SIZE)))
+        restarts = 0
+        while True:
+            items: List[Obj] = []
+            token: Optional[str] = None
+            try:
+                while True:
+                    query = base + ([("continue", token)] if token else [])
+                    page = self.request("GET", path, query=query)
+                    if not isinstance(page, dict):
+                        raise ClusterError(f"{self.server}: GET {path} did not answer a list")
+                    api_version = str(page.get("apiVersion") or "")
+                    for item in page.get("items") or []:
+                        if isinstance(item, dict):
+                            item.setdefault("kind", kind)
+                            if api_version:
+                                item.setdefault("apiVersion", api_version)
+                            items.append(item)
+                    token = (page.get("metadata") or {}).get("continue") or None
+                    if not token:
+                        return items
+            except ApiStatusError as exc:
+                if exc.status != 410 or token is None or restarts >= MAX_RESTARTS:
+                    raise
+                restarts += 1
+                self._debug(6, "continue token expired (410) listing %s: starting again", path)
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def _headers(self, content_type: Optional[str]) -> Dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": f"kubectl-imgaccess/{__version__}"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            with self._auth_lock:
+                auth = self._cfg.get_api_key_with_prefix("BearerToken")
+        except ClusterError:
+            raise
+        except Exception as exc:
+            raise ClusterError(f"{self.server}: cannot get credentials: {_one_line(str(exc))}") from None
+        if auth:
+            headers["Authorization"] = auth
+        return headers
+
+    def _send(
+        self, method: str, url: str, payload: Optional[bytes], content_type: str
+    ) -> Tuple[int, Mapping[str, str], bytes]:
+        import urllib3
+        import urllib3.exceptions as u3
+
+        headers = self._headers(content_type if payload is not None else None)
+        timeout = urllib3.Timeout(total=self.timeout) if self.timeout else None
+        self._debug(7, "%s %s headers: %s", method, url, _masked(headers))
+        started = time.monotonic()
+        try:
+            resp = self._pool.request(
+                method,
+                url,
+                body=payload,
+                headers=headers,
+                timeout=timeout,
+                retries=False,
+                preload_content=False,
+            )
+            try:
+                data = resp.data
+            finally:
+                resp.release_conn()
+        except u3.TimeoutError:
+            raise ClusterError(
+                f"{self.server}: timeout: no answer within {self.timeout:g}s (see --request-timeout)"
+            ) from None
+        except (u3.ProtocolError, u3.DecodeError) as exc:
+            if isinstance(exc, u3.ProtocolError) and "refused" in str(exc).lower():
+                raise ClusterError(f"cannot reach {self.server}: connection refused") from None
+            raise _Retryable(_cause_of(exc)) from None
+        except (u3.HTTPError, OSError) as exc:
+            raise ClusterError(f"cannot reach {self.server}: {_cause_of(exc)}") from None
+        ms = int((time.monotonic() - started) * 1000)
+        self._debug(
+            6, "%s %s %d %s in %d milliseconds", method, url, resp.status, _REASONS.get(resp.status, ""), ms
+        )
+        self._debug(8, "response: %s, %d bytes", resp.headers.get("Content-Type", "-"), len(data))
+        return resp.status, resp.headers, data
+
+    def _status_error(self, status: int, data: bytes) -> ApiStatusError:
+        message = ""
+        try:
+            doc = json.loads(data) if data else None
+            if isinstance(doc, dict) and doc.get("kind") == "Status":
+                message = str(doc.get("message") or "")
+        except ValueError:
+            pass
+        if status == 401:
+            who = f'context "{self.context}"' if self.context else "the in-cluster service account"
+            message = f"check the credentials of {who}" + (f" ({message})" if message else "")
+        return ApiStatusError(self.server, status, _one_line(message))
+
+    @staticmethod
+    def _retry_after(headers: Mapping[str, str]) -> Optional[float]:
+        value = headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(0.0, min(float(value), MAX_RETRY_AFTER))
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(0.25 * (2 ** (attempt - 1)), 4.0))
+
+    def _debug(self, level: int, msg: str, *args: Any) -> None:
+        if self.verbosity >= level:
+            log.info(msg, *args)
+
+
+def _masked(headers: Mapping[str, str]) -> Dict[str, str]:
+    return {k: ("<masked>" if k.lower() == "authorization" else v) for k, v in headers.items()}
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+def _kubeconfig_paths(scope: ClusterScope) -> Optional[List[str]]:
+    """kubectl's order: --kubeconfig, else every existing file in $KUBECONFIG, else ~/.kube/config."""
+    if scope.kubeconfig:
+        path = os.path.expanduser(scope.kubeconfig)
+        if not os.path.isfile(path):
+            raise ClusterError(f"kubeconfig {path}: no such file")
+        return [path]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        found: List[str] = []
+        for part in env.split(os.pathsep):
+            path = os.path.expanduser(part)
+            if part and os.path.isfile(path) and path not in found:
+                found.append(path)
+        return found or None
+    default = os.path.expanduser(os.path.join("~", ".kube", "config"))
+    return [default] if os.path.isfile(default) else None
+
+
+def _exec_loader_class() -> Any:
+    """The client's kubeconfig loader, except that a failing exec plugin is an error, not a log line."""
+    kube_config = _module("kubernetes.config.kube_config")
+    exec_provider = _module("kubernetes.config.exec_provider")
+    dateutil = _module("kubernetes.config.dateutil")
+
+    base: Any = kube_config.KubeConfigLoader
+
+    class _Loader(base):  # type: ignore[misc]
+        def _load_from_exec_plugin(self) -> Optional[bool]:
+            if "exec" not in self._user:
+                return None
+            exec_cfg = self._user["exec"]
+            command = str(exec_cfg.safe_get("command") or "?")
+            base = self._get_base_path(self._cluster.path)
+            try:
+                status = exec_provider.ExecProvider(exec_cfg, base, self._cluster).run()
+            except Exception as exc:
+                raise ClusterError(f"exec credential plugin {command}: {_one_line(str(exc), 200)}") from None
+            if not isinstance(status, dict):
+                raise ClusterError(f"exec credential plugin {command}: no status in its ExecCredential")
+            if status.get("token"):
+                self.token = f"Bearer {status['token']}"
+            elif status.get("clientCertificateData") and status.get("clientKeyData"):
+                for attr, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
+                    setattr(
+                        self,
+                        attr,
+                        kube_config.FileOrData(
+                            status, None, data_key_name=key, file_base_path=base, base64_file_content=False
+                        ).as_file(),
+                    )
+            else:
+                raise ClusterError(
+                    f"exec credential plugin {command}: its ExecCredential has neither a token "
+                    "nor a client certificate and key"
+                )
+            if status.get("expirationTimestamp"):
+                self.expiry = dateutil.parse_rfc3339(status["expirationTimestamp"])
+            return True
+
+    return _Loader
+
+
+def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any) -> Tuple[Optional[str], Optional[str]]:
+    """Fill cfg from the merged kubeconfig files; return (context name, context namespace)."""
+    kube_config = _module("kubernetes.config.kube_config")
+    where = os.pathsep.join(paths)
+    try:
+        merger = kube_config.KubeConfigMerger(where)
+    except Exception as exc:
+        raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
+    if merger.config is None:
+        raise ClusterError(f"kubeconfig {where}: empty")
+    context = scope.context
+    if not context:
+        # kubectl: the first file that sets current-context wins (the client's merger keeps the last).
+        for path in merger.paths:
+            current = (merger.config_files.get(path) or {}).get("current-context")
+            if current:
+                context = str(current)
+                break
+    if not context:
+        raise ClusterError(f"kubeconfig {where}: no current-context; use --context")
+    names = []
+    for node in merger.config.value.get("contexts") or []:
+        value = getattr(node, "value", node)
+        if isinstance(value, dict):
+            names.append(value.get("name"))
+    if context not in names:
+        raise ClusterError(f'kubeconfig {where}: context "{context}" not found')
+    try:
+        loader_class = _exec_loader_class()
+        loader = loader_class(config_dict=merger.config, active_context=context, config_base_path=None)
+        cluster = loader._cluster
+        if not cluster or not cluster.safe_get("server"):
+            raise ClusterError(f'kubeconfig {where}: context "{context}" has no cluster server')
+        loader.load_and_set(cfg)
+        namespace = (loader.current_context.get("context") or {}).get("namespace")
+    except ClusterError:
+        raise
+    except Exception as exc:
+        raise ClusterError(f'kubeconfig {where}: context "{context}": {_one_line(str(exc), 200)}') from None
+    return context, (str(namespace) if namespace else None)
+
+
+def _from_in_cluster(cfg: Any) -> Optional[str]:
+    """Fill cfg from the pod's service account; return its namespace."""
+    incluster_config = _module("kubernetes.config.incluster_config")
+
+    sa_dir = os.environ.get(SA_DIR_ENV) or SA_DIR
+    try:
+        incluster_config.InClusterConfigLoader(
+            token_filename=os.path.join(sa_dir, "token"), cert_filename=os.path.join(sa_dir, "ca.crt")
+        ).load_and_set(cfg)
+    except Exception as exc:
+        raise ClusterError(f"in-cluster configuration ({sa_dir}): {_one_line(str(exc), 200)}") from None
+    try:
+        with open(os.path.join(sa_dir, "namespace"), encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def connect(scope: ClusterScope) -> ClusterClient:
+    """The configured client for the scope's kubeconfig/context, or the in-cluster service account."""
+    cfg = _module("kubernetes.client").Configuration()
+    paths = _kubeconfig_paths(scope)
+    context: Optional[str] = None
+    if paths:
+        context, ctx_namespace = _from_kubeconfig(scope, paths, cfg)
+        if scope.verbosity >= 6:
+            log.info("config loaded from %s, context %s", os.pathsep.join(paths), context)
+    elif os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT"):
+        ctx_namespace = _from_in_cluster(cfg)
+        if scope.verbosity >= 6:
+            log.info("using the in-cluster configuration")
+    else:
+        raise ClusterError(NO_CLUSTER)
+    cfg.retries = False  # retries are ours: bounded, status-aware, logged
+    cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, 16)
+    server = str(cfg.host).rstrip("/")
+    return ClusterClient(
+        cfg,
+        server=server,
+        context=context,
+        namespace=scope.namespace or ctx_namespace or "default",
+        timeout=scope.request_timeout,
+        verbosity=scope.verbosity,
+    )
