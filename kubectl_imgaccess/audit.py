@@ -201,6 +201,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
     uncovered = False
     for i, (e, use) in zip(idx, zip(entries, group.images)):
         if not e.repository:
+            _invalid_reference(a, e, i, use)
             continue
         if broken:
             continue
@@ -299,10 +300,20 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         return
     severity = "error" if registry.auth == "required" else "warning"
     known = " (a registry known to need authentication)" if registry.auth == "required" else ""
-    a.add("IA004", f"{e.image}: no credential on the pull path matches {host}{known}; the pull is anonymous "
+    via_sa = e.pull_from != "domain"
+    path = f"ServiceAccount {group.service_account}'s pull path" if via_sa else "the Domain's pull path"
+    a.add("IA004", f"{e.image}: no credential on {path} matches {host}{known}; the pull is anonymous "
           "(node-level credentials cannot be seen and are not counted)", [i], where=use.field, image=e.image,
-          severity=severity, sa=group.service_account,
+          severity=severity, sa=group.service_account if via_sa else None,
           fix=f"kubectl imgaccess fix --secret NAME --docker-server {host} --docker-username USER --password-stdin")
+
+
+def _invalid_reference(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse) -> None:
+    try:
+        imageref.parse(e.image)
+    except imageref.InvalidReference as exc:
+        a.add("IA010", f"{e.image!r} is not a valid image reference: {exc} (the kubelet reports InvalidImageName)",
+              [i], where=use.field, image=e.image, fix="correct the reference; repository paths are lowercase")
 
 
 def pull_target_is_domain(model: DomainModel, sa_refs: List[Tuple[str, FieldRef]]) -> bool:

@@ -187,3 +187,12 @@ def find_rule(text: str) -> Optional[Rule]:
     """A rule by id (case-insensitive) or name."""
     t = text.strip()
     return BY_ID.get(t.upper()) or BY_NAME.get(t.lower())
+
+
+def markdown_table() -> str:
+    """The README's rule table (kept in sync by `make docs` and checked by a test)."""
+    lines = ["| id | name | severity | decided from | fires when |", "|---|---|---|---|---|"]
+    for r in RULES:
+        severity = r.severity + (f"; {r.adjust}" if r.adjust else "")
+        lines.append(f"| {r.id} | `{r.name}` | {severity} | {r.needs} | {r.summary} |")
+    return "\n".join(lines)

@@ -62,7 +62,7 @@ def _select(snap: Snapshot, scope: ClusterScope) -> List[ObjectKey]:
     keys = sorted(k for k in snap.objects if k.kind == "Domain")
     if scope.selector:
         match = parse_selector(scope.selector)
-        keys = [k for k in keys if match(((snap.objects[k].get("metadata") or {}).get("labels") or {}))]
+        keys = [k for k in keys if match((snap.objects[k].get("metadata") or {}).get("labels") or {})]
     if scope.domains:
         wanted = set(scope.domains)
         found = {k.name for k in keys}

@@ -98,11 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_fix(sub: Any) -> None:
+    import importlib
+
     try:
-        from kubectl_imgaccess.fix.cli import add_parser
+        module = importlib.import_module("kubectl_imgaccess.fix.cli")
     except ImportError:
         return
-    add_parser(sub, _cluster_flags, _common)
+    module.add_parser(sub, _cluster_flags, _common)
 
 
 def _normalize_argv(argv: Sequence[str]) -> List[str]:

@@ -5,7 +5,7 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from kubectl_imgaccess import imageref
 from kubectl_imgaccess.report import ImageEntry
@@ -103,4 +103,4 @@ def _norm(name: str) -> str:
     return f"{ref.name}@{ref.digest}" if ref.digest else f"{ref.name}:{ref.reference}"
 
 
-__all__: List[str] = ["PULL_WAITING_REASONS", "domain_pods", "node_holders", "pull_failures"]
+__all__ = ["PULL_WAITING_REASONS", "domain_pods", "node_holders", "pull_failures"]

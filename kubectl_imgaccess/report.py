@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from typing import Any, Dict, List, Optional, Tuple
 
 from kubectl_imgaccess import __version__
@@ -32,7 +33,7 @@ class Finding:
     location: Optional[Location] = None
     fix: Optional[str] = None
     suppressed: bool = False
-    images: List[int] = field(default_factory=list)  # indexes of the DomainReport.images it concerns
+    images: List[int] = _field(default_factory=list)  # indexes of the DomainReport.images it concerns
 
     def dedupe_key(self) -> Tuple[Any, ...]:
         return (self.rule, self.message, self.field, self.secret, self.service_account)
@@ -72,8 +73,8 @@ class DomainReport:
     namespace: str
     name: str
     domain_uid: str
-    images: List[ImageEntry] = field(default_factory=list)
-    findings: List[Finding] = field(default_factory=list)
+    images: List[ImageEntry] = _field(default_factory=list)
+    findings: List[Finding] = _field(default_factory=list)
     location: Optional[Location] = None
     verdict: str = "pass"
 

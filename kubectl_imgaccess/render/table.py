@@ -20,9 +20,9 @@ def _credential_path(img: ImageEntry) -> str:
     if img.pull_from == "domain":
         where = "domain"
     elif img.pull_from == "serviceaccount":
-        where = f"sa/{img.service_account}"
+        where = "serviceaccount"
     else:
-        return f"none (sa/{img.service_account})"
+        return "none"
     names = ",".join(img.pull_names) or "-"
     return f"{where}: {names}"
 
@@ -33,23 +33,23 @@ def _rules_for(d: DomainReport, index: int) -> str:
 
 
 def render_table(report: Report, wide: bool = False, color: bool = False) -> str:
-    headers = ["NAMESPACE", "DOMAIN", "IMAGE", "PODS", "CREDENTIAL PATH", "VERDICT", "RULES"]
+    headers = ["NAMESPACE", "DOMAIN", "IMAGE", "PODS", "SERVICEACCOUNT", "CREDENTIAL PATH", "VERDICT", "RULES"]
     if wide:
-        headers[3:3] = ["REPOSITORY", "FIELD", "SERVICEACCOUNT"]
+        headers[3:3] = ["REPOSITORY", "FIELD"]
         headers.insert(-2, "MATCHED")
     rows: List[List[str]] = []
     for d in report.domains:
         for i, img in enumerate(d.images):
-            row = [d.namespace, d.name, img.image, ",".join(img.pods), _credential_path(img),
+            row = [d.namespace, d.name, img.image, ",".join(img.pods), img.service_account, _credential_path(img),
                    _paint(img.verdict, img.verdict, color), _rules_for(d, i)]
             if wide:
-                row[3:3] = [img.repository or "(invalid)", img.field, img.service_account]
+                row[3:3] = [img.repository or "(invalid)", img.field]
                 matched = ",".join(f"{c.secret}[{c.key}]" for c in img.credentials) or "-"
                 row.insert(-2, matched)
             rows.append(row)
         if not d.images:
-            rows.append([d.namespace, d.name, "-", "-", "-", _paint(d.verdict, d.verdict, color), "-"]
-                        + (["-"] * 4 if wide else []))
+            rows.append([d.namespace, d.name, "-", "-", "-", "-", _paint(d.verdict, d.verdict, color), "-"]
+                        + (["-"] * 3 if wide else []))
     out: List[str] = []
     if rows:
         out.append(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True))
