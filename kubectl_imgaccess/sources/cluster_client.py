@@ -288,7 +288,11 @@ class ClusterClient:
                 data = resp.data
             finally:
                 resp.release_conn()
+        except u3.NewConnectionError as exc:  # before TimeoutError: urllib3 makes it a subclass
+            raise ClusterError(f"cannot reach {self.server}: {_cause_of(exc)}") from None
         except u3.TimeoutError:
+            if self.timeout is None:
+                raise ClusterError(f"cannot reach {self.server}: timeout") from None
             raise ClusterError(
                 f"{self.server}: timeout: no answer within {self.timeout:g}s (see --request-timeout)"
             ) from None

@@ -1,0 +1,389 @@
+"""The cluster source against the sandbox API server: what it reads, how many requests, and how it
+copes with pages, retries, expired continue tokens and RBAC."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.snapshot import Unreadable
+from kubectl_imgaccess.sources import cluster_client
+from kubectl_imgaccess.sources.cluster import read_cluster
+from kubectl_imgaccess.sources.scope import ClusterScope
+from tests.sandbox import Fault, Recorded, Sandbox
+from tests.sandbox.fixtures import sandbox  # noqa: F401
+
+NS = "shop"
+SECRET_VALUE = "s3cr3t-Pa55word-do-not-log"
+
+
+def dockerconfig(registry: str = "container-registry.oracle.com") -> str:
+    auth = base64.b64encode(f"scott:{SECRET_VALUE}".encode()).decode()
+    doc = {"auths": {registry: {"username": "scott", "password": SECRET_VALUE, "auth": auth}}}
+    return base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+def domain(name: str, ns: str = NS, pull: Optional[List[str]] = None, sa: Optional[str] = None,
+           clusters: Optional[List[str]] = None) -> Dict[str, Any]:
+    spec: Dict[str, Any] = {"domainUID": name, "image": "container-registry.oracle.com/middleware/weblogic:14.1"}
+    if pull is not None:
+        spec["imagePullSecrets"] = [{"name": n} for n in pull]
+    if sa:
+        spec["serverPod"] = {"serviceAccountName": sa}
+    if clusters:
+        spec["clusters"] = [{"name": c} for c in clusters]
+    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
+            "spec": spec}
+
+
+def secret(name: str, ns: str = NS, type_: str = "kubernetes.io/dockerconfigjson") -> Dict[str, Any]:
+    key = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson", "kubernetes.io/dockercfg": ".dockercfg"}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, "type": type_,
+            "data": {key.get(type_, "password"): dockerconfig()}}
+
+
+def service_account(name: str, ns: str = NS, pull: Optional[List[str]] = None) -> Dict[str, Any]:
+    sa: Dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}
+    if pull:
+        sa["imagePullSecrets"] = [{"name": n} for n in pull]
+    return sa
+
+
+def pod(name: str, uid: Optional[str], ns: str = NS) -> Dict[str, Any]:
+    labels = {"weblogic.domainUID": uid, "weblogic.createdByOperator": "true"} if uid else {"app": "other"}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {"containers": [{"name": "weblogic-server", "image": "x"}]},
+            "status": {"phase": "Pending", "containerStatuses": [
+                {"name": "weblogic-server", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}
+
+
+def event(name: str, reason: str, pod_name: str, ns: str = NS) -> Dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": ns}, "reason": reason,
+            "type": "Warning", "message": "m",
+            "involvedObject": {"kind": "Pod", "name": pod_name, "namespace": ns}}
+
+
+def node(name: str) -> Dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+            "status": {"images": [{"names": ["example.com/app@sha256:ab", "example.com/app:1"]}]}}
+
+
+def scope(kubeconfig: str, **kw: Any) -> ClusterScope:
+    return ClusterScope(kubeconfig=kubeconfig, **kw)
+
+
+def lists(sb: Sandbox, path_suffix: str = "") -> List[Recorded]:
+    """The first page of every LIST (GETs of a collection without a continue token)."""
+    out = []
+    for r in sb.requests:
+        if r.method != "GET" or "continue" in r.query or r.path == "/version":
+            continue
+        if not any(r.path.endswith("/" + plural) for plural in PLURALS):
+            continue
+        if r.path.endswith(path_suffix):
+            out.append(r)
+    return out
+
+
+PLURALS = ("domains", "clusters", "serviceaccounts", "secrets", "pods", "events", "nodes")
+
+
+def named_gets(sb: Sandbox, plural: str) -> List[str]:
+    return sorted(r.path.rsplit("/", 1)[1] for r in sb.requests
+                  if r.method == "GET" and f"/{plural}/" in r.path)
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+    """Back-off is recorded, not waited for."""
+    slept: List[float] = []
+    monkeypatch.setattr(cluster_client, "sleep", slept.append)
+    return slept
+
+
+@pytest.fixture
+def kubeconfig(sandbox: Sandbox, tmp_path: Path) -> str:  # noqa: F811
+    return sandbox.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace=NS)
+
+
+def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sb = sandbox
+    sb.add(domain("d1", pull=["ocr"], clusters=["c1"]))
+    sb.add({"apiVersion": "weblogic.oracle/v1", "kind": "Cluster", "metadata": {"name": "c1", "namespace": NS},
+            "spec": {"clusterName": "cluster-1", "serverPod": {"serviceAccountName": "wls"}}})
+    sb.add(secret("ocr"))
+    sb.add(secret("legacy", type_="kubernetes.io/dockercfg"))
+    sb.add(secret("tls", type_="kubernetes.io/tls"))
+    sb.add(service_account("default"))
+    sb.add(service_account("wls"))
+    sb.add(pod("d1-admin-server", "d1"))
+    sb.add(pod("web-1", None))
+    sb.add(event("e1", "Failed", "d1-admin-server"))
+    sb.add(event("e2", "Scheduled", "d1-admin-server"))
+    sb.add(node("n1"))
+    sb.add(domain("other", ns="elsewhere"))
+
+    snap = read_cluster(scope(kubeconfig))
+
+    assert snap.mode == "cluster" and snap.context == "sandbox"
+    keys = set(snap.objects)
+    assert {ObjectKey("Domain", NS, "d1"), ObjectKey("Cluster", NS, "c1"), ObjectKey("Secret", NS, "ocr"),
+            ObjectKey("Secret", NS, "legacy"), ObjectKey("ServiceAccount", NS, "wls"),
+            ObjectKey("ServiceAccount", NS, "default"), ObjectKey("Pod", NS, "d1-admin-server"),
+            ObjectKey("Event", NS, "e1"), ObjectKey("Node", "", "n1")} <= keys
+    assert ObjectKey("Secret", NS, "tls") not in keys  # not a pull secret and nobody names it
+    assert ObjectKey("Pod", NS, "web-1") not in keys  # not a Domain's pod
+    assert ObjectKey("Event", NS, "e2") not in keys  # not pull evidence
+    assert ObjectKey("Domain", "elsewhere", "other") not in keys  # another namespace
+    for obj in snap.objects.values():
+        assert obj["kind"] and obj["apiVersion"]
+    api_versions = {k.kind: o["apiVersion"] for k, o in snap.objects.items()}
+    assert api_versions["Domain"] == "weblogic.oracle/v9" and api_versions["Cluster"] == "weblogic.oracle/v1"
+    assert api_versions["Secret"] == api_versions["Pod"] == api_versions["Node"] == "v1"
+    assert snap.unreadable == [] and not snap.secrets_listed_everywhere
+    assert {r.path for r in lists(sb)} == {
+        f"/apis/weblogic.oracle/v9/namespaces/{NS}/domains", f"/apis/weblogic.oracle/v1/namespaces/{NS}/clusters",
+        f"/api/v1/namespaces/{NS}/serviceaccounts", f"/api/v1/namespaces/{NS}/secrets",
+        f"/api/v1/namespaces/{NS}/pods", f"/api/v1/namespaces/{NS}/events", "/api/v1/nodes"}
+    pods_list = lists(sb, "/pods")[0]
+    assert pods_list.query["labelSelector"] == ["weblogic.domainUID"]
+    assert lists(sb, "/events")[0].query["fieldSelector"] == ["involvedObject.kind=Pod"]
+    assert all(r.query["limit"] == ["500"] for r in lists(sb))
+
+
+def test_secret_lists_use_the_two_pull_secret_type_selectors(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    read_cluster(scope(kubeconfig))
+    selectors = sorted(q for r in lists(sandbox, "/secrets") for q in r.query.get("fieldSelector", []))
+    assert selectors == ["type=kubernetes.io/dockercfg", "type=kubernetes.io/dockerconfigjson"]
+
+
+def test_pages_are_followed_until_every_item_is_read(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    for i in range(1203):
+        sandbox.add(secret(f"pull-{i:04d}"))
+    snap = read_cluster(scope(kubeconfig))
+    assert len(list(snap.of_kind("Secret", NS))) == 1203
+    pages = [r for r in sandbox.requests if r.path.endswith("/secrets")
+             and r.query.get("fieldSelector") == ["type=kubernetes.io/dockerconfigjson"]]
+    assert len(pages) == 3
+    assert "continue" not in pages[0].query
+    assert all(p.query.get("continue") and p.query["limit"] == ["500"] for p in pages[1:])
+
+
+def test_only_referenced_names_missing_from_the_typed_lists_are_fetched(
+        sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sb = sandbox
+    sb.add(domain("d1", pull=["ocr", "opaque-one", "gone"]))
+    sb.add(domain("d2", sa="wls"))
+    sb.add(service_account("wls", pull=["legacy", "sa-opaque", "sa-gone"]))
+    sb.add(service_account("unused", pull=["never-fetched"]))
+    sb.add(secret("ocr"))
+    sb.add(secret("legacy", type_="kubernetes.io/dockercfg"))
+    sb.add(secret("opaque-one", type_="Opaque"))
+    sb.add(secret("sa-opaque", type_="Opaque"))
+    sb.add(secret("never-fetched", type_="Opaque"))
+
+    snap = read_cluster(scope(kubeconfig))
+
+    assert named_gets(sb, "secrets") == ["gone", "opaque-one", "sa-gone", "sa-opaque"]
+    wrong_type = snap.get("Secret", NS, "opaque-one")
+    assert wrong_type is not None and wrong_type["type"] == "Opaque" and wrong_type["kind"] == "Secret"
+    assert snap.get("Secret", NS, "sa-opaque") is not None
+    assert snap.get("Secret", NS, "gone") is None and snap.get("Secret", NS, "never-fetched") is None
+    assert snap.unreadable == []
+
+
+def test_429_with_retry_after_and_503_are_retried(
+        sandbox: Sandbox, kubeconfig: str, no_sleep: List[float]) -> None:  # noqa: F811
+    sandbox.add(domain("d1"))
+    sandbox.add(pod("d1-ms-1", "d1"))
+    sandbox.inject(Fault(method="GET", path_regex=r"/domains$", status=429, retry_after=3, times=1))
+    sandbox.inject(Fault(method="GET", path_regex=r"/pods$", status=503, times=2))
+
+    snap = read_cluster(scope(kubeconfig))
+
+    assert snap.get("Domain", NS, "d1") is not None and snap.get("Pod", NS, "d1-ms-1") is not None
+    assert [r.status for r in lists(sandbox, "/domains")] == [429, 200]
+    assert [r.status for r in lists(sandbox, "/pods")] == [503, 503, 200]
+    assert 3.0 in no_sleep and len(no_sleep) == 3
+
+
+def test_retries_are_bounded(sandbox: Sandbox, kubeconfig: str, no_sleep: List[float]) -> None:  # noqa: F811
+    sandbox.inject(Fault(method="GET", path_regex=r"/nodes$", status=503, times=None))
+    with pytest.raises(ClusterError) as err:
+        read_cluster(scope(kubeconfig))
+    assert "503 Service Unavailable" in str(err.value) and sandbox.url in str(err.value)
+    assert len(lists(sandbox, "/nodes")) == cluster_client.MAX_TRIES
+    assert len(no_sleep) == cluster_client.MAX_TRIES - 1
+
+
+def test_connection_cut_mid_body_is_retried(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sandbox.add(domain("d1"))
+    sandbox.inject(Fault(method="GET", path_regex=r"/domains$", cut_body=True, times=1))
+    snap = read_cluster(scope(kubeconfig))
+    assert snap.get("Domain", NS, "d1") is not None
+    assert len(lists(sandbox, "/domains")) == 2
+
+
+def test_expired_continue_token_restarts_the_list(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    for i in range(700):
+        sandbox.add(pod(f"d1-ms-{i:03d}", "d1"))
+    sandbox.add(domain("d1"))
+    sandbox.inject(Fault(method="GET", path_regex=r"/pods$", gone=True, times=1))
+
+    snap = read_cluster(scope(kubeconfig))
+
+    assert len(list(snap.of_kind("Pod", NS))) == 700
+    pods = [r for r in sandbox.requests if r.path.endswith("/pods")]
+    assert [("continue" in r.query, r.status) for r in pods] == [
+        (False, 200), (True, 410), (False, 200), (True, 200)]
+
+
+def test_forbidden_lists_fall_back_to_gets_and_record_what_stays_unreadable(
+        sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    sb = sandbox
+    sb.add(domain("d1", pull=["ocr", "hidden"], sa="wls"))
+    sb.add(service_account("wls", pull=["legacy"]))
+    sb.add(secret("ocr"))
+    sb.add(secret("hidden"))
+    sb.add(secret("legacy", type_="kubernetes.io/dockercfg"))
+    sb.add(node("n1"))
+    sb.add_user("auditor", "auditor-token")
+    sb.allow("auditor", ["get", "list"], ["domains", "clusters", "pods", "events"], namespaces=[NS])
+    sb.allow("auditor", ["get"], ["serviceaccounts"], namespaces=[NS])  # GET only: no LIST
+    sb.allow("auditor", ["get"], ["secrets"], namespaces=[NS], resource_names=["ocr", "legacy"])
+    kc = sb.write_kubeconfig(str(tmp_path / "kc"), user="auditor", namespace=NS)
+
+    snap = read_cluster(scope(kc))
+
+    assert snap.get("Secret", NS, "ocr") is not None and snap.get("Secret", NS, "legacy") is not None
+    assert snap.get("ServiceAccount", NS, "wls") is not None
+    assert snap.get("Secret", NS, "hidden") is None
+    reasons = {(u.kind, u.namespace, u.name) for u in snap.unreadable}
+    assert reasons == {("Secret", NS, None), ("Secret", NS, "hidden"), ("Node", None, None)}
+    hidden = snap.is_unreadable("Secret", NS, "hidden")
+    assert isinstance(hidden, Unreadable) and "forbidden" in hidden.reason
+    assert named_gets(sb, "secrets") == ["hidden", "legacy", "ocr"]
+    assert "default" in named_gets(sb, "serviceaccounts") and "wls" in named_gets(sb, "serviceaccounts")
+    assert not snap.secrets_listed_everywhere
+
+
+def test_forbidden_domain_list_is_unreadable_not_an_error(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    sandbox.add_user("viewer", "viewer-token")
+    sandbox.allow("viewer", ["get", "list"], ["pods", "events", "secrets", "serviceaccounts", "clusters"],
+                  namespaces=[NS])
+    kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), user="viewer", namespace=NS)
+    snap = read_cluster(scope(kc))
+    assert snap.is_unreadable("Domain", NS) is not None
+    assert snap.is_unreadable("Node", "") is not None
+
+
+def test_all_namespaces_lists_each_kind_once_cluster_wide(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sb = sandbox
+    sb.add(domain("d1", ns="a", pull=["p"]))
+    sb.add(domain("d2", ns="b", pull=["p"]))
+    sb.add(secret("p", ns="a"))
+    sb.add(secret("p", ns="c"))  # a namespace without Domains: still read, for IA008
+    sb.add(service_account("default", ns="a"))
+    sb.add(service_account("default", ns="z"))
+
+    snap = read_cluster(scope(kubeconfig, all_namespaces=True))
+
+    firsts = lists(sb)
+    assert all("/namespaces/" not in r.path for r in firsts)
+    assert sorted(r.path for r in firsts) == sorted([
+        "/apis/weblogic.oracle/v9/domains", "/apis/weblogic.oracle/v1/clusters", "/api/v1/serviceaccounts",
+        "/api/v1/secrets", "/api/v1/secrets", "/api/v1/pods", "/api/v1/events", "/api/v1/nodes"])
+    assert snap.secrets_listed_everywhere
+    assert snap.get("Domain", "a", "d1") and snap.get("Domain", "b", "d2")
+    assert snap.get("Secret", "c", "p") is not None
+    assert snap.get("ServiceAccount", "z", "default") is None  # no Domain there
+    assert named_gets(sb, "secrets") == ["p"]  # b/p is missing: fetched (404), a/p was listed
+
+
+def _count_lists(sb: Sandbox, tmp_path: Path, n: int) -> int:
+    sb.clear_requests()
+    for i in range(n):
+        name = f"n{n}-d{i:04d}"
+        sb.add(domain(name, ns=f"scale-{n}", pull=[f"{name}-pull"], sa=f"{name}-sa"))
+        sb.add(secret(f"{name}-pull", ns=f"scale-{n}"))
+        sb.add(service_account(f"{name}-sa", ns=f"scale-{n}"))
+    kc = sb.write_kubeconfig(str(tmp_path / f"kc-{n}"), namespace=f"scale-{n}")
+    snap = read_cluster(scope(kc))
+    assert len(list(snap.of_kind("Domain"))) == n
+    assert all(r.method == "GET" for r in sb.requests)
+    assert named_gets(sb, "secrets") == [] and named_gets(sb, "domains") == []
+    return len(lists(sb))
+
+
+def test_list_requests_do_not_grow_with_the_number_of_domains(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    few = _count_lists(sandbox, tmp_path, 10)
+    many = _count_lists(sandbox, tmp_path, 1000)
+    assert few == many == 8
+
+
+def test_named_domains_and_selector_narrow_the_domains(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sandbox.add(domain("d1"))
+    sandbox.add(domain("d2"))
+    sandbox.add(pod("d1-as", "d1"))
+    sandbox.add(pod("d2-as", "d2"))
+    snap = read_cluster(scope(kubeconfig, domains=["d1", "absent"], selector="team!=x"))
+    assert [k.name for k in snap.objects if k.kind == "Domain"] == ["d1"]
+    assert [k.name for k in snap.objects if k.kind == "Pod"] == ["d1-as"]
+    assert snap.audit_domains == [ObjectKey("Domain", NS, "d1"), ObjectKey("Domain", NS, "absent")]
+    assert lists(sandbox, "/domains")[0].query["labelSelector"] == ["team!=x"]
+
+
+def test_mixed_mode_reads_what_file_domains_need_without_listing_domains(
+        sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sandbox.add(secret("opaque", ns="files-ns", type_="Opaque"))
+    sandbox.add(service_account("default", ns="files-ns", pull=["sa-pull"]))
+    sandbox.add(pod("fd-as", "fd", ns="files-ns"))
+    from_file = domain("fd", ns="files-ns", pull=["opaque"])
+    key = ObjectKey("Domain", "files-ns", "fd")
+
+    snap = read_cluster(scope(kubeconfig, file_domains=[key]), file_objects=[from_file])
+
+    assert lists(sandbox, "/domains") == []
+    assert all("/namespaces/files-ns/" in r.path for r in lists(sandbox) if not r.path.endswith("/nodes"))
+    assert snap.get("Secret", "files-ns", "opaque") is not None
+    assert named_gets(sandbox, "secrets") == ["opaque", "sa-pull"]
+    assert snap.get("Pod", "files-ns", "fd-as") is not None
+    assert snap.get("Domain", "files-ns", "fd") is None  # the files' Domain is laid over by the caller
+    assert snap.audit_domains == [key]
+
+
+def test_secret_values_never_reach_the_logs(
+        sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+    sandbox.add(domain("d1", pull=["ocr", "opaque"]))
+    sandbox.add(secret("ocr"))
+    sandbox.add(secret("opaque", type_="Opaque"))
+    sandbox.add_user("eve", SECRET_VALUE + "-token", superuser=True)
+    kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), user="eve", namespace=NS)
+    sandbox.inject(Fault(method="GET", path_regex=r"/secrets$", status=429, retry_after=1, times=1))
+    caplog.set_level(logging.DEBUG)
+
+    snap = read_cluster(scope(kc, verbosity=9))
+
+    assert snap.get("Secret", NS, "opaque") is not None
+    text = caplog.text
+    assert "GET https://127.0.0.1" in text and "/secrets/opaque 200 OK" in text
+    assert "Authorization" in text and "<masked>" in text
+    encoded = dockerconfig()
+    for needle in (SECRET_VALUE, encoded, encoded[:24], base64.b64encode(f"scott:{SECRET_VALUE}".encode()).decode()):
+        assert needle not in text
+    assert SECRET_VALUE not in repr(snap.unreadable)
+
+
+def test_importing_the_source_does_not_import_the_client() -> None:
+    code = ("import sys, kubectl_imgaccess.sources.cluster; "
+            "sys.exit(1 if any(m == 'kubernetes' or m.startswith('kubernetes.') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
