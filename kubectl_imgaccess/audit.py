@@ -379,13 +379,13 @@ def _verdicts(d: DomainReport) -> None:
     per_image: Dict[int, List[str]] = {}
     own: List[str] = []
     for f in d.findings:
-        if f.suppressed or f.severity == "info":
-            continue
+        if f.suppressed or f.severity == "info" or f.rule == "IA017":
+            continue  # IA017 shows as the `unknown` verdict of what it concerns
         verdict = "fail" if f.severity == "error" else "warn"
         if f.images:
             for i in f.images:
                 per_image.setdefault(i, []).append(verdict)
-        elif f.rule != "IA017":
+        else:
             own.append(verdict)
     for i, img in enumerate(d.images):
         verdicts = per_image.get(i, [])

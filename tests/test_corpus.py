@@ -153,3 +153,23 @@ def test_corpus_file_matches_inventory(filename: str, inventory: Dict[str, Expec
 
     assert found == expected.images
     assert secrets == expected.pull_secrets
+
+
+@pytest.mark.parametrize("filename", FILES or [pytest.param("", marks=pytest.mark.skip(reason="no corpus"))])
+def test_corpus_file_through_the_cli(filename: str, inventory: Dict[str, Expected]) -> None:
+    """The public CLI reports exactly the written images of every published manifest, and never errors."""
+    import json
+
+    from tests.clitools import run
+
+    proc = run(["check", "--offline", "-o", "json", "-f", str(CORPUS / filename)])
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    found = {
+        (img["field"], img["image"])
+        for d in doc["domains"]
+        for img in d["images"]
+        if not img["defaulted"]
+    }
+    assert found == {(path, image) for _, path, image in inventory[filename].images}
+    assert "Traceback" not in proc.stderr

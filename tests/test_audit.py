@@ -1,0 +1,149 @@
+"""The audit over in-memory snapshots: what manifests alone cannot show (live evidence, unreadable objects,
+probe answers) and the verdict arithmetic."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Dict, List, Optional
+
+from kubectl_imgaccess.audit import AuditOptions, audit, probe_keys
+from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.report import ProbeOutcome, Report
+from kubectl_imgaccess.snapshot import Snapshot, Unreadable
+
+OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
+
+
+def domain(name: str = "d", ns: str = "ns", image: str = OCR_IMAGE, secrets: Optional[List[str]] = None,
+           **spec: Any) -> Dict[str, Any]:
+    body: Dict[str, Any] = {"image": image, **spec}
+    if secrets is not None:
+        body["imagePullSecrets"] = [{"name": s} for s in secrets]
+    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
+            "spec": body}
+
+
+def secret(name: str, host: str, ns: str = "ns") -> Dict[str, Any]:
+    payload = {"auths": {host: {"auth": base64.b64encode(b"u:p").decode()}}}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(json.dumps(payload).encode()).decode()}}
+
+
+def sa(name: str, secrets: List[str], ns: str = "ns") -> Dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns},
+            "imagePullSecrets": [{"name": s} for s in secrets]}
+
+
+def snapshot(*objs: Dict[str, Any], mode: str = "cluster", unreadable: Optional[List[Unreadable]] = None) -> Snapshot:
+    snap = Snapshot(mode=mode)
+    for o in objs:
+        snap.add(o)
+    snap.unreadable = list(unreadable or [])
+    return snap
+
+
+def rules(report: Report) -> Dict[str, str]:
+    return {f.rule: f.severity for d in report.domains for f in d.findings if not f.suppressed}
+
+
+def test_serviceaccount_path_is_used_when_the_domain_lists_none() -> None:
+    report = audit(snapshot(domain(), sa("default", ["ocr"]), secret("ocr", "container-registry.oracle.com")))
+    img = report.domains[0].images[0]
+    assert (img.pull_from, img.pull_names) == ("serviceaccount", ["ocr"])
+    assert [c.secret for c in img.credentials] == ["ocr"]
+    assert img.verdict == "pass" and report.domains[0].verdict == "pass"
+
+
+def test_missing_default_serviceaccount_on_a_cluster_is_ia005() -> None:
+    report = audit(snapshot(domain(secrets=["ocr"]), secret("ocr", "container-registry.oracle.com")))
+    assert "IA005" in rules(report)
+    files = audit(snapshot(domain(secrets=["ocr"]), secret("ocr", "container-registry.oracle.com"), mode="files"))
+    assert "IA005" not in rules(files)
+
+
+def test_unreadable_secret_makes_verdict_unknown_and_report_incomplete() -> None:
+    snap = snapshot(domain(secrets=["ocr"]), sa("default", []),
+                    unreadable=[Unreadable("Secret", "ns", None, "forbidden")])
+    report = audit(snap)
+    assert rules(report) == {"IA017": "warning", "IA016": "info"}
+    assert report.domains[0].images[0].verdict == "unknown"
+    assert report.domains[0].verdict == "unknown"
+    assert report.incomplete and not report.gate_failed
+    assert for_outcome(report.gate_failed, report.incomplete) == ExitCode.INCOMPLETE
+
+
+def test_unreadable_serviceaccount_leaves_the_path_unknown_not_passing() -> None:
+    snap = snapshot(domain(), unreadable=[Unreadable("ServiceAccount", "ns", "default", "forbidden")])
+    report = audit(snap)
+    assert "IA004" not in rules(report) and "IA005" not in rules(report)
+    assert report.domains[0].images[0].verdict == "unknown"
+
+
+def test_malformed_secret_fails_every_image_of_the_pod_public_included() -> None:
+    bad = secret("ocr", "container-registry.oracle.com")
+    bad["data"][".dockerconfigjson"] = base64.b64encode(b'{"auths": {"x": {"auth": "%%%"}}}').decode()
+    d = domain(secrets=["ocr"], monitoringExporter={"configuration": {"domainQualifier": True}})
+    report = audit(snapshot(d, sa("default", []), bad))
+    assert rules(report)["IA003"] == "error"
+    assert {i.verdict for i in report.domains[0].images} == {"fail"}
+
+
+def test_live_pull_failures_are_ia009() -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "d-admin-server", "namespace": "ns", "labels": {"weblogic.domainUID": "d"}},
+           "status": {"containerStatuses": [{"name": "weblogic-server", "image": OCR_IMAGE,
+                                             "state": {"waiting": {"reason": "ImagePullBackOff",
+                                                                   "message": "Back-off pulling image"}}}]}}
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "ns"},
+             "involvedObject": {"kind": "Pod", "name": "d-admin-server"},
+             "reason": "FailedToRetrieveImagePullSecret", "message": "Unable to retrieve some image pull secrets"}
+    d = domain(secrets=["ocr"])
+    d["status"] = {"conditions": [{"type": "Failed", "reason": "ServerPod",
+                                   "message": "Back-off pulling image container-registry.oracle.com/x"}]}
+    report = audit(snapshot(d, sa("default", []), secret("ocr", "container-registry.oracle.com"), pod, event))
+    ia009 = [f for f in report.domains[0].findings if f.rule == "IA009"]
+    assert len(ia009) == 3
+    assert ia009[0].images == [0]  # the entry of the image the pod waits for
+    assert report.domains[0].verdict == "fail"
+
+
+def test_node_local_image_on_a_multi_node_cluster() -> None:
+    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i}"},
+              "status": {"images": [{"names": ["docker.io/library/wls-custom:dev"]}] if i == 1 else []}}
+             for i in range(3)]
+    report = audit(snapshot(domain(image="wls-custom:dev"), sa("default", []), *nodes))
+    f = next(f for f in report.domains[0].findings if f.rule == "IA011")
+    assert "1 of 3 nodes (n1)" in f.message
+
+
+def probe_report(status: str, code: Optional[str]) -> Report:
+    snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
+    first = audit(snap)
+    (key,) = probe_keys(first)
+    outcome = ProbeOutcome(status, 401 if status == "unauthorized" else 200, code, key[2][0], "registry said so")
+    return audit(snap, options=AuditOptions(probe_results={key: outcome}))
+
+
+def test_probe_results_map_to_rules_and_clear_terms() -> None:
+    ok = probe_report("ok", None)
+    assert "IA016" not in rules(ok) and ok.domains[0].images[0].probe is not None
+    assert rules(probe_report("unauthorized", "UNAUTHORIZED"))["IA012"] == "error"
+    denied = probe_report("denied", "DENIED")
+    assert "license terms" in next(f.message for f in denied.domains[0].findings if f.rule == "IA013")
+    assert "IA014" in rules(probe_report("not-found", "MANIFEST_UNKNOWN"))
+    assert rules(probe_report("unreachable", "TIMEOUT"))["IA015"] == "warning"
+
+
+def test_probe_keys_are_distinct_across_domains() -> None:
+    objs: List[Dict[str, Any]] = [sa("default", []), secret("ocr", "container-registry.oracle.com")]
+    objs += [domain(name=f"d{i}", secrets=["ocr"]) for i in range(20)]
+    assert len(probe_keys(audit(snapshot(*objs)))) == 1
+
+
+def test_fail_on_never_and_info() -> None:
+    snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
+    assert not audit(snap, options=AuditOptions(fail_on="error")).gate_failed
+    assert audit(snap, options=AuditOptions(fail_on="info")).gate_failed  # IA016 is info
+    assert not audit(snap, options=AuditOptions(fail_on="never")).gate_failed
