@@ -99,12 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_fix(sub: Any) -> None:
     import importlib
+    import importlib.util
 
-    try:
-        module = importlib.import_module("kubectl_imgaccess.fix.cli")
-    except ImportError:
+    if importlib.util.find_spec("kubectl_imgaccess.fix") is None:
         return
-    module.add_parser(sub, _cluster_flags, _common)
+    module = importlib.import_module("kubectl_imgaccess.fix.cli")
+    COMMANDS["fix"] = module.add_parser(sub, _cluster_flags, _common)
 
 
 def _normalize_argv(argv: Sequence[str]) -> List[str]:
@@ -229,6 +229,3 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 COMMANDS: Dict[str, Any] = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "version": cmd_version}
 
-
-def register_command(name: str, func: Any) -> None:
-    COMMANDS[name] = func
