@@ -19,9 +19,7 @@ from .server import Sandbox
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.sandbox", description=__doc__)
-    parser.add_argument(
-        "--seed", action="append", default=[], help="directory or file of manifests (repeatable)"
-    )
+    parser.add_argument("--seed", action="append", default=[], help="directory or file of manifests (repeatable)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--kubeconfig", help="where to write an admin kubeconfig (default: a temporary file)")
     parser.add_argument("--token", default="admin-token", help="bearer token of the superuser 'admin'")

@@ -47,9 +47,7 @@ class Rule:
         self.api_groups = tuple(api_groups)
         self.resource_names = tuple(resource_names)
 
-    def matches(
-        self, verb: str, resource: str, group: str, namespace: Optional[str], name: Optional[str]
-    ) -> bool:
+    def matches(self, verb: str, resource: str, group: str, namespace: Optional[str], name: Optional[str]) -> bool:
         if "*" not in self.verbs and verb not in self.verbs:
             return False
         if "*" not in self.api_groups and group not in self.api_groups:

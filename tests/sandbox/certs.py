@@ -64,9 +64,7 @@ class CertificateAuthority:
             )
             .sign(self._key, hashes.SHA256())
         )
-        self.ca_file = _write(
-            os.path.join(directory, "ca.crt"), self._cert.public_bytes(serialization.Encoding.PEM)
-        )
+        self.ca_file = _write(os.path.join(directory, "ca.crt"), self._cert.public_bytes(serialization.Encoding.PEM))
 
     def _issue(self, subject: x509.Name, server: bool) -> Tuple[bytes, bytes]:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -89,17 +87,13 @@ class CertificateAuthority:
                 critical=False,
             ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         else:
-            builder = builder.add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-            )
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         cert = builder.sign(self._key, hashes.SHA256())
         return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
     def server_pair(self) -> Tuple[str, str]:
         """Write the server certificate (SAN IP:127.0.0.1, DNS:localhost) and key; return their paths."""
-        cert, key = self._issue(
-            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sandbox-apiserver")]), True
-        )
+        cert, key = self._issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sandbox-apiserver")]), True)
         return (
             _write(os.path.join(self.directory, "server.crt"), cert),
             _write(os.path.join(self.directory, "server.key"), key),

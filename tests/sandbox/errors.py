@@ -95,8 +95,7 @@ def forbidden(
     subject = f'{gr} "{name}"' if name else gr
     where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     message = (
-        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{rt_plural}" '
-        f'in API group "{group}" {where}'
+        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{rt_plural}" in API group "{group}" {where}'
     )
     details: Dict[str, Any] = {"kind": rt_plural}
     if name:
@@ -123,8 +122,7 @@ def unsupported_media_type(accepted: List[str]) -> ApiError:
     return ApiError(
         415,
         "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: "
-        + ", ".join(accepted),
+        "the body of the request was in an unknown format - accepted media types include: " + ", ".join(accepted),
     )
 
 

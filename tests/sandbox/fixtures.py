@@ -54,7 +54,7 @@ def kubectl_path() -> str:
 
 
 @pytest.fixture
-def kubectl(kube_env: Dict[str, str]) -> Callable[..., subprocess.CompletedProcess]:
+def kubectl(kube_env: Dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the real kubectl against the sandbox: `kubectl("get", "pods", env=..., input=...)`."""
     binary = kubectl_path()
 
@@ -62,7 +62,7 @@ def kubectl(kube_env: Dict[str, str]) -> Callable[..., subprocess.CompletedProce
         *args: str,
         env: Optional[Dict[str, str]] = None,
         input: Optional[str] = None,
-    ) -> subprocess.CompletedProcess:
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [binary, *args],
             env=env or kube_env,

@@ -72,9 +72,7 @@ def _decode(body: bytes, content_type: str) -> Obj:
 def _wants_table(headers: Any) -> bool:
     accept = headers.get("Accept") or ""
     for option in accept.split(","):
-        params = {
-            p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in option.split(";")[1:] if "=" in p
-        }
+        params = {p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in option.split(";")[1:] if "=" in p}
         if params.get("as") == "Table":
             return True
         if option.strip().split(";")[0] in (JSON, "*/*", PROTOBUF):
@@ -121,9 +119,7 @@ def handle_resource(
     if verb == "get":
         obj = _present(route, sb.store.get(rt, ns, route.name or ""))
         if _wants_table(headers):
-            return 200, _table_for(
-                route, [obj], query, {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
-            )
+            return 200, _table_for(route, [obj], query, {"resourceVersion": obj["metadata"].get("resourceVersion", "")})
         return 200, obj
     dry = _dry_run(query)
     if verb == "create":
@@ -134,9 +130,7 @@ def handle_resource(
     name = route.name or ""
     if verb == "update":
         obj = _decode(body, _ctype(headers))
-        return 200, _present(
-            route, sb.store.update(rt, ns, name, obj, dry_run=dry, subresource=route.subresource)
-        )
+        return 200, _present(route, sb.store.update(rt, ns, name, obj, dry_run=dry, subresource=route.subresource))
     if verb == "patch":
         return 200, _present(route, _patch(sb, route, body, _ctype(headers), dry))
     if verb == "delete":
@@ -215,9 +209,7 @@ def _patch(sb: Sandbox, route: _Route, body: bytes, ctype: str, dry: bool) -> Ob
         try:
             if ctype == JSON_PATCH:
                 if not isinstance(doc, list):
-                    raise errors.bad_request(
-                        "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
-                    )
+                    raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
                 patched = patching.json_patch(current, doc)
             elif ctype == MERGE_PATCH:
                 patched = patching.merge_patch(current, doc)

@@ -178,9 +178,7 @@ _METADATA: Dict[Tuple[str, ...], Strategy] = {
 }
 
 
-def _with_prefix(
-    prefix: Tuple[str, ...], table: Dict[Tuple[str, ...], Strategy]
-) -> Dict[Tuple[str, ...], Strategy]:
+def _with_prefix(prefix: Tuple[str, ...], table: Dict[Tuple[str, ...], Strategy]) -> Dict[Tuple[str, ...], Strategy]:
     return {prefix + k: v for k, v in table.items()}
 
 
@@ -204,7 +202,8 @@ _RETAIN_KEYS = "$retainKeys"
 
 def strategic_merge_patch(original: Dict[str, Any], patch: Dict[str, Any], kind: str) -> Dict[str, Any]:
     """Apply a strategic merge patch to a built-in object of `kind`."""
-    return _smp_map(copy.deepcopy(original), patch, (), STRATEGIES.get(kind, dict(_METADATA)))
+    result: Dict[str, Any] = _smp_map(copy.deepcopy(original), patch, (), STRATEGIES.get(kind, dict(_METADATA)))
+    return result
 
 
 def _smp_map(
@@ -257,17 +256,11 @@ def _smp_list(
     if key is None:  # a set of primitives: union, keeping the original order first
         return current + [v for v in patch if v not in current]
     if any(isinstance(v, dict) and v.get(_DIRECTIVE) == "replace" for v in patch):
-        return [
-            _strip_directives(v)
-            for v in patch
-            if not (isinstance(v, dict) and v.get(_DIRECTIVE) == "replace")
-        ]
+        return [_strip_directives(v) for v in patch if not (isinstance(v, dict) and v.get(_DIRECTIVE) == "replace")]
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             raise PatchError(f"map: {item} does not contain declared merge key: {key}")
-        position = next(
-            (i for i, c in enumerate(current) if isinstance(c, dict) and c.get(key) == item[key]), None
-        )
+        position = next((i for i, c in enumerate(current) if isinstance(c, dict) and c.get(key) == item[key]), None)
         if item.get(_DIRECTIVE) == "delete":
             if position is not None:
                 current.pop(position)

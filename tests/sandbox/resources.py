@@ -89,9 +89,7 @@ RESOURCES: List[ResourceType] = [
         fields=("status.phase",),
         name_rule="label",
     ),
-    ResourceType(
-        "", ("v1",), "nodes", "Node", namespaced=False, short_names=("no",), fields=("spec.unschedulable",)
-    ),
+    ResourceType("", ("v1",), "nodes", "Node", namespaced=False, short_names=("no",), fields=("spec.unschedulable",)),
     ResourceType("", ("v1",), "secrets", "Secret", fields=("type",)),
     ResourceType("", ("v1",), "serviceaccounts", "ServiceAccount", short_names=("sa",)),
     ResourceType("", ("v1",), "configmaps", "ConfigMap", short_names=("cm",)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
 Predicate = Callable[[Dict[str, Any]], bool]
 
@@ -40,40 +40,41 @@ def _check(text: str, pattern: str, what: str, requirement: str) -> str:
     return text
 
 
+def _holds(labels: Mapping[str, str], key: str, op: str, values: FrozenSet[str]) -> bool:
+    """`!=` and `notin` also match objects without the label, as in the real selector semantics."""
+    if op == "exists":
+        return key in labels
+    if op == "!exists":
+        return key not in labels
+    present = key in labels and labels[key] in values
+    return present if op == "in" else not present
+
+
 def parse_label_selector(text: str) -> Predicate:
     """Parse `a=b,c!=d,e in (x,y),f notin (z),g,!h` into a predicate over an object's labels."""
-    tests: List[Callable[[Mapping[str, str]], bool]] = []
+    requirements: List[Tuple[str, str, FrozenSet[str]]] = []  # (key, operator, values)
     for req in _split_top(text):
         m = re.fullmatch(r"(\S+)\s+(in|notin)\s*\(([^)]*)\)", req)
         if m:
-            key = _check(m.group(1), _KEY, "label key", req)
-            values = {v.strip() for v in m.group(3).split(",") if v.strip()}
+            values = frozenset(v.strip() for v in m.group(3).split(",") if v.strip())
             for v in values:
                 _check(v, _VALUE, "label value", req)
-            if m.group(2) == "in":
-                tests.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
-            else:
-                tests.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+            requirements.append((_check(m.group(1), _KEY, "label key", req), m.group(2), values))
             continue
         m = re.fullmatch(r"([^=!\s]+)\s*(==|=|!=)\s*(\S*)", req)
         if m:
-            key = _check(m.group(1), _KEY, "label key", req)
             value = _check(m.group(3), _VALUE, "label value", req)
-            if m.group(2) == "!=":
-                tests.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                tests.append(lambda labels, k=key, v=value: labels.get(k) == v)
+            op = "notin" if m.group(2) == "!=" else "in"
+            requirements.append((_check(m.group(1), _KEY, "label key", req), op, frozenset([value])))
             continue
         if req.startswith("!"):
-            key = _check(req[1:].strip(), _KEY, "label key", req)
-            tests.append(lambda labels, k=key: k not in labels)
+            requirements.append((_check(req[1:].strip(), _KEY, "label key", req), "!exists", frozenset()))
             continue
-        key = _check(req, _KEY, "label key", req)
-        tests.append(lambda labels, k=key: k in labels)
+        requirements.append((_check(req, _KEY, "label key", req), "exists", frozenset()))
 
     def predicate(obj: Dict[str, Any]) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}
-        return all(t(labels) for t in tests)
+        return all(_holds(labels, key, op, values) for key, op, values in requirements)
 
     return predicate
 

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import errors, resources
 from .auth import ANONYMOUS, Authority, Rule, User
@@ -86,9 +86,7 @@ class Fault:
 class Recorded:
     """One request as the server saw it, for assertions: who, what, which body, which answer."""
 
-    def __init__(
-        self, method: str, path: str, query: Dict[str, List[str]], headers: Any, body: bytes
-    ) -> None:
+    def __init__(self, method: str, path: str, query: Dict[str, List[str]], headers: Any, body: bytes) -> None:
         self.method = method
         self.path = path
         self.query = query
@@ -111,9 +109,7 @@ def _age(timestamp: Optional[str]) -> str:
     if not timestamp:
         return "<unknown>"
     try:
-        created = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=datetime.timezone.utc
-        )
+        created = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     except ValueError:
         return "<unknown>"
     secs = max(0, int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()))
@@ -198,13 +194,10 @@ def _parse_route(path: str) -> Optional[_Route]:
     else:
         return None
     namespace: Optional[str] = None
-    if (
-        rest[0] == "namespaces"
-        and len(rest) >= 3
-        and resources.find(group, version, rest[2]) is not None
-        and resources.find(group, version, rest[2]).namespaced
-    ):  # type: ignore[union-attr]
-        namespace, rest = rest[1], rest[2:]
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        inner = resources.find(group, version, rest[2])
+        if inner is not None and inner.namespaced:
+            namespace, rest = rest[1], rest[2:]
     if len(rest) > 3:
         return None
     rt = resources.find(group, version, rest[0])
@@ -225,7 +218,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, addr: Tuple[str, int], handler: Any, sandbox: Sandbox) -> None:
         super().__init__(addr, handler)
         self.sandbox = sandbox
-        self.open_sockets: set = set()
+        self.open_sockets: Set[Any] = set()
         self.sockets_lock = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -380,9 +373,7 @@ class Sandbox:
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [
-                {"name": "sandbox", "cluster": {"server": self.url, "certificate-authority": self.ca_file}}
-            ],
+            "clusters": [{"name": "sandbox", "cluster": {"server": self.url, "certificate-authority": self.ca_file}}],
             "users": [{"name": user, "user": auth}],
             "contexts": [{"name": context, "context": ctx}],
             "current-context": context,

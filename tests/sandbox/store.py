@@ -57,9 +57,7 @@ def name_errors(rt: ResourceType, name: str) -> List[Dict[str, str]]:
     if not ok:
         out.append(_cause("metadata.name", f'Invalid value: "{name}": {msg}'))
     if len(name) > limit:
-        out.append(
-            _cause("metadata.name", f'Invalid value: "{name}": must be no more than {limit} characters')
-        )
+        out.append(_cause("metadata.name", f'Invalid value: "{name}": must be no more than {limit} characters'))
     return out
 
 
@@ -93,15 +91,11 @@ def _secret_errors(obj: Obj, old: Optional[Obj]) -> List[Dict[str, str]]:
             except (ValueError, UnicodeDecodeError) as exc:
                 problem = "unexpected end of JSON input" if not raw.strip() else f"invalid character: {exc}"
             if problem:
-                causes.append(
-                    _cause(f"data[{key}]", f'Invalid value: "<secret contents redacted>": {problem}')
-                )
+                causes.append(_cause(f"data[{key}]", f'Invalid value: "<secret contents redacted>": {problem}'))
     if old is not None and (old.get("type") or "Opaque") != stype:
         causes.append(_cause("type", f'Invalid value: "{stype}": field is immutable'))
     if old is not None and old.get("immutable") and (old.get("data") != obj.get("data")):
-        causes.append(
-            _cause("data", "Forbidden: field is immutable when `immutable` is set", "FieldValueForbidden")
-        )
+        causes.append(_cause("data", "Forbidden: field is immutable when `immutable` is set", "FieldValueForbidden"))
     return causes
 
 
