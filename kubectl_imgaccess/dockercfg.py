@@ -43,9 +43,9 @@ PULL_SECRET_TYPES: Mapping[str, str] = MappingProxyType(
 _CANDIDATE_KEYS = (DOCKER_CONFIG_JSON, DOCKER_CFG, "config.json")
 
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-# Go unicode.IsSpace for the Latin-1 range; the rest of the Z category is covered by the regex below.
-_GO_SPACE = re.compile("^[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|"
-                       "[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$")
+# Go unicode.IsSpace (narrower than str.strip, which also drops \x1c-\x1f): decides padded vs raw auth.
+_GO_SPACE_CLASS = "[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_GO_SPACE = re.compile(f"^{_GO_SPACE_CLASS}+|{_GO_SPACE_CLASS}+$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 _ENTRY_FIELDS = ("username", "password", "email", "auth")
