@@ -387,3 +387,16 @@ def test_importing_the_source_does_not_import_the_client() -> None:
     code = ("import sys, kubectl_imgaccess.sources.cluster; "
             "sys.exit(1 if any(m == 'kubernetes' or m.startswith('kubernetes.') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_missing_cluster_resource_is_empty_but_missing_domain_resource_is_an_error(
+        sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+    sandbox.add(domain("d1"))
+    sandbox.inject(Fault(method="GET", path_regex=r"/clusters$", status=404, times=1))
+    snap = read_cluster(scope(kubeconfig))
+    assert snap.get("Domain", NS, "d1") is not None and snap.unreadable == []
+
+    sandbox.inject(Fault(method="GET", path_regex=r"/domains$", status=404, times=1))
+    with pytest.raises(ClusterError) as err:
+        read_cluster(scope(kubeconfig))
+    assert "WebLogic Kubernetes Operator" in str(err.value) and sandbox.url in str(err.value)
