@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from kubectl_imgaccess import imageref
 from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
 from kubectl_imgaccess.config import DEFAULT, Config
-from kubectl_imgaccess.dockercfg import SecretParseError, read_pull_secret
+from kubectl_imgaccess.dockercfg import SecretParseError, looks_like_pull_credentials, read_pull_secret
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.keyring import Keyring
 from kubectl_imgaccess.live import node_holders, pull_failures
@@ -170,6 +170,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
     creds: List[Credential] = []
     broken = False
     skipped: List[Tuple[str, str, FieldRef, str]] = []  # (rule, secret, field, message) for IA001/IA002
+    ignored: List[Credential] = []  # credentials inside listed Secrets the kubelet ignores (IA002)
     for name, where in refs:
         if not name:
             continue
@@ -191,13 +192,14 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         if not payload.usable:
             skipped.append(("IA002", name, where, f"Secret {ns}/{name} is ignored by the kubelet: "
                             f"{payload.skip_reason}"))
+            ignored.extend(looks_like_pull_credentials(secret))
             continue
         if payload.no_usable_entries:
             a.add("IA003", f"pull Secret {ns}/{name} holds no usable credential: {payload.no_usable_entries}",
                   idx, where=where, secret=name, severity="warning")
         creds.extend(payload.credentials)
 
-    keyring = Keyring(creds)
+    keyring, latent = Keyring(creds), Keyring(ignored)
     uncovered = False
     for i, (e, use) in zip(idx, zip(entries, group.images)):
         if not e.repository:
@@ -209,14 +211,16 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         registry = a.config.registry_for(e.repository)
         if not e.credentials and registry.auth != "anonymous":
             uncovered = True
-        _image_checks(a, model, group, e, i, use, sa, sa_refs, path_unknown)
+        explained = bool(latent.lookup(e.repository))  # IA002 on this path is why
+        _image_checks(a, model, group, e, i, use, sa_refs, path_unknown or explained)
     for rule_id, name, where, message in skipped:
         severity = "warning" if not uncovered and not broken else "error"
         a.add(rule_id, message, idx, where=where, secret=name, severity=severity,
               fix=_secret_fix(rule_id, name, ns))
     if model.lists_pull_secrets and sa_refs:
         extra = sorted({n for n, _ in sa_refs if n} - set(names))
-        if extra:
+        explained = any(f.rule == "IA006" and f.service_account == sa_name for f in a.report.findings)
+        if extra and not explained:
             a.add("IA006", f"ServiceAccount {ns}/{sa_name} lists {', '.join(extra)}, but the Domain lists its own "
                   "spec.imagePullSecrets, so the ServiceAccount's are never applied", idx,
                   where=model.pull_secrets[0].field, sa=sa_name,
@@ -238,7 +242,8 @@ def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
 
 
 def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: ImageEntry, i: int, use: ImageUse,
-                  sa: Optional[Obj], sa_refs: List[Tuple[str, FieldRef]], path_unknown: bool) -> None:
+                  sa_refs: List[Tuple[str, FieldRef]], explained: bool) -> None:
+    """Per-image rules; `explained`: the path is unreadable (IA017) or an ignored listed Secret (IA002) is why."""
     ns = a.ns
     registry = a.config.registry_for(e.repository)
     host = e.repository.split("/", 1)[0]
@@ -262,8 +267,8 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
                   secret=probe.credential.secret if probe.credential else None)
     if e.credentials or use.pull_policy == "Never":
         return
-    if path_unknown:
-        return  # IA017 already says why the path cannot be judged
+    if explained:
+        return
     holders = node_holders(a.snap, e)
     if holders is not None:
         held, total = holders
@@ -292,11 +297,12 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
               f"of the {_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
               sa=group.service_account, fix=f"add {local} to {target} (kubectl imgaccess fix)")
         return
-    elsewhere = _other_namespace_match(a.snap, ns, e.repository)
+    elsewhere = _other_namespace_matches(a.snap, ns, e.repository, set(e.pull_names))
     if elsewhere:
-        a.add("IA008", f"{e.image}: a credential for {host} exists only in Secret {elsewhere}; pull Secrets are "
-              "namespace-local", [i], where=use.field, image=e.image, secret=elsewhere,
-              fix=f"kubectl imgaccess fix --copy-from {elsewhere}")
+        more = f" (and {len(elsewhere) - 1} more)" if len(elsewhere) > 1 else ""
+        a.add("IA008", f"{e.image}: a credential for {host} exists only in another namespace: Secret "
+              f"{elsewhere[0]}{more}; pull Secrets are namespace-local", [i], where=use.field, image=e.image,
+              secret=elsewhere[0], fix=f"kubectl imgaccess fix --copy-from {elsewhere[0]}")
         return
     severity = "error" if registry.auth == "required" else "warning"
     known = " (a registry known to need authentication)" if registry.auth == "required" else ""
@@ -331,11 +337,12 @@ def _first_matching(snap: Snapshot, ns: str, names: Optional[List[str]], reposit
     return None
 
 
-def _other_namespace_match(snap: Snapshot, ns: str, repository: str) -> Optional[str]:
-    for key, obj in sorted(snap.objects.items()):
-        if key.kind == "Secret" and key.namespace != ns and _matches(obj, repository):
-            return f"{key.namespace}/{key.name}"
-    return None
+def _other_namespace_matches(snap: Snapshot, ns: str, repository: str, wanted: Set[str]) -> List[str]:
+    """Matching pull Secrets of other namespaces, those named like the ones the pod wants first."""
+    found = [k for k, obj in snap.objects.items()
+             if k.kind == "Secret" and k.namespace != ns and _matches(obj, repository)]
+    found.sort(key=lambda k: (k.name not in wanted, k.namespace, k.name))
+    return [f"{k.namespace}/{k.name}" for k in found]
 
 
 def _matches(secret: Obj, repository: str) -> bool:

@@ -15,7 +15,7 @@ from tests.clitools import FIXTURES, active_rules, check_json, run
 CASES = {
     "healthy.yaml": (0, {"IA016"}, {"IA001", "IA002", "IA003", "IA004", "IA005", "IA006", "IA007"}),
     "ia001-secret-not-found.yaml": (1, {"IA001", "IA004"}, {"IA002"}),
-    "ia002-secret-wrong-type.yaml": (1, {"IA002", "IA004"}, {"IA001", "IA003"}),
+    "ia002-secret-wrong-type.yaml": (1, {"IA002"}, {"IA001", "IA003", "IA004", "IA008"}),
     "ia003-secret-malformed.yaml": (1, {"IA003"}, {"IA004"}),
     "ia003-legacy-layout.yaml": (1, {"IA003", "IA004"}, {"IA002"}),
     "ia004-wrong-registry.yaml": (1, {"IA004"}, {"IA001", "IA002", "IA003"}),
