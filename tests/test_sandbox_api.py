@@ -457,3 +457,25 @@ def test_kubeconfig_variants(sandbox: Sandbox, tmp_path: Path) -> None:
         "kind: List\napiVersion: v1\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n"
     )
     assert [o["metadata"]["namespace"] for o in loaded] == ["default"]
+
+
+def test_demo_serves_manifests_to_check(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(
+        "apiVersion: weblogic.oracle/v9\nkind: Domain\nmetadata: {name: demo1, namespace: demo-ns}\n"
+        "spec: {image: ghcr.io/acme/wls:1}\n---\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: demo-ns}\n"
+        "type: kubernetes.io/dockerconfigjson\ndata: {.dockerconfigjson: W10=}\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.sandbox.demo", "--seed", str(tmp_path), "-o", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "serving 1 Domain(s)" in out.stdout
+    assert "d.yaml not served" in out.stderr  # a `[]` dockerconfigjson is refused like the real server does
+    report = json.loads(out.stdout[out.stdout.index("{") :])
+    assert [d["name"] for d in report["domains"]] == ["demo1"]
+    assert report["source"]["mode"] == "cluster"
