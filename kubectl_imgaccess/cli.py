@@ -119,8 +119,10 @@ def _normalize_argv(argv: Sequence[str]) -> List[str]:
 
 
 def _setup_logging(verbosity: int) -> None:
+    """-v raises only the project's own loggers: the client libraries log bodies (Secrets) at debug level."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity < 4 else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname).1s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname).1s %(name)s: %(message)s")
+    log.setLevel(level)
 
 
 def use_color(stream: IO[str]) -> bool:
