@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from . import errors
+from . import errors, resources
 from .errors import ApiError
+from .resources import ResourceType
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .store import Obj
+from .tables import table
 
 if TYPE_CHECKING:
     from .auth import User
-    from .server import Sandbox, _Route
+    from .server import Sandbox
 
 JSON = "application/json"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
@@ -23,7 +26,48 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
 
-def _verb(method: str, route: _Route, query: Dict[str, List[str]]) -> str:
+class Route:
+    """A parsed resource URL."""
+
+    def __init__(
+        self,
+        rt: ResourceType,
+        version: str,
+        namespace: Optional[str],
+        name: Optional[str],
+        subresource: Optional[str],
+    ) -> None:
+        self.rt = rt
+        self.version = version
+        self.namespace = namespace
+        self.name = name
+        self.subresource = subresource
+
+
+def parse_route(path: str) -> Optional[Route]:
+    parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
+    if len(parts) >= 3 and parts[0] == "api" and parts[1] == "v1":
+        group, version, rest = "", "v1", parts[2:]
+    elif len(parts) >= 4 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace: Optional[str] = None
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        inner = resources.find(group, version, rest[2])
+        if inner is not None and inner.namespaced:
+            namespace, rest = rest[1], rest[2:]
+    if len(rest) > 3:
+        return None
+    rt = resources.find(group, version, rest[0])
+    if rt is None:
+        return None
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    return Route(rt, version, namespace, name, sub)
+
+
+def _verb(method: str, route: Route, query: Dict[str, List[str]]) -> str:
     if method == "GET":
         if route.name:
             return "get"
@@ -80,7 +124,7 @@ def _wants_table(headers: Any) -> bool:
     return False
 
 
-def _present(route: _Route, obj: Obj) -> Obj:
+def _present(route: Route, obj: Obj) -> Obj:
     """Label the object with the version the client asked for (v8 and v9 Domains share storage)."""
     obj["apiVersion"] = route.rt.api_version(route.version)
     return obj
@@ -88,7 +132,7 @@ def _present(route: _Route, obj: Obj) -> Obj:
 
 def handle_resource(
     sb: Sandbox,
-    route: _Route,
+    route: Route,
     method: str,
     query: Dict[str, List[str]],
     body: bytes,
@@ -151,7 +195,7 @@ def _ctype(headers: Any) -> str:
     return (headers.get("Content-Type") or JSON).split(";")[0].strip().lower()
 
 
-def _list(sb: Sandbox, route: _Route, query: Dict[str, List[str]], headers: Any) -> Obj:
+def _list(sb: Sandbox, route: Route, query: Dict[str, List[str]], headers: Any) -> Obj:
     rt = route.rt
     try:
         label = parse_label_selector(_q(query, "labelSelector") or "")
@@ -184,13 +228,11 @@ def _list(sb: Sandbox, route: _Route, query: Dict[str, List[str]], headers: Any)
     }
 
 
-def _table_for(route: _Route, items: List[Obj], query: Dict[str, List[str]], meta: Dict[str, Any]) -> Obj:
-    from .server import _table
-
-    return _table(route.rt, items, _q(query, "includeObject") or "Metadata", meta)
+def _table_for(route: Route, items: List[Obj], query: Dict[str, List[str]], meta: Dict[str, Any]) -> Obj:
+    return table(route.rt, items, _q(query, "includeObject") or "Metadata", meta)
 
 
-def _patch(sb: Sandbox, route: _Route, body: bytes, ctype: str, dry: bool) -> Obj:
+def _patch(sb: Sandbox, route: Route, body: bytes, ctype: str, dry: bool) -> Obj:
     from . import patch as patching
 
     rt = route.rt

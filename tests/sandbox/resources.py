@@ -125,8 +125,6 @@ RESOURCES: List[ResourceType] = [
             "involvedObject.resourceVersion",
             "involvedObject.fieldPath",
             "reason",
-            "reportingComponent",
-            "source",
             "type",
         ),
     ),

@@ -7,7 +7,6 @@ exercise the same requests a cluster would see.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import os
 import re
@@ -25,14 +24,11 @@ from . import errors, resources
 from .auth import ANONYMOUS, Authority, Rule, User
 from .certs import CertificateAuthority
 from .errors import ApiError
+from .handlers import handle_resource, parse_route
 from .resources import ResourceType
 from .store import Obj, Store
 
 JSON = "application/json"
-PROTOBUF = "application/vnd.kubernetes.protobuf"
-JSON_PATCH = "application/json-patch+json"
-MERGE_PATCH = "application/merge-patch+json"
-STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 MAX_BODY = 16 * 1024 * 1024
 
 
@@ -103,109 +99,6 @@ class Recorded:
     def __repr__(self) -> str:
         q = urllib.parse.urlencode(self.query, doseq=True)
         return f"<{self.method} {self.path}{'?' + q if q else ''} -> {self.status} user={self.user}>"
-
-
-def _age(timestamp: Optional[str]) -> str:
-    if not timestamp:
-        return "<unknown>"
-    try:
-        created = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return "<unknown>"
-    secs = max(0, int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"
-
-
-def _columns(rt: ResourceType) -> List[Tuple[str, str, Any]]:
-    """Printer columns: (name, type, getter); Name first and Age last like the real printers."""
-    cols: List[Tuple[str, str, Any]] = [("Name", "string", lambda o: o["metadata"]["name"])]
-    if rt.kind == "Secret":
-        cols += [
-            ("Type", "string", lambda o: o.get("type", "")),
-            ("Data", "integer", lambda o: len(o.get("data") or {})),
-        ]
-    elif rt.kind == "ServiceAccount":
-        cols += [("Secrets", "integer", lambda o: len(o.get("secrets") or []))]
-    elif rt.kind == "Pod" or rt.kind == "Namespace":
-        cols += [("Status", "string", lambda o: (o.get("status") or {}).get("phase", ""))]
-    cols.append(("Age", "date", lambda o: _age(o["metadata"].get("creationTimestamp"))))
-    return cols
-
-
-def _table(rt: ResourceType, items: List[Obj], include: str, list_meta: Dict[str, Any]) -> Obj:
-    cols = _columns(rt)
-    rows = []
-    for o in items:
-        row: Dict[str, Any] = {"cells": [getter(o) for _, _, getter in cols]}
-        if include == "Object":
-            row["object"] = o
-        elif include != "None":
-            row["object"] = {
-                "kind": "PartialObjectMetadata",
-                "apiVersion": "meta.k8s.io/v1",
-                "metadata": o["metadata"],
-            }
-        rows.append(row)
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_meta,
-        "columnDefinitions": [
-            {
-                "name": n,
-                "type": "string" if t == "date" else t,
-                "format": "name" if n == "Name" else "",
-                "description": n,
-                "priority": 0,
-            }
-            for n, t, _ in cols
-        ],
-        "rows": rows,
-    }
-
-
-class _Route:
-    """A parsed resource URL."""
-
-    def __init__(
-        self,
-        rt: ResourceType,
-        version: str,
-        namespace: Optional[str],
-        name: Optional[str],
-        subresource: Optional[str],
-    ) -> None:
-        self.rt = rt
-        self.version = version
-        self.namespace = namespace
-        self.name = name
-        self.subresource = subresource
-
-
-def _parse_route(path: str) -> Optional[_Route]:
-    parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
-    if len(parts) >= 3 and parts[0] == "api" and parts[1] == "v1":
-        group, version, rest = "", "v1", parts[2:]
-    elif len(parts) >= 4 and parts[0] == "apis":
-        group, version, rest = parts[1], parts[2], parts[3:]
-    else:
-        return None
-    namespace: Optional[str] = None
-    if rest[0] == "namespaces" and len(rest) >= 3:
-        inner = resources.find(group, version, rest[2])
-        if inner is not None and inner.namespaced:
-            namespace, rest = rest[1], rest[2:]
-    if len(rest) > 3:
-        return None
-    rt = resources.find(group, version, rest[0])
-    if rt is None:
-        return None
-    name = rest[1] if len(rest) > 1 else None
-    sub = rest[2] if len(rest) > 2 else None
-    return _Route(rt, version, namespace, name, sub)
 
 
 class _Server(ThreadingHTTPServer):
@@ -516,12 +409,6 @@ class _Handler(BaseHTTPRequestHandler):
     def sandbox(self) -> Sandbox:
         return self.server.sandbox
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise errors.ApiError(413, "RequestEntityTooLarge", "request entity too large")
-        return self.rfile.read(length) if length > 0 else b""
-
     def _send(
         self, rec: Recorded, code: int, body: Any, headers: Optional[Dict[str, str]] = None, cut: bool = False
     ) -> None:
@@ -574,12 +461,13 @@ class _Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         method = self.command
-        try:
-            body = self._read_body()
-        except (ApiError, ValueError, OSError):
-            body = b""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if 0 < length <= MAX_BODY else b""
         rec = Recorded(method, url.path, query, self.headers, body)
         try:
+            if length > MAX_BODY:
+                self.close_connection = True  # the unread body would be taken for the next request
+                raise ApiError(413, "RequestEntityTooLarge", "request entity too large")
             user = self._authenticate()
             rec.user = user.name
             fault = self.sandbox._take_fault(method, url.path, query)
@@ -635,11 +523,9 @@ class _Handler(BaseHTTPRequestHandler):
             if doc is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return 200, doc
-        route = _parse_route(path)
+        route = parse_route(path)
         if route is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        from .handlers import handle_resource
-
         return handle_resource(sb, route, method, query, body, self.headers, user)
 
 
