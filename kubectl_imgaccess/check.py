@@ -52,7 +52,7 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Snapshot:
     if files_snap is None:
         return read_cluster(scope)
     scope.file_domains = list(files_snap.audit_domains or [])
-    snap = read_cluster(scope)
+    snap = read_cluster(scope, file_objects=list(files_snap.objects.values()))
     snap.overlay(files_snap)
     snap.audit_domains = files_snap.audit_domains
     return snap

@@ -72,7 +72,7 @@ def _finding_lines(report: Report, color: bool) -> List[str]:
             continue
         lines.append(f"{d.namespace}/{d.name}:")
         for f in sorted(active, key=_order):
-            where = f"{f.location}: " if f.location else ""
+            where = f"{f.location}: " if f.location else f"{f.field}: " if f.field else ""
             sev = _paint(f.severity, f.severity, color)
             lines.append(f"  {where}{sev} {f.rule} {f.name}: {f.message}")
             if f.fix:
