@@ -111,11 +111,11 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> List[float]:
 
 
 @pytest.fixture
-def kubeconfig(sandbox: Sandbox, tmp_path: Path) -> str:  # noqa: F811
+def kubeconfig(sandbox: Sandbox, tmp_path: Path) -> str:
     return sandbox.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace=NS)
 
 
-def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox, kubeconfig: str) -> None:
     sb = sandbox
     sb.add(domain("d1", pull=["ocr"], clusters=["c1"]))
     sb.add({"apiVersion": "weblogic.oracle/v1", "kind": "Cluster", "metadata": {"name": "c1", "namespace": NS},
@@ -160,13 +160,13 @@ def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox,
     assert all(r.query["limit"] == ["500"] for r in lists(sb))
 
 
-def test_secret_lists_use_the_two_pull_secret_type_selectors(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_secret_lists_use_the_two_pull_secret_type_selectors(sandbox: Sandbox, kubeconfig: str) -> None:
     read_cluster(scope(kubeconfig))
     selectors = sorted(q for r in lists(sandbox, "/secrets") for q in r.query.get("fieldSelector", []))
     assert selectors == ["type=kubernetes.io/dockercfg", "type=kubernetes.io/dockerconfigjson"]
 
 
-def test_pages_are_followed_until_every_item_is_read(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_pages_are_followed_until_every_item_is_read(sandbox: Sandbox, kubeconfig: str) -> None:
     for i in range(1203):
         sandbox.add(secret(f"pull-{i:04d}"))
     snap = read_cluster(scope(kubeconfig))
@@ -179,7 +179,7 @@ def test_pages_are_followed_until_every_item_is_read(sandbox: Sandbox, kubeconfi
 
 
 def test_only_referenced_names_missing_from_the_typed_lists_are_fetched(
-        sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+        sandbox: Sandbox, kubeconfig: str) -> None:
     sb = sandbox
     sb.add(domain("d1", pull=["ocr", "opaque-one", "gone"]))
     sb.add(domain("d2", sa="wls"))
@@ -202,7 +202,7 @@ def test_only_referenced_names_missing_from_the_typed_lists_are_fetched(
 
 
 def test_429_with_retry_after_and_503_are_retried(
-        sandbox: Sandbox, kubeconfig: str, no_sleep: List[float]) -> None:  # noqa: F811
+        sandbox: Sandbox, kubeconfig: str, no_sleep: List[float]) -> None:
     sandbox.add(domain("d1"))
     sandbox.add(pod("d1-ms-1", "d1"))
     sandbox.inject(Fault(method="GET", path_regex=r"/domains$", status=429, retry_after=3, times=1))
@@ -216,7 +216,7 @@ def test_429_with_retry_after_and_503_are_retried(
     assert 3.0 in no_sleep and len(no_sleep) == 3
 
 
-def test_retries_are_bounded(sandbox: Sandbox, kubeconfig: str, no_sleep: List[float]) -> None:  # noqa: F811
+def test_retries_are_bounded(sandbox: Sandbox, kubeconfig: str, no_sleep: List[float]) -> None:
     sandbox.inject(Fault(method="GET", path_regex=r"/nodes$", status=503, times=None))
     with pytest.raises(ClusterError) as err:
         read_cluster(scope(kubeconfig))
@@ -225,7 +225,7 @@ def test_retries_are_bounded(sandbox: Sandbox, kubeconfig: str, no_sleep: List[f
     assert len(no_sleep) == cluster_client.MAX_TRIES - 1
 
 
-def test_connection_cut_mid_body_is_retried(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_connection_cut_mid_body_is_retried(sandbox: Sandbox, kubeconfig: str) -> None:
     sandbox.add(domain("d1"))
     sandbox.inject(Fault(method="GET", path_regex=r"/domains$", cut_body=True, times=1))
     snap = read_cluster(scope(kubeconfig))
@@ -233,7 +233,7 @@ def test_connection_cut_mid_body_is_retried(sandbox: Sandbox, kubeconfig: str) -
     assert len(lists(sandbox, "/domains")) == 2
 
 
-def test_expired_continue_token_restarts_the_list(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_expired_continue_token_restarts_the_list(sandbox: Sandbox, kubeconfig: str) -> None:
     for i in range(700):
         sandbox.add(pod(f"d1-ms-{i:03d}", "d1"))
     sandbox.add(domain("d1"))
@@ -248,7 +248,7 @@ def test_expired_continue_token_restarts_the_list(sandbox: Sandbox, kubeconfig: 
 
 
 def test_forbidden_lists_fall_back_to_gets_and_record_what_stays_unreadable(
-        sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+        sandbox: Sandbox, tmp_path: Path) -> None:
     sb = sandbox
     sb.add(domain("d1", pull=["ocr", "hidden"], sa="wls"))
     sb.add(service_account("wls", pull=["legacy"]))
@@ -276,7 +276,7 @@ def test_forbidden_lists_fall_back_to_gets_and_record_what_stays_unreadable(
     assert not snap.secrets_listed_everywhere
 
 
-def test_forbidden_domain_list_is_unreadable_not_an_error(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_forbidden_domain_list_is_unreadable_not_an_error(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.add_user("viewer", "viewer-token")
     sandbox.allow("viewer", ["get", "list"], ["pods", "events", "secrets", "serviceaccounts", "clusters"],
                   namespaces=[NS])
@@ -286,7 +286,7 @@ def test_forbidden_domain_list_is_unreadable_not_an_error(sandbox: Sandbox, tmp_
     assert snap.is_unreadable("Node", "") is not None
 
 
-def test_all_namespaces_lists_each_kind_once_cluster_wide(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_all_namespaces_lists_each_kind_once_cluster_wide(sandbox: Sandbox, kubeconfig: str) -> None:
     sb = sandbox
     sb.add(domain("d1", ns="a", pull=["p"]))
     sb.add(domain("d2", ns="b", pull=["p"]))
@@ -324,13 +324,13 @@ def _count_lists(sb: Sandbox, tmp_path: Path, n: int) -> int:
     return len(lists(sb))
 
 
-def test_list_requests_do_not_grow_with_the_number_of_domains(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_list_requests_do_not_grow_with_the_number_of_domains(sandbox: Sandbox, tmp_path: Path) -> None:
     few = _count_lists(sandbox, tmp_path, 10)
     many = _count_lists(sandbox, tmp_path, 1000)
     assert few == many == 8
 
 
-def test_named_domains_and_selector_narrow_the_domains(sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+def test_named_domains_and_selector_narrow_the_domains(sandbox: Sandbox, kubeconfig: str) -> None:
     sandbox.add(domain("d1"))
     sandbox.add(domain("d2"))
     sandbox.add(pod("d1-as", "d1"))
@@ -343,7 +343,7 @@ def test_named_domains_and_selector_narrow_the_domains(sandbox: Sandbox, kubecon
 
 
 def test_mixed_mode_reads_what_file_domains_need_without_listing_domains(
-        sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+        sandbox: Sandbox, kubeconfig: str) -> None:
     sandbox.add(secret("opaque", ns="files-ns", type_="Opaque"))
     sandbox.add(service_account("default", ns="files-ns", pull=["sa-pull"]))
     sandbox.add(pod("fd-as", "fd", ns="files-ns"))
@@ -362,7 +362,7 @@ def test_mixed_mode_reads_what_file_domains_need_without_listing_domains(
 
 
 def test_secret_values_never_reach_the_logs(
-        sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+        sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     sandbox.add(domain("d1", pull=["ocr", "opaque"]))
     sandbox.add(secret("ocr"))
     sandbox.add(secret("opaque", type_="Opaque"))
@@ -390,7 +390,7 @@ def test_importing_the_source_does_not_import_the_client() -> None:
 
 
 def test_missing_cluster_resource_is_empty_but_missing_domain_resource_is_an_error(
-        sandbox: Sandbox, kubeconfig: str) -> None:  # noqa: F811
+        sandbox: Sandbox, kubeconfig: str) -> None:
     sandbox.add(domain("d1"))
     sandbox.inject(Fault(method="GET", path_regex=r"/clusters$", status=404, times=1))
     snap = read_cluster(scope(kubeconfig))

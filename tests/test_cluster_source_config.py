@@ -75,7 +75,7 @@ def test_missing_kubeconfig_file_is_named(tmp_path: Path) -> None:
     assert str(tmp_path / "nope") in str(err.value)
 
 
-def test_default_kubeconfig_in_home_and_context_namespace(sandbox: Sandbox, clean_env: Path) -> None:  # noqa: F811
+def test_default_kubeconfig_in_home_and_context_namespace(sandbox: Sandbox, clean_env: Path) -> None:
     (clean_env / ".kube").mkdir()
     sandbox.write_kubeconfig(str(clean_env / ".kube" / "config"), context="home", namespace="team")
     client = connect(ClusterScope())
@@ -84,7 +84,7 @@ def test_default_kubeconfig_in_home_and_context_namespace(sandbox: Sandbox, clea
 
 
 def test_kubeconfig_list_merges_with_the_first_file_winning(
-        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     good = kubeconfig(tmp_path / "a", sandbox.url, sandbox.ca_file, context="good")
     bad = kubeconfig(tmp_path / "b", f"https://127.0.0.1:{free_port()}", sandbox.ca_file, context="bad")
     monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(tmp_path / "absent"), good, bad]))
@@ -97,7 +97,7 @@ def test_kubeconfig_list_merges_with_the_first_file_winning(
     assert '"nowhere" not found' in one_line_error(err.value)
 
 
-def test_unauthorized_is_one_line_naming_the_server(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_unauthorized_is_one_line_naming_the_server(sandbox: Sandbox, tmp_path: Path) -> None:
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), token="not-a-known-token")
     with pytest.raises(ClusterError) as err:
         read_cluster(ClusterScope(kubeconfig=kc))
@@ -106,7 +106,7 @@ def test_unauthorized_is_one_line_naming_the_server(sandbox: Sandbox, tmp_path: 
     assert [r.status for r in sandbox.requests if r.status == 401]
 
 
-def test_connection_refused_names_the_server(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_connection_refused_names_the_server(sandbox: Sandbox, tmp_path: Path) -> None:
     server = f"https://127.0.0.1:{free_port()}"
     kc = kubeconfig(tmp_path / "kc", server, sandbox.ca_file)
     with pytest.raises(ClusterError) as err:
@@ -115,7 +115,7 @@ def test_connection_refused_names_the_server(sandbox: Sandbox, tmp_path: Path) -
     assert server in text and "connection refused" in text
 
 
-def test_untrusted_server_certificate_is_a_tls_error(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_untrusted_server_certificate_is_a_tls_error(sandbox: Sandbox, tmp_path: Path) -> None:
     kc = kubeconfig(tmp_path / "kc", sandbox.url, certifi.where())
     with pytest.raises(ClusterError) as err:
         server_version(ClusterScope(kubeconfig=kc))
@@ -123,7 +123,7 @@ def test_untrusted_server_certificate_is_a_tls_error(sandbox: Sandbox, tmp_path:
     assert sandbox.url in text and "TLS certificate verification failed" in text
 
 
-def test_request_timeout_is_applied(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_request_timeout_is_applied(sandbox: Sandbox, tmp_path: Path) -> None:
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"))
     sandbox.inject(Fault(method="GET", path_regex=r"^/version$", delay=3.0, times=1))
     with pytest.raises(ClusterError) as err:
@@ -132,7 +132,7 @@ def test_request_timeout_is_applied(sandbox: Sandbox, tmp_path: Path) -> None:  
     assert sandbox.url in text and "timeout" in text
 
 
-def test_exec_credential_plugin(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_exec_credential_plugin(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.add_user("sso-user", "token-from-plugin", superuser=True)
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), user="sso-user",
                                   exec_plugin=[sys.executable, PLUGIN, "token-from-plugin"])
@@ -140,7 +140,7 @@ def test_exec_credential_plugin(sandbox: Sandbox, tmp_path: Path) -> None:  # no
     assert sandbox.requests and {r.user for r in sandbox.requests} == {"sso-user"}
 
 
-def test_failing_exec_plugin_is_named(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_failing_exec_plugin_is_named(sandbox: Sandbox, tmp_path: Path) -> None:
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), exec_plugin=[sys.executable, PLUGIN, "--fail"])
     with pytest.raises(ClusterError) as err:
         read_cluster(ClusterScope(kubeconfig=kc))
@@ -149,7 +149,7 @@ def test_failing_exec_plugin_is_named(sandbox: Sandbox, tmp_path: Path) -> None:
     assert sandbox.requests == []
 
 
-def test_client_certificate(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_client_certificate(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.add_user("cert-user", "unused-token", superuser=True)
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), user="cert-user", client_cert=True)
     snap = read_cluster(ClusterScope(kubeconfig=kc))
@@ -159,7 +159,7 @@ def test_client_certificate(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: 
 
 
 def test_in_cluster_configuration(
-        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sa_dir = tmp_path / "sa"
     sa_dir.mkdir()
     (sa_dir / "token").write_text("pod-token")
@@ -177,7 +177,7 @@ def test_in_cluster_configuration(
     assert any(r.path == "/api/v1/namespaces/operators/pods" for r in sandbox.requests)
 
 
-def test_client_repr_and_errors_hold_no_token(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+def test_client_repr_and_errors_hold_no_token(sandbox: Sandbox, tmp_path: Path) -> None:
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"))
     client = connect(ClusterScope(kubeconfig=kc))
     assert "admin-token" not in repr(client) and sandbox.url in repr(client)
