@@ -1,0 +1,288 @@
+"""HTTP for the probe: TLS trust, proxies from the environment, timeouts, and careful redirects.
+
+Redirects are followed here rather than by urllib3 so that an Authorization header never leaves the
+origin it was meant for: a hop to another scheme, host or port drops it. Errors come out as
+`TransportError` with a kind the verdict needs (TLS, TIMEOUT, CONNECTION) and a message without
+credentials in it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import ssl
+from dataclasses import dataclass
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import unquote, urljoin, urlsplit
+
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+log = logging.getLogger("kubectl_imgaccess.probe")
+
+MAX_REDIRECTS = 5
+MAX_BODY = 1 << 20  # error documents and token answers are small; never read a big body
+
+
+class TransportError(Exception):
+    """The request got no HTTP answer: kind is "TLS", "TIMEOUT" or "CONNECTION"."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the probe needs of an answer; header names are case-insensitive via `header()`."""
+
+    url: str
+    status: int
+    headers: Tuple[Tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> Optional[str]:
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+    def header_values(self, name: str) -> Tuple[str, ...]:
+        lname = name.lower()
+        return tuple(v for k, v in self.headers if k.lower() == lname)
+
+
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def scrub(text: str) -> str:
+    """Drop userinfo from URLs in an error text (proxy URLs may carry a password)."""
+    return _USERINFO.sub("//", text)
+
+
+def origin(url: str) -> Tuple[str, str, int]:
+    """(scheme, host, port) with the default port filled in: what "the same server" means."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+# ---------------------------------------------------------------------------------------------------
+# Proxies, the way curl reads the environment
+
+
+def no_proxy_matches(host: str, no_proxy: str) -> bool:
+    """curl's NO_PROXY rule: "*" matches all; names match themselves and their subdomains, a leading
+    dot ignored, case-insensitive; IP addresses match equal addresses or CIDR ranges. Ports are not
+    part of the comparison."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        return False
+    try:
+        host_ip: Optional[ipaddress._BaseAddress] = ipaddress.ip_address(host)
+    except ValueError:
+        host_ip = None
+    for raw in re.split(r"[,\s]+", no_proxy.strip()):
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if host_ip is not None:
+            if entry.startswith("[") and "]" in entry:
+                entry = entry[1 : entry.index("]")]
+            entry = entry.lstrip(".")
+            try:
+                if host_ip in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        entry = entry.lstrip(".").rstrip(".")
+        if entry.count(":") == 1:  # "name:port" written by habit: compare the name
+            entry = entry.split(":", 1)[0]
+        if entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
+
+
+def _env(env: Mapping[str, str], *names: str) -> Optional[str]:
+    for name in names:
+        value = env.get(name)
+        if value:
+            return value
+    return None
+
+
+def proxy_for(url: str, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The proxy URL for `url` from https_proxy/HTTPS_PROXY (http_proxy/HTTP_PROXY for http),
+    all_proxy/ALL_PROXY as fallback, unless no_proxy/NO_PROXY exempts the host."""
+    env = os.environ if env is None else env
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    exempt = _env(env, "no_proxy", "NO_PROXY")
+    if exempt and no_proxy_matches(host, exempt):
+        return None
+    if parts.scheme == "https":
+        proxy = _env(env, "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+    else:
+        proxy = _env(env, "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+    if proxy and "://" not in proxy:
+        proxy = "http://" + proxy  # curl's default for a bare host:port
+    return proxy
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
+    """System trust plus the --registry-ca bundle (urllib3 loads no defaults for a given context)."""
+    ctx = ssl.create_default_context()
+    if ca_file:
+        try:
+            ctx.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise TransportError("TLS", f"cannot read the CA bundle {ca_file}: {exc}") from exc
+    return ctx
+
+
+class Transport:
+    """One connection pool per (proxy or direct), shared by every probe thread."""
+
+    def __init__(
+        self,
+        timeout: Optional[float],
+        ca_file: Optional[str] = None,
+        maxsize: int = 8,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        self._ctx = ssl_context(ca_file)
+        self._timeout = urllib3.Timeout(connect=timeout, read=timeout) if timeout else urllib3.Timeout(None, None)
+        self._env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self._maxsize = max(1, maxsize)
+        self._direct = urllib3.PoolManager(
+            num_pools=32, maxsize=self._maxsize, ssl_context=self._ctx, retries=False, timeout=self._timeout
+        )
+        self._proxies: Dict[str, urllib3.ProxyManager] = {}
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        proxy = proxy_for(url, self._env)
+        if not proxy:
+            return self._direct
+        manager = self._proxies.get(proxy)
+        if manager is None:
+            parts = urlsplit(proxy)
+            headers: Dict[str, str] = {}
+            clean = proxy
+            if parts.username is not None:
+                userinfo = unquote(parts.username) + ":" + unquote(parts.password or "")
+                headers = urllib3.make_headers(proxy_basic_auth=userinfo)
+                clean = proxy.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
+            proxy_ctx = self._ctx if parts.scheme == "https" else None
+            manager = urllib3.ProxyManager(
+                clean,
+                num_pools=32,
+                maxsize=self._maxsize,
+                proxy_headers=headers,
+                ssl_context=self._ctx,
+                retries=False,
+                timeout=self._timeout,
+                proxy_ssl_context=proxy_ctx,
+            )
+            self._proxies[proxy] = manager
+        return manager
+
+    def send(self, method: str, url: str, headers: Mapping[str, str], read_body: bool = True) -> Response:
+        """One request, following up to MAX_REDIRECTS redirects; Authorization stays on its origin."""
+        hdrs = dict(headers)
+        first = origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = self._once(method, url, hdrs, read_body)
+            location = resp.header("location")
+            if resp.status not in (301, 302, 303, 307, 308) or not location:
+                return resp
+            target = urljoin(url, location)
+            if urlsplit(target).scheme not in ("http", "https"):
+                return resp
+            if origin(target) != first:
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
+            if resp.status == 303 and method != "HEAD":
+                method = "GET"
+            log.debug("probe: %s redirected to %s", _safe_url(url), _safe_url(target))
+            url = target
+        raise TransportError("CONNECTION", f"more than {MAX_REDIRECTS} redirects from {_safe_url(url)}")
+
+    def _once(self, method: str, url: str, headers: Mapping[str, str], read_body: bool) -> Response:
+        manager = self._manager(url)
+        try:
+            raw = manager.request(
+                method, url, headers=dict(headers), redirect=False, retries=False, preload_content=False
+            )
+            try:
+                body = raw.read(MAX_BODY) if read_body and method != "HEAD" else b""
+            finally:
+                raw.release_conn()
+        except SSLError as exc:
+            raise TransportError("TLS", f"TLS with {_where(url)} failed: {_reason(exc)}") from None
+        # NewConnectionError subclasses ConnectTimeoutError: test it first.
+        except NewConnectionError as exc:
+            raise TransportError("CONNECTION", f"cannot connect to {_where(url)}: {_reason(exc)}") from None
+        except (ConnectTimeoutError, ReadTimeoutError) as exc:
+            raise TransportError("TIMEOUT", f"{_where(url)} timed out: {_reason(exc)}") from None
+        except ProxyError as exc:
+            raise TransportError("CONNECTION", f"proxy for {_where(url)} failed: {_reason(exc)}") from None
+        except HTTPError as exc:
+            if "timed out" in str(exc):
+                raise TransportError("TIMEOUT", f"{_where(url)} timed out") from None
+            raise TransportError("CONNECTION", f"{_where(url)}: {_reason(exc)}") from None
+        except OSError as exc:
+            raise TransportError("CONNECTION", f"{_where(url)}: {_reason(exc)}") from None
+        headers_out = tuple((str(k), str(v)) for k, v in raw.headers.items())
+        log.debug("probe: %s %s -> %d", method, _safe_url(url), raw.status)
+        return Response(url=url, status=raw.status, headers=headers_out, body=body)
+
+    def close(self) -> None:
+        self._direct.clear()
+        for manager in self._proxies.values():
+            manager.clear()
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.rsplit("@", 1)[-1]
+
+
+def _safe_url(url: str) -> str:
+    """The URL without userinfo and query (a realm query could carry anything)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{_where(url)}{parts.path}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful text of an exception chain, without credentials, on one line."""
+    inner: BaseException = exc
+    for _ in range(5):
+        nxt = getattr(inner, "reason", None)
+        if isinstance(nxt, BaseException):
+            inner = nxt
+            continue
+        if inner.args and isinstance(inner.args[0], BaseException):
+            inner = inner.args[0]
+            continue
+        break
+    text = str(inner) or type(inner).__name__
+    text = scrub(" ".join(text.split()))
+    return text[:300]

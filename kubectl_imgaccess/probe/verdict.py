@@ -1,0 +1,37 @@
+"""Probe results -> the contract's rules (IA012-IA015): one pure function, no I/O."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+from kubectl_imgaccess.probe.types import ProbeResult
+
+TERMS_REGISTRY = "container-registry.oracle.com"
+
+
+def _credential_text(result: ProbeResult) -> str:
+    return f" with {result.credential}" if result.credential is not None else " anonymously"
+
+
+def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]]:
+    """(rule id, message) for a probe result, or None when the pull works.
+
+    "error" maps to no rule: the probe could not judge, which says nothing about the credentials.
+    """
+    host = repository.split("/", 1)[0].lower()
+    if result.status == "unauthorized":
+        tried = f"{result.attempts} credential(s)" if result.attempts else "anonymous access"
+        return "IA012", f"{repository}: the registry rejected {tried}: {result.message}"
+    if result.status == "denied":
+        message = f"{repository}: pull denied{_credential_text(result)}: {result.message}"
+        if host == TERMS_REGISTRY:
+            message += (
+                f"; accept the license terms for this repository once at https://{TERMS_REGISTRY}"
+                " (sign in with the account of this credential, find the repository, accept its terms)"
+            )
+        return "IA013", message
+    if result.status == "not-found":
+        return "IA014", f"{repository}: {result.message}"
+    if result.status == "unreachable":
+        return "IA015", f"{repository}: registry not reachable: {result.message}"
+    return None

@@ -1,0 +1,357 @@
+"""The probe against Debian's real docker-registry (Basic and Bearer), plus local stubs for the
+answers a real registry will not give on demand (429, redirects, 405)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+from typing import Iterator, List, Optional, Tuple
+
+import pytest
+
+from kubectl_imgaccess.objects import Credential
+from kubectl_imgaccess.probe import ProbeOptions, ProbeResult, ProbeTarget, RegistryClient, probe
+from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv, registry_env  # noqa: F401
+from tests.registry.httpstub import Reply, Request, StubServer
+from tests.registry.proxy import ConnectProxy
+
+pytestmark = pytest.mark.registry
+
+PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def _clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy in the developer's environment must not change what these loopback tests see."""
+    for name in (*PROXY_VARS, "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def cred(user: str, password: str, secret: str = "pull", key: str = "registry") -> Credential:
+    return Credential(secret=secret, namespace="ns", key=key, username=user, password=password)
+
+
+ALICE = cred("alice", BASIC_USERS["alice"], "alice-secret")
+BOB_WRONG = cred("bob", "not-" + BASIC_USERS["bob"], "bob-secret")
+ALICE_WRONG = cred("alice", "wrong-password", "alice-old")
+CAROL = cred("carol", TOKEN_USERS["carol"], "carol-secret")
+CAROL_WRONG = cred("carol", "wrong-password", "carol-old")
+DAVE = cred("dave", TOKEN_USERS["dave"], "dave-secret")
+
+
+def opts(env: RegistryEnv, **kw: object) -> ProbeOptions:
+    o = ProbeOptions(timeout=20, ca_file=env.ca_file)
+    for k, v in kw.items():
+        setattr(o, k, v)
+    return o
+
+
+def one(env: RegistryEnv, repository: str, reference: str, *creds: Credential, **kw: object) -> ProbeResult:
+    target = ProbeTarget(repository, reference, tuple(creds))
+    return probe([target], opts(env, **kw))[target]
+
+
+def manifest_requests(reqs: List[dict]) -> List[dict]:  # type: ignore[type-arg]
+    return [r for r in reqs if "/manifests/" in r["path"]]
+
+
+# -- Basic (htpasswd) -----------------------------------------------------------------------------
+
+
+def test_basic_good_credentials_pull(registry_env: RegistryEnv) -> None:
+    r = one(registry_env, f"{registry_env.basic.host}/team/app", "v1", ALICE)
+    assert (r.status, r.http_status, r.credential, r.attempts) == ("ok", 200, ALICE, 1)
+    assert registry_env.digests[("team/app", "v1")] in r.message
+
+
+def test_basic_by_digest(registry_env: RegistryEnv) -> None:
+    digest = registry_env.digests[("team/app", "v2")]
+    r = one(registry_env, f"{registry_env.basic.host}/team/app", digest, ALICE)
+    assert r.status == "ok"
+
+
+def test_basic_wrong_password_is_unauthorized(registry_env: RegistryEnv) -> None:
+    r = one(registry_env, f"{registry_env.basic.host}/team/app", "v1", ALICE_WRONG)
+    assert (r.status, r.http_status, r.error_code, r.credential) == ("unauthorized", 401, "UNAUTHORIZED", ALICE_WRONG)
+
+
+def test_anonymous_on_a_private_registry_is_unauthorized(registry_env: RegistryEnv) -> None:
+    r = one(registry_env, f"{registry_env.basic.host}/team/app", "v1")
+    assert (r.status, r.credential, r.attempts) == ("unauthorized", None, 0)
+
+
+def test_missing_tag_and_missing_repository_are_not_found(registry_env: RegistryEnv) -> None:
+    host = registry_env.basic.host
+    tag = one(registry_env, f"{host}/team/app", "no-such-tag", ALICE)
+    repo = one(registry_env, f"{host}/team/no-such-repo", "v1", ALICE)
+    assert (tag.status, tag.http_status, tag.error_code) == ("not-found", 404, "MANIFEST_UNKNOWN")
+    assert repo.status == "not-found" and repo.error_code in ("MANIFEST_UNKNOWN", "NAME_UNKNOWN")
+
+
+def test_second_credential_wins_when_the_first_is_wrong(registry_env: RegistryEnv) -> None:
+    r = one(registry_env, f"{registry_env.basic.host}/team/app", "v1", BOB_WRONG, ALICE)
+    assert (r.status, r.credential, r.attempts) == ("ok", ALICE, 2)
+
+
+def test_no_anonymous_retry_after_matched_credentials_fail_basic(registry_env: RegistryEnv) -> None:
+    reg = registry_env.basic
+    mark = reg.mark()
+    r = one(registry_env, f"{reg.host}/team/app", "v3", BOB_WRONG, ALICE_WRONG)
+    assert (r.status, r.attempts, r.credential) == ("unauthorized", 2, ALICE_WRONG)
+    manifests = manifest_requests(reg.requests_since(mark))
+    assert len(manifests) == 2, manifests  # one per credential, no third (anonymous) one
+    anonymous = [
+        ln for ln in reg.log_lines()[mark:] if "/manifests/" in ln and "invalid authorization credential" in ln
+    ]
+    assert anonymous == []
+
+
+# -- Bearer (token server) ------------------------------------------------------------------------
+
+
+def test_bearer_good_credentials_pull(registry_env: RegistryEnv) -> None:
+    registry_env.tokens.reset_log()
+    r = one(registry_env, f"{registry_env.bearer.host}/team/app", "v1", CAROL)
+    assert (r.status, r.credential) == ("ok", CAROL)
+    log = registry_env.tokens.entries()
+    assert [(e.user, e.authenticated, e.scopes) for e in log] == [("carol", True, ("repository:team/app:pull",))]
+    assert log[0].service == registry_env.tokens.service
+
+
+def test_bearer_wrong_password_is_unauthorized(registry_env: RegistryEnv) -> None:
+    r = one(registry_env, f"{registry_env.bearer.host}/team/app", "v1", CAROL_WRONG)
+    assert (r.status, r.http_status, r.error_code) == ("unauthorized", 401, "UNAUTHORIZED")
+
+
+def test_token_without_pull_rights_is_denied(registry_env: RegistryEnv) -> None:
+    r = one(registry_env, f"{registry_env.bearer.host}/private/secret", "v1", DAVE)
+    assert (r.status, r.http_status, r.error_code, r.credential) == ("denied", 401, "INSUFFICIENT_SCOPE", DAVE)
+
+
+def test_anonymous_token_for_a_public_repository(registry_env: RegistryEnv) -> None:
+    registry_env.tokens.reset_log()
+    r = one(registry_env, f"{registry_env.bearer.host}/public/hello", "v1")
+    assert (r.status, r.credential, r.attempts) == ("ok", None, 0)
+    assert [e.user for e in registry_env.tokens.entries()] == [None]
+
+
+def test_no_anonymous_retry_after_matched_credentials_fail_bearer(registry_env: RegistryEnv) -> None:
+    # public/hello is pullable anonymously: a fallback to anonymous would turn this into "ok".
+    registry_env.tokens.reset_log()
+    r = one(registry_env, f"{registry_env.bearer.host}/public/hello", "v1", CAROL_WRONG, ALICE_WRONG)
+    assert (r.status, r.attempts) == ("unauthorized", 2)
+    users = [e.user for e in registry_env.tokens.entries()]
+    assert users == ["carol", "alice"]  # None would be an anonymous token request
+
+
+def test_access_token_field_and_default_lifetime(registry_env: RegistryEnv) -> None:
+    tokens = registry_env.tokens
+    tokens.token_field, tokens.expires_in = "access_token", None
+    try:
+        r = one(registry_env, f"{registry_env.bearer.host}/team/app", "v2", CAROL)
+    finally:
+        tokens.token_field, tokens.expires_in = "token", 300
+    assert r.status == "ok"
+
+
+def test_tokens_are_cached_per_repository_and_credential(registry_env: RegistryEnv) -> None:
+    host = registry_env.bearer.host
+    registry_env.tokens.reset_log()
+    now = [1000.0]
+    with RegistryClient(opts(registry_env), clock=lambda: now[0]) as client:
+        first = client.probe([ProbeTarget(f"{host}/team/app", t, (CAROL,)) for t in ("v1", "v2")])
+        second = client.probe([ProbeTarget(f"{host}/team/app", "v3", (CAROL,))])
+        assert len(registry_env.tokens.entries()) == 1
+        now[0] += 301  # past expires_in: a new token is needed
+        third = client.probe([ProbeTarget(f"{host}/team/app", "v4", (CAROL,))])
+    assert {r.status for r in (*first.values(), *second.values(), *third.values())} == {"ok"}
+    assert len(registry_env.tokens.entries()) == 2
+
+
+def test_dedupe_one_request_chain_per_image_and_credential(registry_env: RegistryEnv) -> None:
+    reg = registry_env.basic
+    tags = ("v1", "v2", "v3", "v4", "v5")
+    targets = []
+    for i in range(100):
+        # 100 distinct targets (distinct Secrets) that share 5 images and 2 username/password pairs.
+        creds = (cred("bob", "not-" + BASIC_USERS["bob"], f"old-{i}"), cred("alice", BASIC_USERS["alice"], f"s-{i}"))
+        targets.append(ProbeTarget(f"{reg.host}/team/app", tags[i % 5], creds))
+    mark = reg.mark()
+    results = probe(targets, opts(registry_env, concurrency=8))
+    assert len(results) == 100
+    for t, r in results.items():
+        assert (r.status, r.attempts, r.credential) == ("ok", 2, t.credentials[1])
+    manifests = manifest_requests(reg.requests_since(mark))
+    by_tag = {tag: [m["status"] for m in manifests if m["path"].endswith("/" + tag)] for tag in tags}
+    # bob's pair: one 401 per image; alice's: one 200 per image. Nothing more.
+    assert {tag: sorted(v) for tag, v in by_tag.items()} == {tag: [200, 401] for tag in tags}, by_tag
+    assert len(manifests) == 10
+    pings = [x for x in reg.requests_since(mark) if x["path"] == "/v2/"]  # the challenge is cached
+    assert len(pings) == 1
+
+
+# -- transport failures -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port bound but not listening: connecting is refused at once."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    try:
+        yield s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def test_closed_port_is_unreachable(registry_env: RegistryEnv, closed_port: int) -> None:
+    r = one(registry_env, f"127.0.0.1:{closed_port}/team/app", "v1", ALICE)
+    assert (r.status, r.error_code, r.http_status, r.attempts) == ("unreachable", "CONNECTION", None, 1)
+
+
+def test_untrusted_certificate_is_unreachable_tls(registry_env: RegistryEnv) -> None:
+    target = ProbeTarget(f"{registry_env.basic.host}/team/app", "v1", (ALICE,))
+    r = probe([target], ProbeOptions(timeout=20))[target]
+    assert (r.status, r.error_code) == ("unreachable", "TLS")
+
+
+def _tls(env: RegistryEnv) -> Tuple[str, str]:
+    return env.pki.server_cert, env.pki.server_key
+
+
+def test_rate_limit_is_unreachable(registry_env: RegistryEnv) -> None:
+    def handler(req: Request) -> Reply:
+        if req.path == "/v2/":
+            return Reply(200, body=b"{}")
+        body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'
+        return Reply(429, {"Retry-After": "60", "Content-Type": "application/json"}, body)
+
+    with StubServer(handler, tls=_tls(registry_env)) as stub:
+        r = one(registry_env, f"127.0.0.1:{stub.port}/team/app", "v1", ALICE)
+    assert (r.status, r.http_status, r.error_code) == ("unreachable", 429, "TOOMANYREQUESTS")
+
+
+def test_head_405_falls_back_to_get(registry_env: RegistryEnv) -> None:
+    def handler(req: Request) -> Reply:
+        if req.path == "/v2/":
+            return Reply(200)
+        if req.method == "HEAD":
+            return Reply(405)
+        return Reply(200, {"Docker-Content-Digest": "sha256:" + "a" * 64}, b"{}")
+
+    with StubServer(handler, tls=_tls(registry_env)) as stub:
+        r = one(registry_env, f"127.0.0.1:{stub.port}/team/app", "v1")
+        methods = [q.method for q in stub.seen() if "/manifests/" in q.path]
+    assert r.status == "ok" and methods == ["HEAD", "GET"]
+
+
+def test_head_403_reads_the_error_code_with_get(registry_env: RegistryEnv) -> None:
+    def handler(req: Request) -> Reply:
+        if req.path == "/v2/":
+            return Reply(200)
+        return Reply(403, {"Content-Type": "application/json"}, b'{"errors":[{"code":"DENIED","message":"no"}]}')
+
+    with StubServer(handler, tls=_tls(registry_env)) as stub:
+        r = one(registry_env, f"127.0.0.1:{stub.port}/team/app", "v1", ALICE)
+    assert (r.status, r.http_status, r.error_code) == ("denied", 403, "DENIED")
+
+
+def test_insecure_registry_over_plain_http(registry_env: RegistryEnv) -> None:
+    def handler(req: Request) -> Reply:
+        return Reply(200, {"Docker-Content-Digest": "sha256:" + "b" * 64})
+
+    with StubServer(handler) as stub:
+        host = f"127.0.0.1:{stub.port}"
+        r = one(registry_env, f"{host}/team/app", "v1", insecure_registries=frozenset({host}))
+        assert r.status == "ok"
+        r = one(registry_env, f"{host}/team/app", "v1")  # https to a plain http server
+        assert (r.status, r.error_code) == ("unreachable", "TLS")
+
+
+def test_redirect_to_another_host_drops_authorization(registry_env: RegistryEnv) -> None:
+    other: List[StubServer] = []
+
+    def origin_handler(req: Request) -> Reply:
+        if req.path == "/v2/":
+            return Reply(401, {"WWW-Authenticate": 'Basic realm="stub"'})
+        if req.header("authorization") is None:
+            return Reply(401, {"WWW-Authenticate": 'Basic realm="stub"'})
+        if req.path.startswith("/v2/team/app/"):  # same origin first, then another host
+            return Reply(307, {"Location": "/v2/moved/app/manifests/v1"})
+        return Reply(307, {"Location": f"{other[0].url('localhost')}/v2/team/app/manifests/v1"})
+
+    def other_handler(req: Request) -> Reply:
+        return Reply(200, {"Docker-Content-Digest": "sha256:" + "c" * 64})
+
+    with (
+        StubServer(other_handler, tls=_tls(registry_env)) as far,
+        StubServer(origin_handler, tls=_tls(registry_env)) as near,
+    ):
+        other.append(far)
+        r = one(registry_env, f"127.0.0.1:{near.port}/team/app", "v1", ALICE)
+        near_seen, far_seen = near.seen(), far.seen()
+    assert r.status == "ok"
+    expected = "Basic " + base64.b64encode(f"alice:{BASIC_USERS['alice']}".encode()).decode()
+    manifest_hits = [q for q in near_seen if "/manifests/" in q.path]
+    assert [q.header("authorization") for q in manifest_hits] == [expected, expected]
+    assert far_seen and all(q.header("authorization") is None for q in far_seen)
+
+
+def test_plain_http_realm_on_another_host_gets_no_credentials(registry_env: RegistryEnv) -> None:
+    with StubServer(lambda req: Reply(200, {}, b'{"token":"t"}'), host="127.0.0.1") as realm:
+        challenge = f'Bearer realm="http://localhost:{realm.port}/token",service="x"'
+
+        def handler(req: Request) -> Reply:
+            return Reply(401, {"WWW-Authenticate": challenge})
+
+        with StubServer(handler, tls=_tls(registry_env)) as reg:
+            r = one(registry_env, f"127.0.0.1:{reg.port}/team/app", "v1", ALICE)
+        assert (r.status, r.error_code) == ("error", "INSECURE_REALM")
+        assert realm.seen() == []
+
+
+def test_https_proxy_is_used_and_no_proxy_bypasses_it(
+    registry_env: RegistryEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = f"{registry_env.basic.host}/team/app"
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://puser:ppass@"))
+        assert one(registry_env, repo, "v1", ALICE).status == "ok"
+        tunnels = proxy.seen()
+        assert tunnels and {t for t, _ in tunnels} == {registry_env.basic.host}
+        assert tunnels[0][1] == "Basic " + base64.b64encode(b"puser:ppass").decode()
+        monkeypatch.setenv("NO_PROXY", "example.com, .127.0.0.1,localhost")
+        assert one(registry_env, repo, "v2", ALICE).status == "ok"
+        assert len(proxy.seen()) == len(tunnels)
+
+
+# -- secrets never leak -------------------------------------------------------------------------------
+
+
+def test_no_secret_in_logs_stderr_or_results(
+    registry_env: RegistryEnv, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    registry_env.tokens.issued.clear()
+    b, t = registry_env.basic.host, registry_env.bearer.host
+    targets = [
+        ProbeTarget(f"{b}/team/app", "v1", (BOB_WRONG, ALICE)),
+        ProbeTarget(f"{b}/team/app", "nope", (ALICE_WRONG,)),
+        ProbeTarget(f"{t}/team/app", "v1", (CAROL_WRONG, CAROL)),
+        ProbeTarget(f"{t}/private/secret", "v1", (DAVE,)),
+    ]
+    results = probe(targets, opts(registry_env, progress=True))
+    out = capsys.readouterr()
+    assert "probing registries: 4/4" in out.err
+    texts = [caplog.text, out.out, out.err]
+    texts += [repr(r) + str(r.message) for r in results.values()] + [repr(t) for t in targets]
+    secrets: List[Optional[str]] = [*BASIC_USERS.values(), *TOKEN_USERS.values(), "wrong-password"]
+    secrets += ["not-" + BASIC_USERS["bob"], *registry_env.tokens.issued]
+    for user, pw in [("alice", BASIC_USERS["alice"]), ("carol", TOKEN_USERS["carol"]), ("dave", TOKEN_USERS["dave"])]:
+        secrets.append(base64.b64encode(f"{user}:{pw}".encode()).decode())
+    assert registry_env.tokens.issued, "the bearer path was not exercised"
+    for secret in secrets:
+        assert secret
+        for text in texts:
+            assert secret not in text
