@@ -1,59 +1,38 @@
-"""The probe against Debian's real docker-registry (Basic and Bearer), plus local stubs for the
-answers a real registry will not give on demand (429, redirects, 405)."""
+"""The probe against Debian's real docker-registry 2.8 (htpasswd Basic, and Bearer through the
+project's token server), over TLS on loopback."""
 
 from __future__ import annotations
 
 import base64
 import logging
-import socket
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional
 
 import pytest
 
-from kubectl_imgaccess.objects import Credential
-from kubectl_imgaccess.probe import ProbeOptions, ProbeResult, ProbeTarget, RegistryClient, probe
-from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv, registry_env  # noqa: F401
-from tests.registry.httpstub import Reply, Request, StubServer
+from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, RegistryClient, probe
+from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv, registry_env, registry_pki  # noqa: F401
+from tests.registry.helpers import (
+    ALICE,
+    ALICE_WRONG,
+    BOB_WRONG,
+    CAROL,
+    CAROL_WRONG,
+    DAVE,
+    clear_proxy_env,
+    cred,
+    manifest_requests,
+    one,
+    opts,
+)
 from tests.registry.proxy import ConnectProxy
-
-pytestmark = pytest.mark.registry
-
-PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 
 @pytest.fixture(autouse=True)
 def _clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A proxy in the developer's environment must not change what these loopback tests see."""
-    for name in (*PROXY_VARS, "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    clear_proxy_env(monkeypatch)
 
 
-def cred(user: str, password: str, secret: str = "pull", key: str = "registry") -> Credential:
-    return Credential(secret=secret, namespace="ns", key=key, username=user, password=password)
-
-
-ALICE = cred("alice", BASIC_USERS["alice"], "alice-secret")
-BOB_WRONG = cred("bob", "not-" + BASIC_USERS["bob"], "bob-secret")
-ALICE_WRONG = cred("alice", "wrong-password", "alice-old")
-CAROL = cred("carol", TOKEN_USERS["carol"], "carol-secret")
-CAROL_WRONG = cred("carol", "wrong-password", "carol-old")
-DAVE = cred("dave", TOKEN_USERS["dave"], "dave-secret")
-
-
-def opts(env: RegistryEnv, **kw: object) -> ProbeOptions:
-    o = ProbeOptions(timeout=20, ca_file=env.ca_file)
-    for k, v in kw.items():
-        setattr(o, k, v)
-    return o
-
-
-def one(env: RegistryEnv, repository: str, reference: str, *creds: Credential, **kw: object) -> ProbeResult:
-    target = ProbeTarget(repository, reference, tuple(creds))
-    return probe([target], opts(env, **kw))[target]
-
-
-def manifest_requests(reqs: List[dict]) -> List[dict]:  # type: ignore[type-arg]
-    return [r for r in reqs if "/manifests/" in r["path"]]
+pytestmark = pytest.mark.registry
 
 
 # -- Basic (htpasswd) -----------------------------------------------------------------------------
@@ -191,124 +170,10 @@ def test_dedupe_one_request_chain_per_image_and_credential(registry_env: Registr
     assert len(pings) == 1
 
 
-# -- transport failures -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port bound but not listening: connecting is refused at once."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    try:
-        yield s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def test_closed_port_is_unreachable(registry_env: RegistryEnv, closed_port: int) -> None:
-    r = one(registry_env, f"127.0.0.1:{closed_port}/team/app", "v1", ALICE)
-    assert (r.status, r.error_code, r.http_status, r.attempts) == ("unreachable", "CONNECTION", None, 1)
-
-
 def test_untrusted_certificate_is_unreachable_tls(registry_env: RegistryEnv) -> None:
     target = ProbeTarget(f"{registry_env.basic.host}/team/app", "v1", (ALICE,))
     r = probe([target], ProbeOptions(timeout=20))[target]
     assert (r.status, r.error_code) == ("unreachable", "TLS")
-
-
-def _tls(env: RegistryEnv) -> Tuple[str, str]:
-    return env.pki.server_cert, env.pki.server_key
-
-
-def test_rate_limit_is_unreachable(registry_env: RegistryEnv) -> None:
-    def handler(req: Request) -> Reply:
-        if req.path == "/v2/":
-            return Reply(200, body=b"{}")
-        body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'
-        return Reply(429, {"Retry-After": "60", "Content-Type": "application/json"}, body)
-
-    with StubServer(handler, tls=_tls(registry_env)) as stub:
-        r = one(registry_env, f"127.0.0.1:{stub.port}/team/app", "v1", ALICE)
-    assert (r.status, r.http_status, r.error_code) == ("unreachable", 429, "TOOMANYREQUESTS")
-
-
-def test_head_405_falls_back_to_get(registry_env: RegistryEnv) -> None:
-    def handler(req: Request) -> Reply:
-        if req.path == "/v2/":
-            return Reply(200)
-        if req.method == "HEAD":
-            return Reply(405)
-        return Reply(200, {"Docker-Content-Digest": "sha256:" + "a" * 64}, b"{}")
-
-    with StubServer(handler, tls=_tls(registry_env)) as stub:
-        r = one(registry_env, f"127.0.0.1:{stub.port}/team/app", "v1")
-        methods = [q.method for q in stub.seen() if "/manifests/" in q.path]
-    assert r.status == "ok" and methods == ["HEAD", "GET"]
-
-
-def test_head_403_reads_the_error_code_with_get(registry_env: RegistryEnv) -> None:
-    def handler(req: Request) -> Reply:
-        if req.path == "/v2/":
-            return Reply(200)
-        return Reply(403, {"Content-Type": "application/json"}, b'{"errors":[{"code":"DENIED","message":"no"}]}')
-
-    with StubServer(handler, tls=_tls(registry_env)) as stub:
-        r = one(registry_env, f"127.0.0.1:{stub.port}/team/app", "v1", ALICE)
-    assert (r.status, r.http_status, r.error_code) == ("denied", 403, "DENIED")
-
-
-def test_insecure_registry_over_plain_http(registry_env: RegistryEnv) -> None:
-    def handler(req: Request) -> Reply:
-        return Reply(200, {"Docker-Content-Digest": "sha256:" + "b" * 64})
-
-    with StubServer(handler) as stub:
-        host = f"127.0.0.1:{stub.port}"
-        r = one(registry_env, f"{host}/team/app", "v1", insecure_registries=frozenset({host}))
-        assert r.status == "ok"
-        r = one(registry_env, f"{host}/team/app", "v1")  # https to a plain http server
-        assert (r.status, r.error_code) == ("unreachable", "TLS")
-
-
-def test_redirect_to_another_host_drops_authorization(registry_env: RegistryEnv) -> None:
-    other: List[StubServer] = []
-
-    def origin_handler(req: Request) -> Reply:
-        if req.path == "/v2/":
-            return Reply(401, {"WWW-Authenticate": 'Basic realm="stub"'})
-        if req.header("authorization") is None:
-            return Reply(401, {"WWW-Authenticate": 'Basic realm="stub"'})
-        if req.path.startswith("/v2/team/app/"):  # same origin first, then another host
-            return Reply(307, {"Location": "/v2/moved/app/manifests/v1"})
-        return Reply(307, {"Location": f"{other[0].url('localhost')}/v2/team/app/manifests/v1"})
-
-    def other_handler(req: Request) -> Reply:
-        return Reply(200, {"Docker-Content-Digest": "sha256:" + "c" * 64})
-
-    with (
-        StubServer(other_handler, tls=_tls(registry_env)) as far,
-        StubServer(origin_handler, tls=_tls(registry_env)) as near,
-    ):
-        other.append(far)
-        r = one(registry_env, f"127.0.0.1:{near.port}/team/app", "v1", ALICE)
-        near_seen, far_seen = near.seen(), far.seen()
-    assert r.status == "ok"
-    expected = "Basic " + base64.b64encode(f"alice:{BASIC_USERS['alice']}".encode()).decode()
-    manifest_hits = [q for q in near_seen if "/manifests/" in q.path]
-    assert [q.header("authorization") for q in manifest_hits] == [expected, expected]
-    assert far_seen and all(q.header("authorization") is None for q in far_seen)
-
-
-def test_plain_http_realm_on_another_host_gets_no_credentials(registry_env: RegistryEnv) -> None:
-    with StubServer(lambda req: Reply(200, {}, b'{"token":"t"}'), host="127.0.0.1") as realm:
-        challenge = f'Bearer realm="http://localhost:{realm.port}/token",service="x"'
-
-        def handler(req: Request) -> Reply:
-            return Reply(401, {"WWW-Authenticate": challenge})
-
-        with StubServer(handler, tls=_tls(registry_env)) as reg:
-            r = one(registry_env, f"127.0.0.1:{reg.port}/team/app", "v1", ALICE)
-        assert (r.status, r.error_code) == ("error", "INSECURE_REALM")
-        assert realm.seen() == []
 
 
 def test_https_proxy_is_used_and_no_proxy_bypasses_it(

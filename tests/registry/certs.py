@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 @dataclass(frozen=True)
-class TestPKI:
+class RegistryPKI:
     """Paths of the PEM files in one directory, and the signing key for tokens."""
 
     ca_file: str
@@ -53,7 +53,7 @@ def libtrust_kid(public_key: ec.EllipticCurvePublicKey) -> str:
     return ":".join(b32[i : i + 4] for i in range(0, 48, 4))
 
 
-def make_pki(directory: str) -> TestPKI:
+def make_pki(directory: str) -> RegistryPKI:
     """Write a CA, a server cert for 127.0.0.1/localhost and a self-signed token signing cert."""
     os.makedirs(directory, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -119,7 +119,7 @@ def make_pki(directory: str) -> TestPKI:
         .sign(signing_key, hashes.SHA256())
     )
 
-    pki = TestPKI(
+    pki = RegistryPKI(
         ca_file=os.path.join(directory, "ca.pem"),
         server_cert=os.path.join(directory, "server.pem"),
         server_key=os.path.join(directory, "server-key.pem"),

@@ -1,7 +1,7 @@
 """Session fixtures: two real docker-registry instances (Basic and Bearer) over TLS, with images pushed.
 
-Import into a test module with
-`from tests.registry.fixtures import registry_env  # noqa: F401`.
+Import into a test module with `from tests.registry.fixtures import registry_env, registry_pki`.
+`registry_pki` alone (certificates for local stubs) needs no registry binary.
 Without the docker-registry binary the tests skip, unless CI=true, where they fail.
 """
 
@@ -14,7 +14,7 @@ from typing import Dict, Iterator, Tuple
 
 import pytest
 
-from tests.registry.certs import TestPKI, make_pki
+from tests.registry.certs import RegistryPKI, make_pki
 from tests.registry.push import Pusher
 from tests.registry.registry import RegistryProcess, base_config, find_binary
 from tests.registry.token_server import TokenServer
@@ -29,7 +29,7 @@ APP_TAGS = ("v1", "v2", "v3", "v4", "v5")
 class RegistryEnv:
     """Everything a probe test needs: both registries, the token server, the CA and what was pushed."""
 
-    pki: TestPKI
+    pki: RegistryPKI
     basic: RegistryProcess  # htpasswd Basic auth
     bearer: RegistryProcess  # token auth, same storage
     tokens: TokenServer
@@ -61,10 +61,16 @@ def _htpasswd(path: str, users: Dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def registry_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryEnv]:
+def registry_pki(tmp_path_factory: pytest.TempPathFactory) -> RegistryPKI:
+    """CA, loopback server certificate and token signing key; needs no registry binary."""
+    return make_pki(str(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture(scope="session")
+def registry_env(tmp_path_factory: pytest.TempPathFactory, registry_pki: RegistryPKI) -> Iterator[RegistryEnv]:
     binary = require_binary()
     root = str(tmp_path_factory.mktemp("registry"))
-    pki = make_pki(os.path.join(root, "pki"))
+    pki = registry_pki
     storage = os.path.join(root, "storage")
 
     htpasswd = os.path.join(root, "htpasswd")
