@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import (
     Callable,
@@ -202,11 +202,12 @@ class RegistryClient:
                         progress.step()
             else:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-                    futures = [(t, pool.submit(self.probe_one, t)) for t in unique]
-                    for target, future in futures:
-                        results[target] = future.result()
+                    futures = {pool.submit(self.probe_one, t): t for t in unique}
+                    for future in as_completed(futures):
+                        results[futures[future]] = future.result()
                         if progress:
                             progress.step()
+            results = {t: results[t] for t in unique}  # the callers' order
         finally:
             if progress:
                 progress.done()
