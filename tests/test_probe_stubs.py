@@ -172,3 +172,27 @@ def test_other_statuses(registry_pki: RegistryPKI, status: int, expected: str) -
     with StubServer(handler, tls=tls(registry_pki)) as stub:
         r = one(registry_pki, f"127.0.0.1:{stub.port}/team/app", "v1")
     assert (r.status, r.http_status, r.error_code) == (expected, status, None)
+
+
+def test_silent_server_is_a_timeout(registry_pki: RegistryPKI) -> None:
+    """A listening socket that never answers: the TLS handshake waits for the read timeout."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    try:
+        r = one(registry_pki, f"127.0.0.1:{s.getsockname()[1]}/team/app", "v1", ALICE, timeout=0.2)
+    finally:
+        s.close()
+    assert (r.status, r.error_code) == ("unreachable", "TIMEOUT")
+
+
+def test_missing_binary_skips_or_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.registry import fixtures
+
+    monkeypatch.setattr(fixtures, "find_binary", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        fixtures.require_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        fixtures.require_binary()

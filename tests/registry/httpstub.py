@@ -75,7 +75,7 @@ class StubServer:
             self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="stub", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="stub", daemon=True)
 
     def url(self, host: str = "127.0.0.1") -> str:
         return f"{self.scheme}://{host}:{self.port}"

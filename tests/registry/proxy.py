@@ -68,7 +68,7 @@ class ConnectProxy:
 
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="proxy", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="proxy", daemon=True)
 
     @property
     def url(self) -> str:
