@@ -1,0 +1,251 @@
+"""`kubectl imgaccess fix`: flags -> credential source -> plan -> show -> confirm -> apply -> check again.
+
+Registering the subcommand imports nothing heavy: `fix --help` never loads the `kubernetes` client.
+Passwords come from stdin or a file only; a password flag on the command line is refused without
+echoing it (argv is visible to every user of the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any, Callable, List, Optional, TextIO
+
+from kubectl_imgaccess.errors import FixRefused, UsageError
+from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+
+log = logging.getLogger("kubectl_imgaccess.fix")
+
+Command = Callable[[argparse.Namespace], int]
+Ask = Callable[[str], Optional[bool]]  # None: no terminal to ask on
+
+
+def add_parser(sub: Any, cluster_flags: Callable[[argparse.ArgumentParser], None],
+               common: Callable[[argparse.ArgumentParser], None]) -> Command:
+    p = sub.add_parser(
+        "fix", help="plan, show and apply the fixes for what check reports",
+        description="Plan the changes that let every pod of each Domain pull its images, show them with "
+                    "diffs (Secret values redacted), and apply them. Never deletes an object or a list entry.")
+    p.add_argument("domains", nargs="*", metavar="DOMAIN", help="Domain names (default: all in scope)")
+    p.add_argument("--strategy", choices=("auto", "domain", "serviceaccount"), default="auto",
+                   help="where a credential is referenced (default auto)")
+    creds = p.add_argument_group("credentials to create when none exists")
+    creds.add_argument("--secret", metavar="NAME", help="name of the pull Secret to create")
+    creds.add_argument("--docker-server", metavar="SERVER",
+                       help="registry (default https://index.docker.io/v1/, as kubectl)")
+    creds.add_argument("--docker-username", metavar="USER")
+    creds.add_argument("--docker-email", metavar="EMAIL")
+    creds.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    creds.add_argument("--password-file", metavar="FILE", help="read the password from a file")
+    creds.add_argument("--docker-password", "--password", dest="argv_password", help=argparse.SUPPRESS)
+    creds.add_argument("--from-docker-config", metavar="FILE",
+                       help="copy the entries of a docker config.json that match the images")
+    creds.add_argument("--copy-from", metavar="NAMESPACE/NAME", help="copy an existing pull Secret")
+    p.add_argument("--dry-run", choices=("none", "client", "server"), default="none",
+                   help="client: show the plan only; server: send every write with dryRun=All")
+    p.add_argument("-y", "--yes", action="store_true", help="apply without asking")
+    p.add_argument("--restart", action="store_true",
+                   help="bump spec.restartVersion (spec.introspectVersion) so stuck pods are created again")
+    p.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
+    p.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
+    cluster_flags(p)
+    common(p)
+    return run_fix
+
+
+def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
+    if args.password_stdin and args.password_file:
+        raise UsageError("use one of --password-stdin and --password-file")
+    if args.password_stdin:
+        text = stdin.read()
+    elif args.password_file:
+        try:
+            with open(args.password_file, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise UsageError(f"--password-file {args.password_file}: {exc.strerror or 'cannot read it'}") from None
+    else:
+        raise UsageError("--docker-username needs the password on stdin (--password-stdin) or in a file "
+                         "(--password-file)")
+    if text.endswith("\n"):
+        text = text[:-1]
+    if text.endswith("\r"):
+        text = text[:-1]
+    if not text:
+        raise UsageError("the password read is empty")
+    return text
+
+
+def credential_source(args: argparse.Namespace, stdin: TextIO, scope: Any = None,
+                      snapshot: Any = None) -> Any:
+    """The CredentialSource the flags describe, or None; validates the combinations."""
+    from kubectl_imgaccess.fix import credentials
+
+    if args.argv_password is not None:
+        raise UsageError("a password on the command line is refused (argv is visible to every user of the "
+                         "machine): use --password-stdin or --password-file")
+    flags_given = bool(args.docker_username or args.docker_server or args.docker_email or args.password_stdin
+                       or args.password_file)
+    sources = [bool(flags_given), bool(args.from_docker_config), bool(args.copy_from)]
+    if sum(sources) > 1:
+        raise UsageError("use one credential source: --docker-username (+ --password-stdin), "
+                         "--from-docker-config or --copy-from")
+    if not any(sources):
+        if args.secret:
+            raise UsageError("--secret needs a source: --docker-username with --password-stdin, "
+                             "--from-docker-config FILE or --copy-from NAMESPACE/NAME")
+        return None
+    try:
+        if flags_given:
+            if not args.docker_username:
+                raise UsageError("--docker-username is required with --docker-server/--password-stdin")
+            if not args.secret:
+                raise UsageError("--secret NAME is required to create a pull Secret")
+            password = _read_password(args, stdin)
+            return credentials.from_flags(args.secret, args.docker_server or credentials.DEFAULT_DOCKER_SERVER,
+                                          args.docker_username, password, args.docker_email or "")
+        if args.from_docker_config:
+            if not args.secret:
+                raise UsageError("--secret NAME is required with --from-docker-config")
+            path = args.from_docker_config
+            try:
+                if path == "-":
+                    text = stdin.read()
+                else:
+                    with open(os.path.expanduser(path), encoding="utf-8") as fh:
+                        text = fh.read()
+            except OSError as exc:
+                raise UsageError(f"--from-docker-config {path}: {exc.strerror or 'cannot read it'}") from None
+            return credentials.from_docker_config(args.secret, text, path)
+        namespace, _, name = str(args.copy_from).partition("/")
+        if not namespace or not name or "/" in name:
+            raise UsageError("--copy-from takes NAMESPACE/NAME")
+        secret = snapshot.get("Secret", namespace, name) if snapshot is not None else None
+        if secret is None and scope is not None:
+            from kubectl_imgaccess.sources.cluster_writer import read_secret
+
+            secret = read_secret(scope, namespace, name)
+        if secret is None:
+            raise UsageError(f"--copy-from: Secret {namespace}/{name} not found")
+        return credentials.from_secret(args.secret or name, secret, f"{namespace}/{name}")
+    except credentials.SourceError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _terminal_ask(prompt: str) -> Optional[bool]:
+    """Ask on the controlling terminal (stdin may carry the password); None when there is none."""
+    stream: Optional[TextIO] = None
+    try:
+        if sys.stdin.isatty():
+            stream = sys.stdin
+        elif sys.stderr.isatty():
+            stream = open("/dev/tty", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        stream = None
+    if stream is None:
+        return None
+    try:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        answer = stream.readline()
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Optional[TextIO] = None,
+            ask: Ask = _terminal_ask) -> int:
+    from kubectl_imgaccess.audit import AuditOptions, audit
+    from kubectl_imgaccess.cli import scope_from
+    from kubectl_imgaccess.config import default_config_path, load_config
+    from kubectl_imgaccess.fix import view
+    from kubectl_imgaccess.fix.plan import FixOptions, make_plan
+    from kubectl_imgaccess.render.structured import dump_json, dump_yaml
+    from kubectl_imgaccess.sources.cluster import read_cluster
+
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    # Flags that cannot work fail before the cluster is contacted; the password is read once, first.
+    if args.argv_password is not None:
+        credential_source(args, stdin)
+    scope = scope_from(args)
+    config = load_config(args.config or default_config_path(os.environ))
+    snapshot = read_cluster(scope)
+    _require_domains(snapshot, scope)
+    source = credential_source(args, stdin, scope, snapshot)
+    report = audit(snapshot, config, AuditOptions())
+    plan = make_plan(snapshot, report, FixOptions(strategy=args.strategy, source=source, restart=args.restart,
+                                                  config=config))
+    structured = args.output in ("json", "yaml")
+
+    def emit_doc(applied: bool, after: Any, results: List[str]) -> None:
+        doc = view.document(plan, args.dry_run, applied, after, results)
+        out.write(dump_json(doc) if args.output == "json" else dump_yaml(doc))
+        out.flush()
+
+    if not structured:
+        out.write(view.render_plan(plan, args.dry_run))
+        out.flush()
+    if plan.refused:
+        if structured:
+            emit_doc(False, None, [])
+        raise FixRefused(f"{plan.refusals[0]}; nothing was written")
+    if not plan.actions:
+        if structured:
+            emit_doc(False, None, [])
+        return int(for_outcome(report.gate_failed, report.incomplete))
+    if args.dry_run == "client":
+        if structured:
+            emit_doc(False, None, [])
+        else:
+            out.write("Dry run (client): nothing was sent to the cluster.\n")
+        return int(ExitCode.OK)
+    if not args.yes:
+        if structured:
+            sys.stderr.write(view.render_plan(plan, args.dry_run))
+        answer = ask(f"Apply these {len(plan.actions)} change(s)? [y/N] ")
+        if answer is None:
+            if structured:
+                emit_doc(False, None, [])
+            raise FixRefused("not applied: no terminal to ask on; run again with --yes to apply this plan")
+        if not answer:
+            if structured:
+                emit_doc(False, None, [])
+            raise FixRefused("aborted: nothing was written")
+
+    from kubectl_imgaccess.fix.apply import Applier
+    from kubectl_imgaccess.sources.cluster_writer import open_writer
+
+    namespaces = {d.namespace for d in report.domains}
+    writer = open_writer(scope, namespaces, args.dry_run)
+    note = " (dry run: server)" if args.dry_run == "server" else ""
+    results = Applier(writer, namespaces, note=note).apply(plan)
+    if args.dry_run == "server":
+        if structured:
+            emit_doc(False, None, results)
+        else:
+            out.write("\n" + view.render_results(results) + "Dry run (server): the cluster validated every "
+                      "write and kept none.\n")
+        return int(ExitCode.OK)
+    after_snapshot = read_cluster(scope_from(args))
+    after = audit(after_snapshot, config, AuditOptions())
+    if structured:
+        emit_doc(True, after, results)
+    else:
+        out.write("\nApplied:\n" + "".join(f"  {line}\n" for line in results))
+        out.write(view.render_before_after(report, after))
+    out.flush()
+    return int(for_outcome(after.gate_failed, after.incomplete))
+
+
+def _require_domains(snapshot: Any, scope: Any) -> None:
+    """A named Domain that is not there is an error, not an empty plan."""
+    keys = snapshot.audit_domains
+    if keys is None:
+        return
+    missing = [k for k in keys if k not in snapshot.objects]
+    if missing:
+        raise UsageError(f'Domain "{missing[0].name}" not found in namespace {missing[0].namespace}')
