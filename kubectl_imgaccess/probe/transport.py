@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -48,7 +48,7 @@ class Response:
     url: str
     status: int
     headers: Tuple[Tuple[str, str], ...]
-    body: bytes
+    body: bytes = field(repr=False)  # a token answer is a secret
 
     def header(self, name: str) -> Optional[str]:
         lname = name.lower()
