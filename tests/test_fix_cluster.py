@@ -320,3 +320,65 @@ def test_fix_help_does_not_import_kubernetes() -> None:
                "print(code, any(m == 'kubernetes' or m.startswith('kubernetes.') for m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["0", "False"]
+
+
+def test_an_identical_secret_created_meanwhile_is_fine(sandbox: Sandbox, sandbox_kubeconfig: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox.add(domain(pull=("regcred",)))
+    sandbox.add(sa())
+    original = cluster_writer.ClusterWriter.create
+
+    def create(self: Any, kind: str, namespace: str, body: Dict[str, Any]) -> Any:
+        if kind == "Secret" and sandbox.get("Secret", namespace, body["metadata"]["name"]) is None:
+            sandbox.add(json.loads(json.dumps(body)))  # another client wrote the very same Secret first
+        return original(self, kind, namespace, body)
+
+    monkeypatch.setattr(cluster_writer.ClusterWriter, "create", create)
+    code, out, err = fix(sandbox_kubeconfig, "--secret", "regcred", "--docker-server", OCR, "--docker-username",
+                         "scott", "--password-stdin", "--yes", stdin=PASSWORD)
+    assert code == 0, err
+    assert "exists with the same content" in out
+    assert [(r.method, r.status) for r in writes(sandbox)] == [("POST", 409)]
+
+
+def test_copy_from_another_namespace_writes_only_in_the_domain_namespace(sandbox: Sandbox,
+                                                                          sandbox_kubeconfig: str) -> None:
+    sandbox.add(domain())
+    sandbox.add(sa())
+    source = secret("ocr-cred", ns="ops")
+    source["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": "{}"}
+    sandbox.add(source)
+    code, out, err = fix(sandbox_kubeconfig, "--copy-from", "ops/ocr-cred", "--yes")
+    assert "copy of Secret ops/ocr-cred" in out
+    assert code == 0, err
+    copied = sandbox.get("Secret", NS, "ocr-cred")
+    assert copied is not None and copied["data"] == source["data"] and copied["type"] == source["type"]
+    assert copied["metadata"]["labels"] == {"imgaccess.weblogic.oracle/copied-from-namespace": "ops"}
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in copied["metadata"].get("annotations", {})
+    assert pull_names(sandbox.get("Domain", NS, "d1"), "spec", "imagePullSecrets") == ["ocr-cred"]
+    assert all(f"/namespaces/{NS}/" in r.path for r in writes(sandbox))
+
+
+@pytest.mark.parametrize("answer,code,written", [(False, 2, False), (True, 0, True)])
+def test_on_a_terminal_fix_asks(sandbox: Sandbox, sandbox_kubeconfig: str, answer: bool, code: int,
+                                written: bool) -> None:
+    from kubectl_imgaccess.cli import build_parser
+    from kubectl_imgaccess.errors import FixRefused
+    from kubectl_imgaccess.fix.cli import run_fix
+
+    seed_sa_case(sandbox)
+    args = build_parser().parse_args(["fix", "--kubeconfig", sandbox_kubeconfig, "-n", NS])
+    asked: List[str] = []
+
+    def ask(prompt: str) -> bool:
+        asked.append(prompt)
+        return answer
+
+    out = io.StringIO()
+    if written:
+        assert run_fix(args, stdin=io.StringIO(), stdout=out, ask=ask) == code
+    else:
+        with pytest.raises(FixRefused, match="aborted"):
+            run_fix(args, stdin=io.StringIO(), stdout=out, ask=ask)
+    assert asked == ["Apply these 1 change(s)? [y/N] "]
+    assert bool(writes(sandbox)) is written
