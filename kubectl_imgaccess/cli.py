@@ -23,9 +23,23 @@ log = logging.getLogger("kubectl_imgaccess")
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line (exit 2) instead of a usage dump."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # like kubectl: no prefix matching of long flags
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"error: {redact_argument_values(message)} (see '{self.prog} --help')\n")
         raise SystemExit(ExitCode.ERROR)
+
+
+def redact_argument_values(message: str) -> str:
+    """A mistyped flag may carry a password: name unknown flags, never echo their values."""
+    message = re.sub(r"(--?[A-Za-z0-9][A-Za-z0-9-]*)=\S+", r"\1=<value>", message)
+    prefix = "unrecognized arguments: "
+    if message.startswith(prefix):
+        words = [w if w.startswith("-") else "<value>" for w in message[len(prefix):].split()]
+        message = prefix + " ".join(words)
+    return message
 
 
 def _duration(text: str) -> Optional[float]:

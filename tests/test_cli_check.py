@@ -253,3 +253,16 @@ def test_malformed_domain_is_an_input_error(tmp_path: Any) -> None:
     proc = run(["check", "--offline", "-f", str(bad)])
     assert proc.returncode == 2
     assert f"{bad}:" in proc.stderr and "imagePullSecrets" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["check", "--docker-pw=hunter2"], ["rules", "--token", "hunter2"],
+                                  ["fix", "--docker-pass=hunter2"], ["explain", "IA001", "hunter2"]])
+def test_mistyped_flags_never_echo_their_values(args: List[str]) -> None:
+    proc = run(args)
+    assert proc.returncode == 2
+    assert "hunter2" not in proc.stderr and "hunter2" not in proc.stdout
+
+
+def test_long_flags_are_not_abbreviated() -> None:
+    proc = run(["check", "--offl", "-f", str(FIXTURES / "healthy.yaml")])
+    assert proc.returncode == 2 and "--offl" in proc.stderr
