@@ -75,7 +75,7 @@ def _finding_lines(report: Report, color: bool) -> List[str]:
             where = f"{f.location}: " if f.location else f"{f.field}: " if f.field else ""
             sev = _paint(f.severity, f.severity, color)
             lines.append(f"  {where}{sev} {f.rule} {f.name}: {f.message}")
-            if f.fix:
+            if f.fix and f.severity != "info":
                 lines.append(f"      fix: {f.fix}")
     return lines
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,11 +41,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         kubeconfig = sandbox.write_kubeconfig(os.path.join(home, "kubeconfig"))
         domains = len(sandbox.objects("Domain"))
         print(f"demo: sandbox API server at {sandbox.url} serving {domains} Domain(s) from {args.seed}")
-        command = [sys.executable, "-m", "kubectl_imgaccess", "check", "-A", "--kubeconfig", kubeconfig]
-        print("demo: $ kubectl imgaccess check -A " + " ".join(check_args), flush=True)
-        env = dict(os.environ, HOME=home)
-        env.pop("KUBECONFIG", None)
-        code = subprocess.call(command + check_args, env=env, cwd=ROOT)
+        # The plugin path: kubectl finds `kubectl-imgaccess` beside this interpreter (the venv's bin).
+        bin_dir = os.path.dirname(sys.executable)
+        env = dict(os.environ, HOME=home, KUBECONFIG=kubeconfig)
+        env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+        kubectl = shutil.which("kubectl", path=env["PATH"])
+        plugin = shutil.which("kubectl-imgaccess", path=env["PATH"])
+        if kubectl and plugin:
+            command, shown = [kubectl, "imgaccess"], "kubectl imgaccess"
+        else:
+            command = [plugin] if plugin else [sys.executable, "-m", "kubectl_imgaccess"]
+            shown = "kubectl-imgaccess"
+        print(" ".join(["demo: $", shown, "check", "-A", *check_args]), flush=True)
+        code = subprocess.call([*command, "check", "-A", *check_args], env=env, cwd=ROOT)
     return code if code == 2 else 0
 
 
