@@ -18,7 +18,7 @@ from kubectl_imgaccess.keyring import Keyring
 from kubectl_imgaccess.live import node_holders, pull_failures
 from kubectl_imgaccess.objects import Credential, FieldRef, ObjectKey, describe_ref
 from kubectl_imgaccess.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
-from kubectl_imgaccess.snapshot import Obj, Snapshot
+from kubectl_imgaccess.snapshot import Obj, Snapshot, key_of
 from kubectl_imgaccess.weblogic import DomainError, DomainModel, ImageUse, PodGroup, model_domain
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
@@ -36,7 +36,8 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
     keys = snapshot.audit_domains
     if keys is None:
         keys = sorted(k for k in snapshot.objects if k.kind == "Domain")
-    domains = [_audit_domain(snapshot, k, config, options) for k in keys if k in snapshot.objects]
+    secrets = SecretIndex()
+    domains = [_audit_domain(snapshot, k, config, options, secrets) for k in keys if k in snapshot.objects]
     incomplete = any(f.rule == "IA017" for d in domains for f in d.findings)
     return Report(
         domains=domains,
@@ -62,8 +63,10 @@ def probe_keys(report: Report) -> List[ProbeKey]:
 class _DomainAudit:
     """Working state while one Domain is audited; findings are deduplicated as they are added."""
 
-    def __init__(self, snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions) -> None:
+    def __init__(self, snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions,
+                 secrets: SecretIndex) -> None:
         self.snap = snap
+        self.secrets = secrets
         self.key = key
         self.ns = key.namespace
         self.config = config
@@ -100,8 +103,9 @@ class _DomainAudit:
         return True
 
 
-def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions) -> DomainReport:
-    a = _DomainAudit(snap, key, config, options)
+def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions,
+                  secrets: SecretIndex) -> DomainReport:
+    a = _DomainAudit(snap, key, config, options, secrets)
     clusters = {c["metadata"]["name"]: c for c in snap.of_kind("Cluster", key.namespace)}
     try:
         model = model_domain(a.obj, clusters, namespace=key.namespace)
@@ -282,14 +286,14 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         return
     # A more specific explanation replaces the generic IA004.
     if model.lists_pull_secrets and sa_refs:
-        holder = _first_matching(a.snap, ns, [n for n, _ in sa_refs], e.repository)
+        holder = _first_matching(a.snap, a.secrets, ns, [n for n, _ in sa_refs], e.repository)
         if holder:
             a.add("IA006", f"{e.image}: only ServiceAccount {ns}/{group.service_account}'s Secret {holder} matches "
                   f"{host}, and the Domain's own spec.imagePullSecrets make the kubelet ignore it", [i],
                   where=model.pull_secrets[0].field, image=e.image, secret=holder, sa=group.service_account,
                   severity="error", fix=f"add {holder} to spec.imagePullSecrets (kubectl imgaccess fix)")
             return
-    local = _first_matching(a.snap, ns, None, e.repository)
+    local = _first_matching(a.snap, a.secrets, ns, None, e.repository)
     if local:
         target = "spec.imagePullSecrets" if pull_target_is_domain(model, sa_refs) else \
             f"ServiceAccount {group.service_account}'s imagePullSecrets"
@@ -297,7 +301,7 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
               f"of the {_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
               sa=group.service_account, fix=f"add {local} to {target} (kubectl imgaccess fix)")
         return
-    elsewhere = _other_namespace_matches(a.snap, ns, e.repository, set(e.pull_names))
+    elsewhere = _other_namespace_matches(a.snap, a.secrets, ns, e.repository, set(e.pull_names))
     if elsewhere:
         more = f" (and {len(elsewhere) - 1} more)" if len(elsewhere) > 1 else ""
         a.add("IA008", f"{e.image}: a credential for {host} exists only in another namespace: Secret "
@@ -326,31 +330,43 @@ def pull_target_is_domain(model: DomainModel, sa_refs: List[Tuple[str, FieldRef]
     return model.lists_pull_secrets or not sa_refs
 
 
-def _first_matching(snap: Snapshot, ns: str, names: Optional[List[str]], repository: str) -> Optional[str]:
+def _first_matching(snap: Snapshot, index: SecretIndex, ns: str, names: Optional[List[str]],
+                    repository: str) -> Optional[str]:
     """The first usable pull Secret in `ns` (optionally among `names`) with a credential for `repository`."""
     candidates = names if names is not None else sorted(
         s["metadata"]["name"] for s in snap.of_kind("Secret", ns))
     for name in candidates:
         secret = snap.get("Secret", ns, name)
-        if secret is not None and _matches(secret, repository):
+        if secret is not None and index.matches(secret, repository):
             return name
     return None
 
 
-def _other_namespace_matches(snap: Snapshot, ns: str, repository: str, wanted: Set[str]) -> List[str]:
+def _other_namespace_matches(snap: Snapshot, index: SecretIndex, ns: str, repository: str,
+                             wanted: Set[str]) -> List[str]:
     """Matching pull Secrets of other namespaces, those named like the ones the pod wants first."""
-    found = [k for k, obj in snap.objects.items()
-             if k.kind == "Secret" and k.namespace != ns and _matches(obj, repository)]
+    found = [key_of(obj) for obj in snap.of_kind("Secret") if (obj.get("metadata") or {}).get("namespace") != ns
+             and index.matches(obj, repository)]
     found.sort(key=lambda k: (k.name not in wanted, k.namespace, k.name))
     return [f"{k.namespace}/{k.name}" for k in found]
 
 
-def _matches(secret: Obj, repository: str) -> bool:
-    try:
-        payload = read_pull_secret(secret)
-    except SecretParseError:
-        return False
-    return payload.usable and bool(Keyring(payload.credentials).lookup(repository))
+class SecretIndex:
+    """Each Secret of the snapshot parsed once per audit, with its own keyring (for IA006/IA007/IA008)."""
+
+    def __init__(self) -> None:
+        self._keyrings: Dict[int, Optional[Keyring]] = {}
+
+    def matches(self, secret: Obj, repository: str) -> bool:
+        key = id(secret)
+        if key not in self._keyrings:
+            try:
+                payload = read_pull_secret(secret)
+                self._keyrings[key] = Keyring(payload.credentials) if payload.usable else None
+            except SecretParseError:
+                self._keyrings[key] = None
+        keyring = self._keyrings[key]
+        return keyring is not None and bool(keyring.lookup(repository))
 
 
 def _probe_outcome(a: _DomainAudit, e: ImageEntry) -> Optional[ProbeOutcome]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Tuple
@@ -51,13 +52,18 @@ class Config:
 
     def registry_for(self, repository: str) -> RegistryRule:
         """The first entry whose key matches the normalized repository; unknown when none does."""
-        for entry in self.registries:
-            if key_matches(entry.match, repository):
-                return entry
-        return RegistryRule(match="", auth="unknown")
+        return _registry_for(self.registries, repository)
 
     def ignored(self, rule_id: str, namespace: str, domain: str) -> bool:
         return any(i.applies(rule_id, namespace, domain) for i in self.ignore)
+
+
+@functools.lru_cache(maxsize=4096)
+def _registry_for(registries: Tuple[RegistryRule, ...], repository: str) -> RegistryRule:
+    for entry in registries:
+        if key_matches(entry.match, repository):
+            return entry
+    return RegistryRule(match="", auth="unknown")
 
 
 DEFAULT = Config()

@@ -13,6 +13,7 @@ host with two colons is unparseable as well.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
@@ -132,6 +133,7 @@ def _parse_host(scheme: str, host: bytes) -> Optional[bytes]:
     return _unescape(host, _HOST)
 
 
+@functools.lru_cache(maxsize=8192)  # keys and repositories repeat across every Domain of a cluster
 def _parse_url(raw: str) -> Optional[_URL]:
     """Go `url.Parse` for "http://..." / "https://..." text; only host and decoded path are kept."""
     data = _to_bytes(raw)

@@ -7,7 +7,7 @@ JSON shape. Files can be laid over a cluster snapshot ("what happens if I apply 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from kubectl_imgaccess.objects import FieldRef, Location, ObjectKey
 
@@ -48,8 +48,12 @@ class Snapshot:
     # Domains to audit (None = every Domain in the snapshot).
     audit_domains: Optional[List[ObjectKey]] = None
 
+    # (kind, namespace or None) -> objects; built on first use, dropped whenever objects change
+    _index: Optional[Dict[Tuple[str, Optional[str]], List[Obj]]] = field(default=None, repr=False, compare=False)
+
     def add(self, obj: Obj, locations: Optional[Mapping[str, Location]] = None) -> ObjectKey:
         key = key_of(obj)
+        self._index = None
         self.objects[key] = obj
         if locations is not None:
             self.locations[key] = dict(locations)
@@ -61,9 +65,14 @@ class Snapshot:
         return self.objects.get(ObjectKey(kind, namespace, name))
 
     def of_kind(self, kind: str, namespace: Optional[str] = None) -> Iterator[Obj]:
-        for key, obj in self.objects.items():
-            if key.kind == kind and (namespace is None or key.namespace == namespace):
-                yield obj
+        """Objects of a kind (in a namespace), in insertion order; indexed so big snapshots stay linear."""
+        if self._index is None:
+            index: Dict[Tuple[str, Optional[str]], List[Obj]] = {}
+            for key, obj in self.objects.items():
+                index.setdefault((key.kind, key.namespace), []).append(obj)
+                index.setdefault((key.kind, None), []).append(obj)
+            self._index = index
+        return iter(list(self._index.get((kind, namespace), [])))
 
     def location(self, ref: Optional[FieldRef]) -> Optional[Location]:
         """The location of a field, else of its nearest written parent, else of the object."""
@@ -89,6 +98,7 @@ class Snapshot:
 
     def overlay(self, files: Snapshot) -> None:
         """Lay objects read from files over this (cluster) snapshot: same kind/namespace/name replaces."""
+        self._index = None
         for key, obj in files.objects.items():
             self.objects[key] = obj
             if key in files.locations:
