@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo bench docs clean
+.PHONY: install test lint typecheck unit demo bench docs krew clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,6 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.gen_docs
+
+krew: $(STAMP)
+	PYTHON=$(BIN)/python krew/build.sh
