@@ -21,9 +21,10 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from tests.pki import CertificateAuthority
+
 from . import errors, resources
 from .auth import ANONYMOUS, Authority, Rule, User
-from .certs import CertificateAuthority
 from .errors import ApiError
 from .handlers import handle_resource, parse_route
 from .resources import ResourceType

@@ -1,8 +1,9 @@
-"""A throwaway certificate authority for the sandbox.
+"""A throwaway certificate authority for the tests' servers (the sandbox API server, the registries).
 
-kubectl only sends bearer tokens over TLS and verifies the server against the kubeconfig's CA, so the
-sandbox needs a CA, a server certificate for 127.0.0.1, and client certificates (CN = user, O = groups)
-for tests of certificate authentication.
+kubectl only sends bearer tokens over TLS and verifies the server against the kubeconfig's CA, and the
+probe verifies registries, so tests need a CA, a server certificate for 127.0.0.1/localhost, and client
+certificates (CN = user, O = groups). The certificates carry the key identifiers that strict verifiers
+(Go, Python 3.13's VERIFY_X509_STRICT) insist on.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class CertificateAuthority:
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=2))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self._key.public_key()), critical=False)
             .add_extension(
                 x509.KeyUsage(
                     digital_signature=True,
@@ -78,6 +80,8 @@ class CertificateAuthority:
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         )
         if server:
             builder = builder.add_extension(
@@ -91,9 +95,9 @@ class CertificateAuthority:
         cert = builder.sign(self._key, hashes.SHA256())
         return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
-    def server_pair(self) -> Tuple[str, str]:
+    def server_pair(self, common_name: str = "sandbox-apiserver") -> Tuple[str, str]:
         """Write the server certificate (SAN IP:127.0.0.1, DNS:localhost) and key; return their paths."""
-        cert, key = self._issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sandbox-apiserver")]), True)
+        cert, key = self._issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]), True)
         return (
             _write(os.path.join(self.directory, "server.crt"), cert),
             _write(os.path.join(self.directory, "server.key"), key),
