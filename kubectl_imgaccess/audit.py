@@ -264,7 +264,7 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         e.probe = probe
         rule = PROBE_RULES.get(probe.status)
         if rule is not None:
-            message = f"{e.image}: {probe.message}"
+            message = probe.message  # the probe names the repository and reference it asked for
             if rule == "IA013" and host == OCR:
                 message += " (accept the repository's license terms in the registry's web page)"
             a.add(rule, message, [i], where=use.field, image=e.image,

@@ -37,6 +37,8 @@ def render_table(report: Report, wide: bool = False, color: bool = False) -> str
     if wide:
         headers[3:3] = ["REPOSITORY", "FIELD"]
         headers.insert(-2, "MATCHED")
+        if report.probed:
+            headers.insert(-2, "PROBE")
     rows: List[List[str]] = []
     for d in report.domains:
         for i, img in enumerate(d.images):
@@ -46,10 +48,12 @@ def render_table(report: Report, wide: bool = False, color: bool = False) -> str
                 row[3:3] = [img.repository or "(invalid)", img.field]
                 matched = ",".join(f"{c.secret}[{c.key}]" for c in img.credentials) or "-"
                 row.insert(-2, matched)
+                if report.probed:
+                    row.insert(-2, img.probe.status if img.probe else "-")
             rows.append(row)
         if not d.images:
             rows.append([d.namespace, d.name, "-", "-", "-", "-", _paint(d.verdict, d.verdict, color), "-"]
-                        + (["-"] * 3 if wide else []))
+                        + (["-"] * (4 if report.probed else 3) if wide else []))
     out: List[str] = []
     if rows:
         out.append(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True))
