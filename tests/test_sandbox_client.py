@@ -143,7 +143,7 @@ def test_stale_resource_version_is_409(sandbox: Sandbox, core: client.CoreV1Api)
     assert _status(err.value)["reason"] == "Conflict"
     stale_patch = {"metadata": {"resourceVersion": old.metadata.resource_version, "labels": {"x": "y"}}}
     with pytest.raises(ApiException) as perr:
-        core.patch_namespaced_secret("s", "ns1", stale_patch, _content_type="application/merge-patch+json")
+        core.patch_namespaced_secret("s", "ns1", stale_patch)  # strategic merge: any patch type conflicts
     assert perr.value.status == 409
     current = core.read_namespaced_secret("s", "ns1")
     assert current.metadata.labels == {"changed": "yes"}

@@ -255,7 +255,9 @@ class ClusterClient:
             headers["Content-Type"] = content_type
         try:
             with self._auth_lock:
-                auth = self._cfg.get_api_key_with_prefix("BearerToken")
+                # the kubeconfig loader files the token under "BearerToken" (client 36+) or "authorization"
+                auth = self._cfg.get_api_key_with_prefix("BearerToken") or self._cfg.get_api_key_with_prefix(
+                    "authorization")
         except ClusterError:
             raise
         except Exception as exc:
