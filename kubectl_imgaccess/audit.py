@@ -18,7 +18,7 @@ from kubectl_imgaccess.keyring import Keyring
 from kubectl_imgaccess.live import node_holders, pull_failures
 from kubectl_imgaccess.objects import Credential, FieldRef, ObjectKey, describe_ref
 from kubectl_imgaccess.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
-from kubectl_imgaccess.snapshot import Obj, Snapshot, key_of
+from kubectl_imgaccess.snapshot import Obj, Snapshot, Unreadable, key_of
 from kubectl_imgaccess.weblogic import DomainError, DomainModel, ImageUse, PodGroup, model_domain
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
@@ -38,9 +38,11 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
         keys = sorted(k for k in snapshot.objects if k.kind == "Domain")
     secrets = SecretIndex()
     domains = [_audit_domain(snapshot, k, config, options, secrets) for k in keys if k in snapshot.objects]
-    incomplete = any(f.rule == "IA017" for d in domains for f in d.findings)
+    scope = [_scope_finding(u) for u in snapshot.unreadable if u.kind == "Domain"]
+    incomplete = bool(scope) or any(f.rule == "IA017" for d in domains for f in d.findings)
     return Report(
         domains=domains,
+        findings=scope,
         mode=snapshot.mode,
         context=snapshot.context,
         files=list(snapshot.files),
@@ -48,6 +50,16 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
         incomplete=incomplete,
         probed=options.probe_results is not None,
     )
+
+
+def _scope_finding(u: Unreadable) -> Finding:
+    """Domains that could not be listed or read: the audit cannot even say which Domains it missed."""
+    rule = BY_ID["IA017"]
+    where = f"Domain {u.namespace}/{u.name}" if u.name else (
+        f"Domains in namespace {u.namespace}" if u.namespace else "Domains in any namespace")
+    return Finding(rule.id, rule.name, rule.severity, f"cannot read {where}: {u.reason}",
+                   fix=f"grant get/list on domains.weblogic.oracle (kubectl auth can-i list domains.weblogic.oracle"
+                       f"{' -n ' + u.namespace if u.namespace else ' -A'})")
 
 
 def probe_keys(report: Report) -> List[ProbeKey]:

@@ -88,9 +88,13 @@ class Report:
     fail_on: str
     incomplete: bool = False
     probed: bool = False
+    findings: List[Finding] = _field(default_factory=list)  # about the scope itself (Domains unreadable)
+
+    def all_findings(self) -> List[Finding]:
+        return self.findings + [f for d in self.domains for f in d.findings]
 
     def active_findings(self) -> List[Finding]:
-        return [f for d in self.domains for f in d.findings if not f.suppressed]
+        return [f for f in self.all_findings() if not f.suppressed]
 
     @property
     def gate_failed(self) -> bool:
@@ -115,7 +119,7 @@ class Report:
             "verdicts": verdicts,
             "domainVerdicts": domain_verdicts,
             "findings": counts,
-            "suppressed": sum(1 for d in self.domains for f in d.findings if f.suppressed),
+            "suppressed": sum(1 for f in self.all_findings() if f.suppressed),
             "incomplete": self.incomplete,
             "gate": "fail" if self.gate_failed else "pass",
             "failOn": self.fail_on,
@@ -127,6 +131,7 @@ class Report:
             "tool": {"name": "kubectl-imgaccess", "version": __version__},
             "source": {"mode": self.mode, "context": self.context, "files": list(self.files)},
             "summary": self.summary(),
+            "findings": [_finding_doc(f, None) for f in self.findings],
             "domains": [_domain_doc(d) for d in self.domains],
         }
 
@@ -175,7 +180,7 @@ def _image_doc(i: ImageEntry) -> Dict[str, Any]:
     return doc
 
 
-def _finding_doc(f: Finding, d: DomainReport) -> Dict[str, Any]:
+def _finding_doc(f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
     return {
         "rule": f.rule,
         "name": f.name,
@@ -188,5 +193,5 @@ def _finding_doc(f: Finding, d: DomainReport) -> Dict[str, Any]:
         "suppressed": f.suppressed,
         "location": _loc(f.location),
         "fix": f.fix,
-        "images": sorted({d.images[i].image for i in f.images}),
+        "images": sorted({d.images[i].image for i in f.images}) if d is not None else [],
     }

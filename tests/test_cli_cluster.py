@@ -160,3 +160,18 @@ def test_version_server(sandbox: Sandbox, kube_env: Dict[str, str], args: list[s
     proc = run(args, env=kube_env)
     assert proc.returncode == 0, proc.stderr
     assert "Server Version: v1.32" in proc.stdout
+
+
+def test_forbidden_domain_list_is_incomplete_not_a_pass(sandbox: Sandbox, tmp_path: Path,
+                                                        kube_env: Dict[str, str]) -> None:
+    sandbox.load_dir(str(EXAMPLES))
+    sandbox.add_user("nobody", "nobody-token")
+    cfg = sandbox.write_kubeconfig(str(tmp_path / "nobody"), user="nobody")
+    proc = run(["check", "-A", "-o", "json"], env=dict(kube_env, KUBECONFIG=cfg))
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["summary"]["incomplete"] is True and doc["domains"] == []
+    assert [f["rule"] for f in doc["findings"]] == ["IA017"]
+    assert "cannot read Domains in any namespace" in doc["findings"][0]["message"]
+    table = run(["check", "-A"], env=dict(kube_env, KUBECONFIG=cfg))
+    assert table.returncode == 3 and "IA017" in table.stdout and "INCOMPLETE" in table.stdout

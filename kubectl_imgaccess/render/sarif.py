@@ -31,7 +31,7 @@ def _result(f: Finding, namespace: str, domain: str) -> Dict[str, Any]:
     result: Dict[str, Any] = {
         "ruleId": f.rule,
         "level": _LEVEL[f.severity],
-        "message": {"text": f"{namespace}/{domain}: {f.message}"},
+        "message": {"text": f"{namespace}/{domain}: {f.message}" if domain else f.message},
         "properties": {"namespace": namespace, "domain": domain, "field": f.field, "image": f.image},
     }
     if f.location is not None:
@@ -47,7 +47,8 @@ def _result(f: Finding, namespace: str, domain: str) -> Dict[str, Any]:
 
 
 def render_sarif(report: Report) -> str:
-    results = [_result(f, d.namespace, d.name) for d in report.domains for f in d.findings]
+    results = [_result(f, "", "") for f in report.findings]
+    results += [_result(f, d.namespace, d.name) for d in report.domains for f in d.findings]
     doc = {
         "$schema": SCHEMA,
         "version": "2.1.0",

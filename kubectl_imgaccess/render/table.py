@@ -70,6 +70,11 @@ def render_table(report: Report, wide: bool = False, color: bool = False) -> str
 
 def _finding_lines(report: Report, color: bool) -> List[str]:
     lines: List[str] = []
+    for f in report.findings:
+        if not f.suppressed:
+            lines.append(f"{_paint(f.severity, f.severity, color)} {f.rule} {f.name}: {f.message}")
+            if f.fix:
+                lines.append(f"    fix: {f.fix}")
     for d in report.domains:
         active = [f for f in d.findings if not f.suppressed]
         if not active:
