@@ -16,9 +16,7 @@ _EXISTS = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*$")
 def parse_selector(text: str) -> Predicate:
     """A predicate over labels; raises UsageError naming the flag for a selector that does not parse."""
     terms: List[Predicate] = []
-    for part in _split(text):
-        if not part.strip():
-            continue
+    for part in split_terms(text):
         m = _SET.match(part)
         if m:
             key, op, values = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",") if v.strip()}
@@ -37,8 +35,8 @@ def parse_selector(text: str) -> Predicate:
     return lambda labels: all(t(labels) for t in terms)
 
 
-def _split(text: str) -> List[str]:
-    """Split at commas outside parentheses."""
+def split_terms(text: str) -> List[str]:
+    """Split a selector at the commas outside parentheses (`a in (x, y),b`), terms stripped, empties dropped."""
     parts, depth, cur = [], 0, ""
     for ch in text:
         if ch == "(":
@@ -51,7 +49,7 @@ def _split(text: str) -> List[str]:
         else:
             cur += ch
     parts.append(cur)
-    return parts
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _in(key: str, values: set[str]) -> Predicate:

@@ -57,6 +57,14 @@ def _user_env(sb: Sandbox, tmp_path: Path, user: str, **kwargs: str) -> Dict[str
     return env
 
 
+ALICE_AT_EXAMPLE = ("--docker-server=registry.example.com", "--docker-username=alice", "--docker-password=s3cret")
+
+
+def create_registry_secret(kubectl: Kubectl, name: str, namespace: str, *flags: str) -> "subprocess.CompletedProcess[str]":
+    """`kubectl create secret docker-registry NAME -n NAMESPACE FLAGS...` (a protobuf POST)."""
+    return kubectl("create", "secret", "docker-registry", name, "-n", namespace, *flags)
+
+
 def test_get_domains_all_namespaces_and_short_name(sandbox: Sandbox, kubectl: Kubectl) -> None:
     sandbox.load_yaml(DOMAINS)
     out = kubectl("get", "domains", "-A")
@@ -86,17 +94,7 @@ def test_get_secrets_as_json(sandbox: Sandbox, kubectl: Kubectl) -> None:
 
 def test_create_docker_registry_secret_is_stored_from_protobuf(sandbox: Sandbox, kubectl: Kubectl) -> None:
     sandbox.load_yaml(DOMAINS)
-    out = kubectl(
-        "create",
-        "secret",
-        "docker-registry",
-        "regcred",
-        "-n",
-        "sample-domain1-ns",
-        "--docker-server=registry.example.com",
-        "--docker-username=alice",
-        "--docker-password=s3cret",
-    )
+    out = create_registry_secret(kubectl, "regcred", "sample-domain1-ns", *ALICE_AT_EXAMPLE)
     assert out.returncode == 0, out.stderr
     assert "secret/regcred created" in out.stdout
     post = [r for r in sandbox.requests if r.method == "POST"]
@@ -111,34 +109,14 @@ def test_create_docker_registry_secret_is_stored_from_protobuf(sandbox: Sandbox,
     entry = config["auths"]["registry.example.com"]
     assert (entry["username"], entry["password"]) == ("alice", "s3cret")
     assert base64.b64decode(entry["auth"]) == b"alice:s3cret"
-    again = kubectl(
-        "create",
-        "secret",
-        "docker-registry",
-        "regcred",
-        "-n",
-        "sample-domain1-ns",
-        "--docker-username=alice",
-        "--docker-password=s3cret",
-    )
+    again = create_registry_secret(kubectl, "regcred", "sample-domain1-ns", *ALICE_AT_EXAMPLE[1:])
     assert again.returncode != 0
     assert 'secrets "regcred" already exists' in again.stderr
 
 
 def test_create_secret_server_dry_run_stores_nothing(sandbox: Sandbox, kubectl: Kubectl) -> None:
     sandbox.load_yaml(DOMAINS)
-    out = kubectl(
-        "create",
-        "secret",
-        "docker-registry",
-        "regcred",
-        "-n",
-        "sample-domain1-ns",
-        "--dry-run=server",
-        "--docker-server=registry.example.com",
-        "--docker-username=alice",
-        "--docker-password=s3cret",
-    )
+    out = create_registry_secret(kubectl, "regcred", "sample-domain1-ns", "--dry-run=server", *ALICE_AT_EXAMPLE)
     assert out.returncode == 0, out.stderr
     assert "(server dry run)" in out.stdout
     post = [r for r in sandbox.requests if r.method == "POST"]
@@ -148,16 +126,7 @@ def test_create_secret_server_dry_run_stores_nothing(sandbox: Sandbox, kubectl: 
 
 
 def test_create_in_missing_namespace_is_not_found(sandbox: Sandbox, kubectl: Kubectl) -> None:
-    out = kubectl(
-        "create",
-        "secret",
-        "docker-registry",
-        "x",
-        "-n",
-        "nowhere",
-        "--docker-username=u",
-        "--docker-password=p",
-    )
+    out = create_registry_secret(kubectl, "x", "nowhere", "--docker-username=u", "--docker-password=p")
     assert out.returncode != 0
     assert 'namespaces "nowhere" not found' in out.stderr
 

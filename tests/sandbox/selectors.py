@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
+from kubectl_imgaccess.selectors import split_terms
+
 Predicate = Callable[[Dict[str, Any]], bool]
 
 _KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
@@ -13,25 +15,6 @@ _VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
 
 class SelectorError(ValueError):
     """The selector does not parse or names a field the kind cannot be selected on (HTTP 400)."""
-
-
-def _split_top(text: str) -> List[str]:
-    """Split on commas that are not inside `(...)`, since `in (a,b)` holds commas itself."""
-    parts: List[str] = []
-    depth = 0
-    cur = ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
 
 
 def _check(text: str, pattern: str, what: str, requirement: str) -> str:
@@ -53,7 +36,7 @@ def _holds(labels: Mapping[str, str], key: str, op: str, values: FrozenSet[str])
 def parse_label_selector(text: str) -> Predicate:
     """Parse `a=b,c!=d,e in (x,y),f notin (z),g,!h` into a predicate over an object's labels."""
     requirements: List[Tuple[str, str, FrozenSet[str]]] = []  # (key, operator, values)
-    for req in _split_top(text):
+    for req in split_terms(text):
         m = re.fullmatch(r"(\S+)\s+(in|notin)\s*\(([^)]*)\)", req)
         if m:
             values = frozenset(v.strip() for v in m.group(3).split(",") if v.strip())
@@ -96,7 +79,7 @@ def field_value(obj: Dict[str, Any], path: str) -> str:
 def parse_field_selector(text: str, allowed: Sequence[str]) -> Predicate:
     """Parse `f=v,g!=w`; a field the kind does not index is refused like the real server refuses it."""
     tests: List[Tuple[str, str, bool]] = []
-    for req in _split_top(text):
+    for req in split_terms(text):
         m = re.fullmatch(r"([^=!\s]+)\s*(==|=|!=)\s*(.*)", req)
         if not m:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{req}'")
