@@ -60,7 +60,9 @@ def _user_env(sb: Sandbox, tmp_path: Path, user: str, **kwargs: str) -> Dict[str
 ALICE_AT_EXAMPLE = ("--docker-server=registry.example.com", "--docker-username=alice", "--docker-password=s3cret")
 
 
-def create_registry_secret(kubectl: Kubectl, name: str, namespace: str, *flags: str) -> "subprocess.CompletedProcess[str]":
+def create_registry_secret(
+    kubectl: Kubectl, name: str, namespace: str, *flags: str
+) -> subprocess.CompletedProcess[str]:
     """`kubectl create secret docker-registry NAME -n NAMESPACE FLAGS...` (a protobuf POST)."""
     return kubectl("create", "secret", "docker-registry", name, "-n", namespace, *flags)
 
