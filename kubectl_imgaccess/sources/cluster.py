@@ -22,6 +22,7 @@ from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.snapshot import Obj, Snapshot, Unreadable
 from kubectl_imgaccess.sources.cluster_client import NO_CLUSTER, ApiStatusError, ClusterClient, connect
 from kubectl_imgaccess.sources.scope import ClusterScope
+from kubectl_imgaccess.weblogic import DomainError, cluster_names, model_domain
 
 __all__ = [
     "NO_CLUSTER",
@@ -133,28 +134,20 @@ def _domain_uid(domain: Mapping[str, Any]) -> str:
 
 
 def _cluster_refs(domain: Mapping[str, Any]) -> Set[str]:
-    """Cluster resource names a v9 Domain references (v8 inline clusters carry clusterName)."""
-    refs = set()
-    for entry in _dicts(_dig(domain, "spec", "clusters")):
-        name = entry.get("name") or entry.get("clusterName")
-        if name:
-            refs.add(str(name))
-    return refs
+    """Cluster resource names the Domain references, as the operator model reads them."""
+    try:
+        return set(cluster_names(domain))
+    except DomainError:
+        return set()  # the audit reports the malformed Domain; the reader only needs what it can use
 
 
 def _sa_names(domain: Mapping[str, Any], clusters: Iterable[Mapping[str, Any]]) -> Set[str]:
-    """Every ServiceAccount the Domain's pods may run as ("default" included: it is the fallback)."""
-    spec = domain.get("spec") if isinstance(domain.get("spec"), dict) else {}
-    pods: List[Any] = [_dig(spec, "serverPod"), _dig(spec, "adminServer", "serverPod")]
-    pods += [entry.get("serverPod") for entry in _dicts(_dig(spec, "managedServers"))]
-    pods += [entry.get("serverPod") for entry in _dicts(_dig(spec, "clusters"))]  # v8 inline clusters
-    pods += [_dig(cluster, "spec", "serverPod") for cluster in clusters]
-    names = {"default"}
-    for pod in pods:
-        name = _dig(pod, "serviceAccountName")
-        if isinstance(name, str) and name:
-            names.add(name)
-    return names
+    """Every ServiceAccount the Domain's pods run as ("default" included: it is the fallback)."""
+    by_name = {_name(c): c for c in clusters}
+    try:
+        return {"default"} | {g.service_account for g in model_domain(domain, by_name, namespace=_ns(domain)).groups}
+    except DomainError:
+        return {"default"}
 
 
 class _Reader:
