@@ -86,7 +86,6 @@ class _DomainAudit:
         self.obj: Obj = snap.objects[key]
         self.report = DomainReport(key.namespace, key.name, key.name, location=snap.location(FieldRef(key, "")))
         self._by_key: Dict[Tuple[Any, ...], Finding] = {}
-        self.unreadable_reported: Set[str] = set()
 
     def add(self, rule_id: str, message: str, images: Sequence[int] = (), *, where: Optional[FieldRef] = None,
             image: Optional[str] = None, secret: Optional[str] = None, sa: Optional[str] = None,
@@ -324,8 +323,12 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
     known = " (a registry known to need authentication)" if registry.auth == "required" else ""
     via_sa = e.pull_from != "domain"
     path = f"ServiceAccount {group.service_account}'s pull path" if via_sa else "the Domain's pull path"
+    # IA008 could only be ruled out with every namespace's Secrets in view: say so when they were not read.
+    unsearched = "" if a.snap.mode == "files" or a.snap.secrets_listed_everywhere else (
+        "; Secrets of other namespaces were not read (-A looks there too)")
     a.add("IA004", f"{e.image}: no credential on {path} matches {host}{known}; the pull is anonymous "
-          "(node-level credentials cannot be seen and are not counted)", [i], where=use.field, image=e.image,
+          f"(node-level credentials cannot be seen and are not counted){unsearched}", [i], where=use.field,
+          image=e.image,
           severity=severity, sa=group.service_account if via_sa else None,
           fix=f"kubectl imgaccess fix --secret NAME --docker-server {host} --docker-username USER --password-stdin")
 
@@ -432,8 +435,7 @@ def _verdicts(d: DomainReport) -> None:
             img.verdict = "unknown"
         else:
             img.verdict = "pass"
-    order = ["pass", "unknown", "warn", "fail"]
-    d.verdict = max([img.verdict for img in d.images] + own, key=order.index, default="pass")
+    d.verdict = worst([img.verdict for img in d.images] + own)
 
 
-__all__ = ["AuditOptions", "ProbeKey", "audit", "probe_keys", "worst"]
+__all__ = ["AuditOptions", "ProbeKey", "audit", "probe_keys"]

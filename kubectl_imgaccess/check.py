@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import IO, Dict, List, Optional
 
@@ -35,8 +36,6 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Snapshot:
     scope = opts.scope
     if opts.offline and not opts.files:
         raise UsageError("--offline needs manifests: -f FILE|DIR|- (repeatable)")
-    if opts.files and scope.all_namespaces and opts.offline:
-        pass  # -A has no meaning for files; accepted for symmetry
     files_snap: Optional[Snapshot] = None
     if opts.files:
         from kubectl_imgaccess.sources.files import read_files
@@ -85,8 +84,6 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Report:
 
 def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:
     """Ask the registries about every distinct (repository, reference, credentials) in the report."""
-    import sys
-
     from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, probe
 
     keys = probe_keys(report)

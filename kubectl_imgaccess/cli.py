@@ -14,6 +14,7 @@ from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import RULES, find_rule
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.render import FORMATS
 
 PROG = "kubectl-imgaccess"
 _SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-v")
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="manifest file, directory or - (repeatable)")
     check.add_argument("--offline", action="store_true", help="never contact a cluster; only the files count")
     check.add_argument("-o", "--output", default="table",
-                       choices=("table", "wide", "json", "yaml", "sarif", "junit"))
+                       choices=FORMATS)
     check.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
                        help="lowest severity that fails the gate (default error)")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")

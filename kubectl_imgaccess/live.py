@@ -79,23 +79,19 @@ def node_holders(snap: Snapshot, entry: ImageEntry) -> Optional[Tuple[List[str],
     nodes = list(snap.of_kind("Node"))
     if len(nodes) < 2 or not entry.repository:
         return None
-    want = _wanted(entry)
+    want = _norm(entry.image)
     held = []
     for node in nodes:
         names: List[str] = []
         for img in ((node.get("status") or {}).get("images") or []):
             names.extend(str(n) for n in (img.get("names") or []))
-        if want & {_norm(n) for n in names}:
+        if any(_norm(n) == want for n in names):
             held.append(str(node["metadata"].get("name", "")))
     return sorted(held), len(nodes)
 
 
-def _wanted(entry: ImageEntry) -> set[str]:
-    return {f"{entry.repository}@{entry.reference}" if entry.reference.startswith("sha256:")
-            else f"{entry.repository}:{entry.reference}"}
-
-
 def _norm(name: str) -> str:
+    """One spelling per image as nodes report it: name@digest, else name:tag (tag defaulting to latest)."""
     try:
         ref = imageref.parse(name)
     except imageref.InvalidReference:

@@ -147,3 +147,12 @@ def test_fail_on_never_and_info() -> None:
     assert not audit(snap, options=AuditOptions(fail_on="error")).gate_failed
     assert audit(snap, options=AuditOptions(fail_on="info")).gate_failed  # IA016 is info
     assert not audit(snap, options=AuditOptions(fail_on="never")).gate_failed
+
+
+def test_ia004_says_when_other_namespaces_were_not_searched() -> None:
+    snap = snapshot(domain(secrets=[]), sa("default", []))
+    message = next(f.message for f in audit(snap).domains[0].findings if f.rule == "IA004")
+    assert "-A looks there too" in message
+    snap.secrets_listed_everywhere = True
+    message = next(f.message for f in audit(snap).domains[0].findings if f.rule == "IA004")
+    assert "-A" not in message

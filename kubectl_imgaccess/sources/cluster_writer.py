@@ -32,7 +32,6 @@ class ClusterWriter:
         self.client = client
         self.namespaces = set(namespaces)
         self.dry_run = dry_run
-        self.writes = 0
 
     def _kind(self, kind: str, namespace: str) -> _Kind:
         if kind not in KINDS:
@@ -64,8 +63,6 @@ class ClusterWriter:
             if exc.status == 409:
                 raise AlreadyExists(str(exc)) from None
             raise
-        finally:
-            self.writes += 1
 
     def replace(self, kind: str, namespace: str, name: str, body: Obj) -> Obj:
         spec = self._guard(kind, namespace)
@@ -80,8 +77,6 @@ class ClusterWriter:
             if exc.status == 409:
                 raise Conflict(str(exc)) from None
             raise
-        finally:
-            self.writes += 1
 
     def json_patch(self, kind: str, namespace: str, name: str, ops: List[Dict[str, Any]]) -> Obj:
         spec = self._guard(kind, namespace)
@@ -97,8 +92,6 @@ class ClusterWriter:
             if exc.status == 409 or (exc.status == 422 and any(op.get("op") == "test" for op in ops)):
                 raise Conflict(str(exc)) from None
             raise
-        finally:
-            self.writes += 1
 
     def _note(self) -> str:
         return " (dryRun=All)" if self.dry_run == "server" else ""
