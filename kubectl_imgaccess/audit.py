@@ -22,8 +22,6 @@ from kubectl_imgaccess.snapshot import Obj, Snapshot, Unreadable, key_of
 from kubectl_imgaccess.weblogic import DomainError, DomainModel, ImageUse, PodGroup, model_domain
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
-PROBE_RULES = {"unauthorized": "IA012", "denied": "IA013", "not-found": "IA014", "unreachable": "IA015"}
-OCR = "container-registry.oracle.com"
 
 
 @dataclass(frozen=True)
@@ -273,12 +271,8 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
               fix="accept the terms in the registry's web page, then run check --probe")
     if probe is not None:
         e.probe = probe
-        rule = PROBE_RULES.get(probe.status)
-        if rule is not None:
-            message = probe.message  # the probe names the repository and reference it asked for
-            if rule == "IA013" and host == OCR:
-                message += " (accept the repository's license terms in the registry's web page)"
-            a.add(rule, message, [i], where=use.field, image=e.image,
+        if probe.rule is not None:
+            a.add(probe.rule, probe.finding, [i], where=use.field, image=e.image,
                   secret=probe.credential.secret if probe.credential else None)
     if e.credentials or use.pull_policy == "Never":
         return

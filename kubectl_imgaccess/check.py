@@ -85,6 +85,7 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Report:
 def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:
     """Ask the registries about every distinct (repository, reference, credentials) in the report."""
     from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, probe
+    from kubectl_imgaccess.probe.verdict import outcome
 
     keys = probe_keys(report)
     targets = {ProbeTarget(repo, ref, creds): (repo, ref, creds) for repo, ref, creds in keys}
@@ -96,7 +97,4 @@ def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome
         progress=sys.stderr.isatty() and len(targets) > 4,
     )
     results = probe(list(targets), options)
-    return {
-        targets[t]: ProbeOutcome(r.status, r.http_status, r.error_code, r.credential, r.message)
-        for t, r in results.items()
-    }
+    return {targets[t]: outcome(r, t.repository) for t, r in results.items()}

@@ -46,6 +46,8 @@ class ProbeOutcome:
     error_code: Optional[str]
     credential: Optional[Credential]
     message: str
+    rule: Optional[str] = None  # IA012-IA015, decided by the probe's own mapping (probe.verdict)
+    finding: str = ""  # that rule's message
 
 
 @dataclass

@@ -9,7 +9,10 @@ from typing import Any, Dict, List, Optional
 
 from kubectl_imgaccess.audit import AuditOptions, audit, probe_keys
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
-from kubectl_imgaccess.report import ProbeOutcome, Report
+from kubectl_imgaccess.objects import Credential
+from kubectl_imgaccess.probe.types import ProbeResult
+from kubectl_imgaccess.probe.verdict import outcome
+from kubectl_imgaccess.report import Report
 from kubectl_imgaccess.snapshot import Snapshot, Unreadable
 
 OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
@@ -122,8 +125,9 @@ def probe_report(status: str, code: Optional[str]) -> Report:
     snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
     first = audit(snap)
     (key,) = probe_keys(first)
-    outcome = ProbeOutcome(status, 401 if status == "unauthorized" else 200, code, key[2][0], "registry said so")
-    return audit(snap, options=AuditOptions(probe_results={key: outcome}))
+    credential: Credential = key[2][0]
+    result = ProbeResult(status, 401 if status == "unauthorized" else 200, code, credential, "registry said so", 1)
+    return audit(snap, options=AuditOptions(probe_results={key: outcome(result, key[0])}))
 
 
 def test_probe_results_map_to_rules_and_clear_terms() -> None:

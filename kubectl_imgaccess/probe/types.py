@@ -7,8 +7,6 @@ from typing import FrozenSet, Optional, Tuple
 
 from kubectl_imgaccess.objects import Credential
 
-STATUSES = ("ok", "unauthorized", "denied", "not-found", "unreachable", "error")
-
 
 @dataclass(frozen=True)
 class ProbeTarget:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from kubectl_imgaccess.probe.types import ProbeResult
+from kubectl_imgaccess.report import ProbeOutcome
 
 TERMS_REGISTRY = "container-registry.oracle.com"
 
@@ -35,3 +36,10 @@ def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]
     if result.status == "unreachable":
         return "IA015", f"{repository}: registry not reachable: {result.message}"
     return None
+
+
+def outcome(result: ProbeResult, repository: str) -> ProbeOutcome:
+    """The audit's view of a probe result: what was answered and which rule it raises."""
+    rule = probe_rule(result, repository)
+    return ProbeOutcome(result.status, result.http_status, result.error_code, result.credential, result.message,
+                        rule=rule[0] if rule else None, finding=rule[1] if rule else "")
