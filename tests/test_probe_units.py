@@ -165,6 +165,8 @@ def test_probe_rule_mapping() -> None:
     assert probe_rule(result("not-found"), "ghcr.io/a/b") == ("IA014", "ghcr.io/a/b: registry said so")
     unreachable = probe_rule(result("unreachable"), "ghcr.io/a/b")
     assert unreachable is not None and unreachable[0] == "IA015"
+    named = ProbeResult("not-found", 404, "MANIFEST_UNKNOWN", None, "ghcr.io/a/b:v2: tag or digest not found", 1)
+    assert probe_rule(named, "ghcr.io/a/b") == ("IA014", "ghcr.io/a/b:v2: tag or digest not found")
 
 
 def test_result_repr_hides_password() -> None:

@@ -14,6 +14,11 @@ def _credential_text(result: ProbeResult) -> str:
     return f" with {result.credential}" if result.credential is not None else " anonymously"
 
 
+def _named(repository: str, text: str) -> str:
+    """Lead with the repository unless the registry's answer already names it."""
+    return text if repository in text else f"{repository}: {text}"
+
+
 def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]]:
     """(rule id, message) for a probe result, or None when the pull works.
 
@@ -22,9 +27,9 @@ def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]
     host = repository.split("/", 1)[0].lower()
     if result.status == "unauthorized":
         tried = f"{result.attempts} credential(s)" if result.attempts else "anonymous access"
-        return "IA012", f"{repository}: the registry rejected {tried}: {result.message}"
+        return "IA012", _named(repository, f"the registry rejected {tried}: {result.message}")
     if result.status == "denied":
-        message = f"{repository}: pull denied{_credential_text(result)}: {result.message}"
+        message = _named(repository, f"pull denied{_credential_text(result)}: {result.message}")
         if host == TERMS_REGISTRY:
             message += (
                 f"; accept the license terms for this repository once at https://{TERMS_REGISTRY}"
@@ -32,9 +37,9 @@ def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]
             )
         return "IA013", message
     if result.status == "not-found":
-        return "IA014", f"{repository}: {result.message}"
+        return "IA014", _named(repository, result.message)
     if result.status == "unreachable":
-        return "IA015", f"{repository}: registry not reachable: {result.message}"
+        return "IA015", _named(repository, f"registry not reachable: {result.message}")
     return None
 
 
