@@ -7,7 +7,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$PYTHON" -m pip install --quiet --target "$work/app" .
 rm -rf "$work/app"/*.dist-info "$work/app/bin"
-"$PYTHON" -m zipapp "$work/app" -m 'kubectl_imgaccess.cli:main' -p '/usr/bin/env python3' -o "$work/kubectl-imgaccess"
+"$PYTHON" -m zipapp "$work/app" -m 'kubectl_imgaccess.cli.main:main' -p '/usr/bin/env python3' -o "$work/kubectl-imgaccess"
 cp LICENSE "$work/"
 mkdir -p dist
 tar -C "$work" -czf dist/kubectl-imgaccess.tar.gz kubectl-imgaccess LICENSE

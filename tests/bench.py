@@ -18,9 +18,9 @@ import tempfile
 import time
 from typing import Any, Callable, Dict, List, Tuple
 
-from kubectl_imgaccess.audit import audit
+from kubectl_imgaccess.audit.run import audit
+from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.render.structured import render_json
-from kubectl_imgaccess.sources.files import read_files
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 HOST = "container-registry.oracle.com"

@@ -7,13 +7,13 @@ import base64
 import json
 from typing import Any, Dict, List, Optional
 
-from kubectl_imgaccess.audit import AuditOptions, audit, probe_keys
+from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.run import AuditOptions, audit, probe_keys
+from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.types import ProbeResult
 from kubectl_imgaccess.probe.verdict import outcome
-from kubectl_imgaccess.report import Report
-from kubectl_imgaccess.snapshot import Snapshot, Unreadable
 
 OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
 

@@ -13,12 +13,12 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from kubectl_imgaccess.audit.snapshot import Unreadable
 from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.kube import client as cluster_client
+from kubectl_imgaccess.kube.reader import read_cluster
+from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
-from kubectl_imgaccess.snapshot import Unreadable
-from kubectl_imgaccess.sources import cluster_client
-from kubectl_imgaccess.sources.cluster import read_cluster
-from kubectl_imgaccess.sources.scope import ClusterScope
 from tests.sandbox import Fault, Recorded, Sandbox
 from tests.sandbox.fixtures import sandbox  # noqa: F401
 
@@ -384,7 +384,7 @@ def test_secret_values_never_reach_the_logs(
 
 
 def test_importing_the_source_does_not_import_the_client() -> None:
-    code = ("import sys, kubectl_imgaccess.sources.cluster; "
+    code = ("import sys, kubectl_imgaccess.kube.reader; "
             "sys.exit(1 if any(m == 'kubernetes' or m.startswith('kubernetes.') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

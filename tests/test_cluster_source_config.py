@@ -14,9 +14,9 @@ import certifi
 import pytest
 
 from kubectl_imgaccess.errors import ClusterError
-from kubectl_imgaccess.sources import cluster_client
-from kubectl_imgaccess.sources.cluster import NO_CLUSTER, connect, read_cluster, server_version
-from kubectl_imgaccess.sources.scope import ClusterScope
+from kubectl_imgaccess.kube import client as cluster_client
+from kubectl_imgaccess.kube.reader import NO_CLUSTER, connect, read_cluster, server_version
+from kubectl_imgaccess.kube.scope import ClusterScope
 from tests.sandbox import Fault, Sandbox
 from tests.sandbox.fixtures import sandbox  # noqa: F401
 

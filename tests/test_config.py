@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_imgaccess.config import DEFAULT, default_config_path, load_config
+from kubectl_imgaccess.audit.config import DEFAULT, default_config_path, load_config
 from kubectl_imgaccess.errors import InputError
 
 

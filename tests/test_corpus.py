@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import pytest
 
-from kubectl_imgaccess.weblogic import model_domain
+from kubectl_imgaccess.weblogic.domain import model_domain
 
 yaml = pytest.importorskip("yaml")
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from kubectl_imgaccess.dockercfg import (
+from kubectl_imgaccess.kubelet.pullsecret import (
     PULL_SECRET_TYPES,
     PullSecretPayload,
     SecretParseError,

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from kubectl_imgaccess.errors import InputError
+from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import FieldRef, ObjectKey
-from kubectl_imgaccess.sources.files import read_files
 
 DOC = """\
 # comment

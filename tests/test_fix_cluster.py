@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from kubectl_imgaccess.cli import main
-from kubectl_imgaccess.sources import cluster_writer
+from kubectl_imgaccess.cli.main import main
+from kubectl_imgaccess.kube import writer as cluster_writer
 from tests.clitools import FIXTURES, script
 from tests.sandbox import Sandbox
 from tests.sandbox.fixtures import kube_env, kubectl, sandbox, sandbox_kubeconfig  # noqa: F401
@@ -315,7 +315,7 @@ def test_three_mistakes_end_to_end(sandbox: Sandbox, sandbox_kubeconfig: str) ->
 
 
 def test_fix_help_does_not_import_kubernetes() -> None:
-    program = ("import contextlib, io, sys\nfrom kubectl_imgaccess.cli import main\n"
+    program = ("import contextlib, io, sys\nfrom kubectl_imgaccess.cli.main import main\n"
                "with contextlib.redirect_stdout(io.StringIO()):\n    code = main(['fix', '--help'])\n"
                "print(code, any(m == 'kubernetes' or m.startswith('kubernetes.') for m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
@@ -362,9 +362,9 @@ def test_copy_from_another_namespace_writes_only_in_the_domain_namespace(sandbox
 @pytest.mark.parametrize("answer,code,written", [(False, 2, False), (True, 0, True)])
 def test_on_a_terminal_fix_asks(sandbox: Sandbox, sandbox_kubeconfig: str, answer: bool, code: int,
                                 written: bool) -> None:
-    from kubectl_imgaccess.cli import build_parser
+    from kubectl_imgaccess.cli.fix import run_fix
+    from kubectl_imgaccess.cli.main import build_parser
     from kubectl_imgaccess.errors import FixRefused
-    from kubectl_imgaccess.fix.cli import run_fix
 
     seed_sa_case(sandbox)
     args = build_parser().parse_args(["fix", "--kubeconfig", sandbox_kubeconfig, "-n", NS])

@@ -8,12 +8,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
 
-from kubectl_imgaccess.audit import audit
+from kubectl_imgaccess.audit.run import audit
+from kubectl_imgaccess.audit.snapshot import Snapshot
 from kubectl_imgaccess.fix import credentials
 from kubectl_imgaccess.fix.plan import FixOptions, Plan, make_plan
 from kubectl_imgaccess.fix.view import document, render_plan
-from kubectl_imgaccess.snapshot import Snapshot
-from kubectl_imgaccess.sources.files import read_files
+from kubectl_imgaccess.manifests import read_files
 from tests.clitools import FIXTURES
 
 NS = "shop"

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from kubectl_imgaccess.imageref import (
+from kubectl_imgaccess.kubelet.imageref import (
     DOMAIN_RE,
     ERR_DIGEST_INVALID_FORMAT,
     ERR_DIGEST_INVALID_LENGTH,

@@ -10,8 +10,8 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from kubectl_imgaccess import keyring
-from kubectl_imgaccess.keyring import DOCKER_HUB_KEY, Keyring, key_matches, normalize_key
+from kubectl_imgaccess.kubelet import keyring
+from kubectl_imgaccess.kubelet.keyring import DOCKER_HUB_KEY, Keyring, key_matches, normalize_key
 from kubectl_imgaccess.objects import Credential
 
 

@@ -7,7 +7,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional
 import pytest
 
 from kubectl_imgaccess.objects import FieldRef, ObjectKey
-from kubectl_imgaccess.weblogic import (
+from kubectl_imgaccess.weblogic.domain import (
     DEFAULTS,
     DomainError,
     DomainModel,

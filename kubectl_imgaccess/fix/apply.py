@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Set
 
+from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.errors import ClusterError, FixRefused
 from kubectl_imgaccess.fix.credentials import same_secret
 from kubectl_imgaccess.fix.plan import INTROSPECT_FIELD, RESTART_FIELD, Action, Plan, _bump, _names
-from kubectl_imgaccess.snapshot import Obj
 
 log = logging.getLogger("kubectl_imgaccess.fix")
 

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from kubectl_imgaccess.dockercfg import SecretParseError, read_pull_secret
-from kubectl_imgaccess.keyring import Keyring
+from kubectl_imgaccess.kubelet.keyring import Keyring
+from kubectl_imgaccess.kubelet.pullsecret import SecretParseError, read_pull_secret
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 DOCKERCONFIGJSON_KEY = ".dockerconfigjson"

@@ -13,9 +13,10 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.audit import AuditOptions, audit
-from kubectl_imgaccess.config import DEFAULT, Config
-from kubectl_imgaccess.dockercfg import DOCKER_CFG, DOCKER_CONFIG_JSON, SecretParseError, read_pull_secret
+from kubectl_imgaccess.audit.config import DEFAULT, Config
+from kubectl_imgaccess.audit.report import DomainReport, Finding, Report
+from kubectl_imgaccess.audit.run import AuditOptions, audit
+from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.fix.credentials import (
     BUILT_FROM_ANNOTATION,
     DOCKERCONFIGJSON,
@@ -28,10 +29,9 @@ from kubectl_imgaccess.fix.credentials import (
     same_secret,
     secret_object,
 )
+from kubectl_imgaccess.kubelet.pullsecret import DOCKER_CFG, DOCKER_CONFIG_JSON, SecretParseError, read_pull_secret
 from kubectl_imgaccess.objects import ObjectKey
-from kubectl_imgaccess.report import DomainReport, Finding, Report
-from kubectl_imgaccess.snapshot import Obj, Snapshot
-from kubectl_imgaccess.weblogic import DomainError, DomainModel, model_domain
+from kubectl_imgaccess.weblogic.domain import DomainError, DomainModel, model_domain
 
 STRATEGIES = ("auto", "domain", "serviceaccount")
 MAX_ROUNDS = 5

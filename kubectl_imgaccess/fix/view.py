@@ -9,9 +9,9 @@ import copy
 import difflib
 from typing import Any, Dict, List, Optional, Sequence
 
+from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.fix.plan import Action, Plan, counts
-from kubectl_imgaccess.report import Report
-from kubectl_imgaccess.snapshot import Obj
 
 REDACTED = "<redacted>"
 _VOLATILE_META = ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink")

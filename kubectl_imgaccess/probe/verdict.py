@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
+from kubectl_imgaccess.audit.report import ProbeOutcome
 from kubectl_imgaccess.probe.types import ProbeResult
-from kubectl_imgaccess.report import ProbeOutcome
 
 TERMS_REGISTRY = "container-registry.oracle.com"
 

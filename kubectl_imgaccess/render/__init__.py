@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
-from kubectl_imgaccess.report import Report
+from kubectl_imgaccess.audit.report import Report
 
 FORMATS = ("table", "wide", "json", "yaml", "sarif", "junit")
 

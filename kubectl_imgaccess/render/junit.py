@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from kubectl_imgaccess.report import Report
+from kubectl_imgaccess.audit.report import Report
 
 
 def render_junit(report: Report) -> str:

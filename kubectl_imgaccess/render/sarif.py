@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from kubectl_imgaccess import __version__
+from kubectl_imgaccess.audit.report import Finding, Report
 from kubectl_imgaccess.catalog import RULES
 from kubectl_imgaccess.render.structured import dump_json
-from kubectl_imgaccess.report import Finding, Report
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from kubectl_imgaccess.report import Report
+from kubectl_imgaccess.audit.report import Report
 
 
 def dump_json(doc: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Dict, List
 
 from tabulate import tabulate
 
-from kubectl_imgaccess.report import DomainReport, Finding, ImageEntry, Report
+from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry, Report
 
 _COLORS = {"pass": "32", "warn": "33", "fail": "31", "unknown": "35", "error": "31", "warning": "33", "info": "36"}
 

@@ -124,7 +124,7 @@ def credential_source(args: argparse.Namespace, stdin: TextIO, scope: Any = None
             raise UsageError("--copy-from takes NAMESPACE/NAME")
         secret = snapshot.get("Secret", namespace, name) if snapshot is not None else None
         if secret is None and scope is not None:
-            from kubectl_imgaccess.sources.cluster_writer import read_secret
+            from kubectl_imgaccess.kube.writer import read_secret
 
             secret = read_secret(scope, namespace, name)
         if secret is None:
@@ -158,13 +158,13 @@ def _terminal_ask(prompt: str) -> Optional[bool]:
 
 def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Optional[TextIO] = None,
             ask: Ask = _terminal_ask) -> int:
-    from kubectl_imgaccess.audit import AuditOptions, audit
-    from kubectl_imgaccess.cli import scope_from
-    from kubectl_imgaccess.config import default_config_path, load_config
+    from kubectl_imgaccess.audit.config import default_config_path, load_config
+    from kubectl_imgaccess.audit.run import AuditOptions, audit
+    from kubectl_imgaccess.cli.main import scope_from
     from kubectl_imgaccess.fix import view
     from kubectl_imgaccess.fix.plan import FixOptions, make_plan
+    from kubectl_imgaccess.kube.reader import read_cluster
     from kubectl_imgaccess.render.structured import dump_json, dump_yaml
-    from kubectl_imgaccess.sources.cluster import read_cluster
 
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
@@ -217,7 +217,7 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
             raise FixRefused("aborted: nothing was written")
 
     from kubectl_imgaccess.fix.apply import Applier
-    from kubectl_imgaccess.sources.cluster_writer import open_writer
+    from kubectl_imgaccess.kube.writer import open_writer
 
     namespaces = {d.namespace for d in report.domains}
     writer = open_writer(scope, namespaces, args.dry_run)

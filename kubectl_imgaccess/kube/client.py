@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.errors import ClusterError
-from kubectl_imgaccess.sources.scope import ClusterScope
+from kubectl_imgaccess.kube.scope import ClusterScope
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
-from kubectl_imgaccess import imageref
-from kubectl_imgaccess.report import ImageEntry
-from kubectl_imgaccess.snapshot import Obj, Snapshot
+from kubectl_imgaccess.audit.report import ImageEntry
+from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
+from kubectl_imgaccess.kubelet import imageref
 
 PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
 PULL_EVENT_REASONS = ("FailedToRetrieveImagePullSecret",)

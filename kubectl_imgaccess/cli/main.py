@@ -118,7 +118,7 @@ def _register_fix(sub: Any) -> None:
 
     if importlib.util.find_spec("kubectl_imgaccess.fix") is None:
         return
-    module = importlib.import_module("kubectl_imgaccess.fix.cli")
+    module = importlib.import_module("kubectl_imgaccess.cli.fix")
     COMMANDS["fix"] = module.add_parser(sub, _cluster_flags, _common)
 
 
@@ -209,14 +209,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_version(args: argparse.Namespace) -> int:
     sys.stdout.write(f"Client Version: {PROG} {__version__}\n")
     if args.server:
-        from kubectl_imgaccess.sources.cluster import server_version
+        from kubectl_imgaccess.kube.reader import server_version
 
         sys.stdout.write(f"Server Version: {server_version(scope_from(args))}\n")
     return ExitCode.OK
 
 
 def scope_from(args: argparse.Namespace) -> Any:
-    from kubectl_imgaccess.sources.scope import ClusterScope
+    from kubectl_imgaccess.kube.scope import ClusterScope
 
     return ClusterScope(
         kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
@@ -227,7 +227,7 @@ def scope_from(args: argparse.Namespace) -> Any:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kubectl_imgaccess.check import CheckOptions, run_check
+    from kubectl_imgaccess.cli.check import CheckOptions, run_check
 
     opts = CheckOptions(
         scope=scope_from(args), files=list(args.filename), offline=args.offline, output=args.output,

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Set
 
+from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.errors import ClusterError, FixRefused
 from kubectl_imgaccess.fix.apply import AlreadyExists, Conflict
-from kubectl_imgaccess.snapshot import Obj
-from kubectl_imgaccess.sources.cluster import DOMAIN, SECRET, SERVICE_ACCOUNT, _Kind
-from kubectl_imgaccess.sources.cluster_client import ApiStatusError, ClusterClient, connect
-from kubectl_imgaccess.sources.scope import ClusterScope
+from kubectl_imgaccess.kube.client import ApiStatusError, ClusterClient, connect
+from kubectl_imgaccess.kube.reader import DOMAIN, SECRET, SERVICE_ACCOUNT, _Kind
+from kubectl_imgaccess.kube.scope import ClusterScope
 
 log = logging.getLogger("kubectl_imgaccess.fix")
 

@@ -7,14 +7,14 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Dict, List, Optional
 
-from kubectl_imgaccess.audit import AuditOptions, ProbeKey, audit, probe_keys
-from kubectl_imgaccess.config import default_config_path, load_config
+from kubectl_imgaccess.audit.config import default_config_path, load_config
+from kubectl_imgaccess.audit.report import ProbeOutcome, Report
+from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
+from kubectl_imgaccess.audit.snapshot import Snapshot
 from kubectl_imgaccess.errors import InputError, UsageError
+from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
-from kubectl_imgaccess.report import ProbeOutcome, Report
 from kubectl_imgaccess.selectors import parse_selector
-from kubectl_imgaccess.snapshot import Snapshot
-from kubectl_imgaccess.sources.scope import ClusterScope
 
 
 @dataclass
@@ -38,7 +38,7 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Snapshot:
         raise UsageError("--offline needs manifests: -f FILE|DIR|- (repeatable)")
     files_snap: Optional[Snapshot] = None
     if opts.files:
-        from kubectl_imgaccess.sources.files import read_files
+        from kubectl_imgaccess.manifests import read_files
 
         files_snap = read_files(opts.files, scope.namespace or "default", stdin)
         file_domains = _select(files_snap, scope)
@@ -46,7 +46,7 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Snapshot:
     if opts.offline:
         assert files_snap is not None
         return files_snap
-    from kubectl_imgaccess.sources.cluster import read_cluster
+    from kubectl_imgaccess.kube.reader import read_cluster
 
     if files_snap is None:
         return read_cluster(scope)

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional, Tuple
 
 from kubectl_imgaccess.catalog import find_rule
 from kubectl_imgaccess.errors import InputError
-from kubectl_imgaccess.keyring import key_matches
+from kubectl_imgaccess.kubelet.keyring import key_matches
 
 AUTH_VALUES = ("required", "anonymous", "unknown")
 
@@ -79,7 +79,7 @@ def load_config(path: Optional[str]) -> Config:
     """Read a config file (None = built-in defaults only). Errors name file:line."""
     if path is None:
         return DEFAULT
-    from kubectl_imgaccess.sources.files import parse_manifests, read_text
+    from kubectl_imgaccess.manifests import parse_manifests, read_text
 
     text = read_text(path)
     docs = parse_manifests(text, path)

@@ -12,9 +12,9 @@ from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
+from kubectl_imgaccess.audit.snapshot import Snapshot
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.objects import Location
-from kubectl_imgaccess.snapshot import Snapshot
 
 try:  # the C parser is several times faster on big manifests
     from yaml import CSafeLoader as _Loader

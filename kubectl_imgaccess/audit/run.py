@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess import imageref
+from kubectl_imgaccess.audit.config import DEFAULT, Config
+from kubectl_imgaccess.audit.evidence import node_holders, pull_failures
+from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
+from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable, key_of
 from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
-from kubectl_imgaccess.config import DEFAULT, Config
-from kubectl_imgaccess.dockercfg import SecretParseError, looks_like_pull_credentials, read_pull_secret
 from kubectl_imgaccess.errors import InputError
-from kubectl_imgaccess.keyring import Keyring
-from kubectl_imgaccess.live import node_holders, pull_failures
+from kubectl_imgaccess.kubelet import imageref
+from kubectl_imgaccess.kubelet.keyring import Keyring
+from kubectl_imgaccess.kubelet.pullsecret import SecretParseError, looks_like_pull_credentials, read_pull_secret
 from kubectl_imgaccess.objects import Credential, FieldRef, ObjectKey, describe_ref
-from kubectl_imgaccess.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
-from kubectl_imgaccess.snapshot import Obj, Snapshot, Unreadable, key_of
-from kubectl_imgaccess.weblogic import DomainError, DomainModel, ImageUse, PodGroup, model_domain
+from kubectl_imgaccess.weblogic.domain import DomainError, DomainModel, ImageUse, PodGroup, model_domain
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
 

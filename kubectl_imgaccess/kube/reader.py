@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from urllib.parse import quote
 
+from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
 from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.kube.client import NO_CLUSTER, ApiStatusError, ClusterClient, connect
+from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
-from kubectl_imgaccess.snapshot import Obj, Snapshot, Unreadable
-from kubectl_imgaccess.sources.cluster_client import NO_CLUSTER, ApiStatusError, ClusterClient, connect
-from kubectl_imgaccess.sources.scope import ClusterScope
-from kubectl_imgaccess.weblogic import DomainError, cluster_names, model_domain
+from kubectl_imgaccess.weblogic.domain import DomainError, cluster_names, model_domain
 
 __all__ = [
     "NO_CLUSTER",

@@ -1,0 +1,1 @@
+"""Snapshot -> report: the rules, suppression, verdicts. Pure."""

@@ -1,0 +1,1 @@
+"""The command line: flags, the use cases check and fix, output streams."""
