@@ -15,10 +15,10 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check kubectl_imgaccess tests
+	$(BIN)/ruff check kubectl_imgaccess tests tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict kubectl_imgaccess
+	$(BIN)/mypy --strict kubectl_imgaccess tools
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
@@ -26,16 +26,16 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	$(BIN)/python -m tests.sandbox.demo
+	$(BIN)/python -m tools.demo
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tools.bench
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
 
 docs: $(STAMP)
-	$(BIN)/python -m tests.gen_docs
+	$(BIN)/python -m tools.docs
 
 krew: $(STAMP)
 	PYTHON=$(BIN)/python krew/build.sh

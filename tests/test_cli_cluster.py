@@ -13,7 +13,7 @@ import pytest
 
 from tests.clitools import FIXTURES, ROOT, run, script
 from tests.sandbox.fixtures import kubectl_path
-from tests.sandbox.server import Sandbox
+from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
 

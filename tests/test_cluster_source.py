@@ -19,8 +19,8 @@ from kubectl_imgaccess.kube import client as cluster_client
 from kubectl_imgaccess.kube.reader import read_cluster
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
-from tests.sandbox import Fault, Recorded, Sandbox
 from tests.sandbox.fixtures import sandbox  # noqa: F401
+from tools.sandbox import Fault, Recorded, Sandbox
 
 NS = "shop"
 SECRET_VALUE = "s3cr3t-Pa55word-do-not-log"

@@ -16,8 +16,8 @@ import pytest
 from kubectl_imgaccess.cli.main import main
 from kubectl_imgaccess.kube import writer as cluster_writer
 from tests.clitools import FIXTURES, script
-from tests.sandbox import Sandbox
 from tests.sandbox.fixtures import kube_env, kubectl, sandbox, sandbox_kubeconfig  # noqa: F401
+from tools.sandbox import Sandbox
 
 NS = "shop"
 OCR = "container-registry.oracle.com"

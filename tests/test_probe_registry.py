@@ -24,7 +24,7 @@ from tests.registry.helpers import (
     one,
     opts,
 )
-from tests.registry.proxy import ConnectProxy
+from tools.registry.proxy import ConnectProxy
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.registry.certs import RegistryPKI
 from tests.registry.fixtures import BASIC_USERS, registry_pki  # noqa: F401
 from tests.registry.helpers import (
     ALICE,
@@ -17,7 +16,8 @@ from tests.registry.helpers import (
     one,
     tls,
 )
-from tests.registry.httpstub import Reply, Request, StubServer
+from tools.registry.certs import RegistryPKI
+from tools.registry.httpstub import Reply, Request, StubServer
 
 
 @pytest.fixture(autouse=True)

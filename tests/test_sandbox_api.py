@@ -17,9 +17,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from tests.sandbox import Sandbox, fixtures
-from tests.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from tests.sandbox.protobuf import MAGIC
+from tests.sandbox import fixtures
+from tools.sandbox import Sandbox
+from tools.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from tools.sandbox.protobuf import MAGIC
 
 sandbox = fixtures.sandbox  # pytest finds the fixture through this binding
 ROOT = Path(__file__).resolve().parent.parent
@@ -398,7 +399,7 @@ def test_command_serves_seeded_manifests_until_sigterm(tmp_path: Path) -> None:
     )
     kubeconfig = tmp_path / "kc"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.sandbox", "--seed", str(seed), "--kubeconfig", str(kubeconfig)],
+        [sys.executable, "-m", "tools.sandbox", "--seed", str(seed), "--kubeconfig", str(kubeconfig)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -467,7 +468,7 @@ def test_demo_serves_manifests_to_check(tmp_path: Path) -> None:
         "type: kubernetes.io/dockerconfigjson\ndata: {.dockerconfigjson: W10=}\n"
     )
     out = subprocess.run(
-        [sys.executable, "-m", "tests.sandbox.demo", "--seed", str(tmp_path), "-o", "json"],
+        [sys.executable, "-m", "tools.demo", "--seed", str(tmp_path), "-o", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -11,7 +11,8 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from tests.sandbox import Fault, Sandbox, fixtures
+from tests.sandbox import fixtures
+from tools.sandbox import Fault, Sandbox
 
 sandbox = fixtures.sandbox  # pytest finds the fixture through this binding
 

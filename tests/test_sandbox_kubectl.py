@@ -11,7 +11,8 @@ from typing import Callable, Dict
 
 import pytest
 
-from tests.sandbox import Sandbox, fixtures
+from tests.sandbox import fixtures
+from tools.sandbox import Sandbox
 
 # The fixtures live in tests/sandbox/fixtures.py; binding them here makes pytest find them.
 sandbox = fixtures.sandbox

@@ -14,10 +14,10 @@ from typing import Dict, Iterator, Tuple
 
 import pytest
 
-from tests.registry.certs import RegistryPKI, make_pki
-from tests.registry.push import Pusher
-from tests.registry.registry import RegistryProcess, base_config, find_binary
-from tests.registry.token_server import TokenServer
+from tools.registry.certs import RegistryPKI, make_pki
+from tools.registry.push import Pusher
+from tools.registry.registry import RegistryProcess, base_config, find_binary
+from tools.registry.token_server import TokenServer
 
 # Test-only passwords; the leak tests search all output for them.
 BASIC_USERS: Dict[str, str] = {"alice": "alice-Pw-7f3e9a", "bob": "bob-Pw-c41d02"}

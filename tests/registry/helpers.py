@@ -8,8 +8,8 @@ import pytest
 
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe import ProbeOptions, ProbeResult, ProbeTarget, probe
-from tests.registry.certs import RegistryPKI
 from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv
+from tools.registry.certs import RegistryPKI
 
 PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 

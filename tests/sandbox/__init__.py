@@ -1,8 +1,1 @@
-"""A Kubernetes API server of the project's own, for tests: real HTTPS, real kubectl, real client."""
-
-from __future__ import annotations
-
-from .auth import Rule
-from .server import Fault, Recorded, Sandbox
-
-__all__ = ["Fault", "Recorded", "Rule", "Sandbox"]
+"""Pytest fixtures around the sandbox API server (the server itself is `tools.sandbox`)."""

@@ -13,7 +13,7 @@ from typing import Callable, Dict, Iterator, Optional
 
 import pytest
 
-from .server import Sandbox
+from tools.sandbox.server import Sandbox
 
 
 @pytest.fixture

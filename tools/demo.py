@@ -14,14 +14,14 @@ import sys
 import tempfile
 from typing import List, Optional
 
-from .errors import ApiError
-from .server import Sandbox
+from tools.sandbox.errors import ApiError
+from tools.sandbox.server import Sandbox
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.sandbox.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__)
     parser.add_argument("--seed", default=os.path.join(ROOT, "examples"), help="manifests to serve")
     args, check_args = parser.parse_known_args(argv)  # the rest goes to `check` (e.g. -o json)
 

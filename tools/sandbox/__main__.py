@@ -1,4 +1,4 @@
-"""Run the sandbox as a command: `python -m tests.sandbox --seed DIR [--port N] [--kubeconfig OUT]`.
+"""Run the sandbox as a command: `python -m tools.sandbox --seed DIR [--port N] [--kubeconfig OUT]`.
 
 Prints `sandbox ready URL KUBECONFIG` once serving, so a caller can wait for that line; stops cleanly on
 SIGTERM or SIGINT.
@@ -18,7 +18,7 @@ from .server import Sandbox
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.sandbox", description=__doc__)
     parser.add_argument("--seed", action="append", default=[], help="directory or file of manifests (repeatable)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--kubeconfig", help="where to write an admin kubeconfig (default: a temporary file)")

@@ -21,7 +21,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from tests.pki import CertificateAuthority
+from tools.pki import CertificateAuthority
 
 from . import errors, resources
 from .auth import ANONYMOUS, Authority, Rule, User

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from tests.registry.httpstub import Reply, Request, StubServer
+from tools.registry.httpstub import Reply, Request, StubServer
 
 
 def _b64url(data: bytes) -> str:

@@ -69,7 +69,7 @@ def bench_offline() -> None:
 
 
 def bench_cluster() -> None:
-    from tests.sandbox.server import Sandbox
+    from tools.sandbox.server import Sandbox
 
     script = os.path.join(os.path.dirname(sys.executable), "kubectl-imgaccess")
     print("check -A against the sandbox API server (HTTPS, real client), median of", REPEAT)
@@ -97,13 +97,14 @@ def bench_cluster() -> None:
 
 
 def bench_probe() -> None:
-    from tests.registry.registry import find_binary
+    from tools.registry.registry import find_binary
 
     if find_binary() is None:
         print("probe: skipped (docker-registry not installed)")
         return
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/bench_probe.py"], capture_output=True, text=True, check=False)
+                           "-p", "tests.registry.fixtures", "tools/bench_probe.py"],
+                          capture_output=True, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("probe")]
     print("\n".join(lines) if lines else proc.stdout[-2000:])
 

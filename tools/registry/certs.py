@@ -1,7 +1,7 @@
 """Test PKI: a CA, a loopback server certificate and the token server's signing key.
 
 Made with `cryptography` so the tests need no openssl CLI; the CA and server certificate come from
-tests/pki.py, shared with the sandbox API server.
+tools/pki.py, shared with the sandbox API server.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.pki import CertificateAuthority
+from tools.pki import CertificateAuthority
 
 
 @dataclass(frozen=True)
