@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from kubectl_imgaccess.text import redact
+
 
 @dataclass(frozen=True, order=True)
 class ObjectKey:
@@ -52,7 +54,12 @@ class Credential:
     secret_key: str = ".dockerconfigjson"  # the data key it came from (".dockerconfigjson" or ".dockercfg")
 
     def __str__(self) -> str:
-        return f"{self.namespace}/{self.secret}[{self.key}]"
+        return f"{self.namespace}/{self.secret}[{self.shown_key}]"
+
+    @property
+    def shown_key(self) -> str:
+        """The registry key as any output may show it: userinfo in it (`https://user:pw@host`) is redacted."""
+        return redact(self.key)
 
     @property
     def empty(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import severity_rank
 from kubectl_imgaccess.objects import Credential, Location
+from kubectl_imgaccess.text import redact
 
 VERDICT_ORDER = ("pass", "unknown", "warn", "fail")  # ascending badness
 
@@ -164,7 +165,7 @@ def _image_doc(i: ImageEntry) -> Dict[str, Any]:
         "roles": list(i.roles),
         "serviceAccount": i.service_account,
         "pullSecrets": {"from": i.pull_from, "names": list(i.pull_names)},
-        "credentials": [{"secret": c.secret, "key": c.key} for c in i.credentials],
+        "credentials": [{"secret": c.secret, "key": c.shown_key} for c in i.credentials],
         "pullPolicy": i.pull_policy,
         "defaulted": i.defaulted,
         "location": _loc(i.location),
@@ -176,8 +177,9 @@ def _image_doc(i: ImageEntry) -> Dict[str, Any]:
             "status": p.status,
             "httpStatus": p.http_status,
             "errorCode": p.error_code,
-            "credential": None if p.credential is None else {"secret": p.credential.secret, "key": p.credential.key},
-            "message": p.message,
+            "credential": None if p.credential is None else {"secret": p.credential.secret,
+                                                                  "key": p.credential.shown_key},
+            "message": redact(p.message),
         }
     return doc
 
@@ -187,13 +189,13 @@ def _finding_doc(f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
         "rule": f.rule,
         "name": f.name,
         "severity": f.severity,
-        "message": f.message,
+        "message": redact(f.message),
         "field": f.field,
         "image": f.image,
         "secret": f.secret,
         "serviceAccount": f.service_account,
         "suppressed": f.suppressed,
         "location": _loc(f.location),
-        "fix": f.fix,
+        "fix": None if f.fix is None else redact(f.fix),
         "images": sorted({d.images[i].image for i in f.images}) if d is not None else [],
     }

@@ -15,6 +15,7 @@ from typing import Any, Callable, List, Optional, TextIO
 
 from kubectl_imgaccess.errors import FixRefused, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.text import remember_secret
 
 log = logging.getLogger("kubectl_imgaccess.fix")
 
@@ -65,7 +66,8 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
             with open(args.password_file, encoding="utf-8") as fh:
                 text = fh.read()
         except OSError as exc:
-            raise UsageError(f"--password-file {args.password_file}: {exc.strerror or 'cannot read it'}") from None
+            # the path is not echoed: a password typed where the file name belongs would be printed
+            raise UsageError(f"--password-file: {exc.strerror or 'cannot read it'} (the file named there)") from None
     else:
         raise UsageError("--docker-username needs the password on stdin (--password-stdin) or in a file "
                          "(--password-file)")
@@ -75,6 +77,7 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
         text = text[:-1]
     if not text:
         raise UsageError("the password read is empty")
+    remember_secret(text)
     return text
 
 

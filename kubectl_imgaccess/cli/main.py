@@ -15,6 +15,7 @@ from kubectl_imgaccess.catalog import RULES, find_rule
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.render import FORMATS
+from kubectl_imgaccess.text import safe
 
 PROG = "kubectl-imgaccess"
 _SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-v")
@@ -34,13 +35,26 @@ class _Parser(argparse.ArgumentParser):
 
 
 def redact_argument_values(message: str) -> str:
-    """A mistyped flag may carry a password: name unknown flags, never echo their values."""
+    """A mistyped flag may carry a password: name unknown flags, never echo their values.
+
+    `--password-stdin=PW` ("ignored explicit argument 'PW'"), `-pPW` (a short flag glued to its value) and
+    `--flag=PW` all show `<value>` instead of what was typed.
+    """
     message = re.sub(r"(--?[A-Za-z0-9][A-Za-z0-9-]*)=\S+", r"\1=<value>", message)
+    message = re.sub(r"(ignored explicit argument) (['\"]).*\2", r"\1 <value>", message)
     prefix = "unrecognized arguments: "
     if message.startswith(prefix):
-        words = [w if w.startswith("-") else "<value>" for w in message[len(prefix):].split()]
+        words = [_flag_only(w) for w in message[len(prefix):].split()]
         message = prefix + " ".join(words)
-    return message
+    return safe(message)
+
+
+def _flag_only(word: str) -> str:
+    if word.startswith("--"):
+        return word
+    if word.startswith("-") and len(word) > 2:
+        return word[:2] + "<value>"  # -pPW: a short flag with its value glued on
+    return word if word.startswith("-") else "<value>"
 
 
 def _duration(text: str) -> Optional[float]:
@@ -133,11 +147,25 @@ def _normalize_argv(argv: Sequence[str]) -> List[str]:
     return out
 
 
+class _SafeFormatter(logging.Formatter):
+    """Every diagnostic line is redacted and escaped, tracebacks included (one line per record)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe(super().format(record), multiline=True)
+
+
 def _setup_logging(verbosity: int) -> None:
     """-v raises only the project's own loggers: the client libraries log bodies (Secrets) at debug level."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity < 4 else logging.DEBUG
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname).1s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter("%(levelname).1s %(name)s: %(message)s"))
     log.setLevel(level)
+
+
+def _traceback() -> None:
+    """The current exception's traceback (-v 6 and up), redacted and escaped like every other line."""
+    sys.stderr.write(safe(traceback.format_exc(), multiline=True))
 
 
 def use_color(stream: IO[str]) -> bool:
@@ -162,8 +190,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return int(COMMANDS[args.command](args))
     except ImgaccessError as exc:
         if verbosity >= 6:
-            traceback.print_exc()
-        sys.stderr.write(f"error: {exc}\n")
+            _traceback()
+        sys.stderr.write(f"error: {safe(exc)}\n")
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
@@ -172,7 +200,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return ExitCode.OK
     except Exception as exc:  # a bug: say so without dumping internals unless asked
         if verbosity >= 6:
-            traceback.print_exc()
+            _traceback()
         sys.stderr.write(f"error: internal error ({type(exc).__name__}); run with -v 6 for details\n")
         return ExitCode.ERROR
 

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from kubectl_imgaccess.audit.report import Report
 from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.fix.plan import Action, Plan, counts
+from kubectl_imgaccess.text import safe
 
 REDACTED = "<redacted>"
 _VOLATILE_META = ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink")
@@ -50,23 +51,24 @@ def _yaml_lines(obj: Optional[Obj]) -> List[str]:
 
 
 def diff(action: Action) -> str:
-    """Unified diff of the object before and after, values redacted."""
-    label = f"{action.kind} {action.namespace}/{action.name}"
+    """Unified diff of the object before and after, values redacted, control characters shown visibly."""
+    label = safe(f"{action.kind} {action.namespace}/{action.name}")
     before = _yaml_lines(redacted(action.before))
     after = _yaml_lines(redacted(action.after))
     lines = difflib.unified_diff(before, after, fromfile=f"{label} (current)" if before else "/dev/null",
                                  tofile=f"{label} (planned)", n=3)
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return "".join(safe(line.rstrip("\n")) + "\n" for line in lines)
 
 
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> List[str]:
+    rows = [[safe(cell) for cell in r] for r in rows]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
     return [fmt.format(*headers).rstrip()] + [fmt.format(*r).rstrip() for r in rows]
 
 
 def _domains_line(report: Report) -> str:
-    names = [f"{d.namespace}/{d.name}" for d in report.domains]
+    names = [safe(f"{d.namespace}/{d.name}") for d in report.domains]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return f"{len(names)} Domain(s)" + (f" ({shown})" if names else "")
 
@@ -93,11 +95,11 @@ def render_plan(plan: Plan, dry_run: str) -> str:
         out.append("What the changes cause:")
         for a in plan.actions:
             for effect in a.effects:
-                out.append(f"  {a.kind} {a.namespace}/{a.name}: {effect}")
+                out.append(safe(f"  {a.kind} {a.namespace}/{a.name}: {effect}"))
     if plan.refusals:
         out.append("")
         out.append("Refused:")
-        out += [f"  {r}" for r in plan.refusals]
+        out += [f"  {safe(r)}" for r in plan.refusals]
     stuck = [d for d in plan.before.domains
              if any(f.rule == "IA009" and not f.suppressed for f in d.findings)]
     restarted = {(a.namespace, a.name) for a in plan.actions if a.kind == "Domain" and a.set_fields}
@@ -105,13 +107,13 @@ def render_plan(plan: Plan, dry_run: str) -> str:
         out.append("")
         out.append("Still reported after this plan:")
         for u in plan.unfixed:
-            out.append(f"  {u.namespace}/{u.domain}: {u.severity} {u.rule}: {u.message}")
+            out.append(safe(f"  {u.namespace}/{u.domain}: {u.severity} {u.rule}: {u.message}"))
             if u.hint:
-                out.append(f"      fix: {u.hint}")
+                out.append(f"      fix: {safe(u.hint)}")
         for d in stuck:
             if (d.namespace, d.name) not in restarted:
-                out.append(f"  {d.namespace}/{d.name}: pods are stuck pulling; they are created again only with "
-                           "--restart (or by hand)")
+                out.append(f"  {safe(d.namespace)}/{safe(d.name)}: pods are stuck pulling; they are created "
+                           "again only with --restart (or by hand)")
     out.append("")
     out.append(f"Images: {_counts_text(counts(plan.before))} now; {_counts_text(counts(plan.expected))} "
                "expected after the plan")
@@ -119,7 +121,7 @@ def render_plan(plan: Plan, dry_run: str) -> str:
 
 
 def render_results(results: Sequence[str]) -> str:
-    return "".join(f"{line}\n" for line in results)
+    return "".join(f"{safe(line)}\n" for line in results)
 
 
 def render_before_after(before: Report, after: Report) -> str:

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from kubectl_imgaccess.objects import Credential
+from kubectl_imgaccess.text import remember_secret
 
 __all__ = [
     "PULL_SECRET_TYPES",
@@ -348,6 +349,8 @@ def _has_key(secret: Mapping[str, Any], key: str) -> bool:
 def _credentials(
     entries: Mapping[str, _Entry], namespace: str, name: str, data_key: str
 ) -> Tuple[Credential, ...]:
+    for entry in entries.values():
+        remember_secret(entry.password)
     return tuple(
         Credential(
             secret=name,

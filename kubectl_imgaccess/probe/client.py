@@ -38,6 +38,7 @@ from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.challenge import Challenge, parse_challenges, pick
 from kubectl_imgaccess.probe.transport import Response, Transport, TransportError
 from kubectl_imgaccess.probe.types import ProbeOptions, ProbeResult, ProbeTarget
+from kubectl_imgaccess.text import redact
 
 log = logging.getLogger("kubectl_imgaccess.probe")
 
@@ -278,14 +279,14 @@ class RegistryClient:
                 # HEAD carries no error document: GET the manifest for the registry's error code.
                 resp = self._transport.send("GET", url, headers)
         except TransportError as exc:
-            return _Outcome("unreachable", None, exc.kind, str(exc))
+            return _Outcome("unreachable", None, exc.kind, redact(str(exc)))
         return self._classify(resp, reg, name, reference, auth)
 
     def _ping(self, reg: _Registry) -> Union[List[Challenge], _Outcome]:
         try:
             resp = self._transport.send("GET", f"{reg.base}/v2/", {"User-Agent": USER_AGENT})
         except TransportError as exc:
-            return _Outcome("unreachable", None, exc.kind, str(exc))
+            return _Outcome("unreachable", None, exc.kind, redact(str(exc)))
         if resp.status == 429:
             return _Outcome("unreachable", 429, "TOOMANYREQUESTS", f"{reg.host} is rate limiting (HTTP 429)")
         if resp.status >= 500:
@@ -341,7 +342,7 @@ class RegistryClient:
         try:
             resp = self._transport.send("GET", url, headers)
         except TransportError as exc:
-            return _Token(_Outcome("unreachable", None, exc.kind, f"token server: {exc}"), forever)
+            return _Token(_Outcome("unreachable", None, exc.kind, redact(f"token server: {exc}")), forever)
         if resp.status == 200:
             try:
                 doc = json.loads(resp.body.decode("utf-8"))
@@ -438,7 +439,8 @@ def _error_code(body: bytes) -> Tuple[Optional[str], str]:
         return None, ""
     code = errors[0].get("code")
     message = errors[0].get("message")
-    text = " ".join(str(message).split())[:200] if isinstance(message, str) else ""
+    # a registry, proxy or WAF may echo the request's Authorization: redact before it enters any message
+    text = redact(" ".join(str(message).split()))[:200] if isinstance(message, str) else ""
     return (code.upper() if isinstance(code, str) and code else None), text
 
 

@@ -6,6 +6,7 @@ from typing import Optional, Tuple
 
 from kubectl_imgaccess.audit.report import ProbeOutcome
 from kubectl_imgaccess.probe.types import ProbeResult
+from kubectl_imgaccess.text import redact
 
 TERMS_REGISTRY = "container-registry.oracle.com"
 
@@ -46,5 +47,6 @@ def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]
 def outcome(result: ProbeResult, repository: str) -> ProbeOutcome:
     """The audit's view of a probe result: what was answered and which rule it raises."""
     rule = probe_rule(result, repository)
-    return ProbeOutcome(result.status, result.http_status, result.error_code, result.credential, result.message,
-                        rule=rule[0] if rule else None, finding=rule[1] if rule else "")
+    return ProbeOutcome(result.status, result.http_status, result.error_code, result.credential,
+                        redact(result.message), rule=rule[0] if rule else None,
+                        finding=redact(rule[1]) if rule else "")

@@ -1,30 +1,42 @@
-"""JUnit XML for CI dashboards: a suite per Domain, a test case per image entry."""
+"""JUnit XML for CI dashboards: a suite per Domain, a test case per image entry.
+
+Names and messages are human-readable text: redacted and escaped (`text.safe`), then made XML 1.0-safe
+(`text.xml_safe`), so a control character in any object never makes the file ill-formed.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Iterable
 
-from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.report import Finding, Report
+from kubectl_imgaccess.text import safe, xml_safe
+
+
+def _attr(value: str) -> str:
+    return xml_safe(safe(value))
+
+
+def _body(findings: Iterable[Finding]) -> str:
+    return xml_safe("\n".join(f"{f.rule} {f.severity}: {safe(f.message)}" for f in findings))
 
 
 def render_junit(report: Report) -> str:
     root = ET.Element("testsuites", name="kubectl-imgaccess")
     total = failures = 0
     for d in report.domains:
-        suite = ET.SubElement(root, "testsuite", name=f"{d.namespace}/{d.name}")
+        suite = ET.SubElement(root, "testsuite", name=_attr(f"{d.namespace}/{d.name}"))
         n = fails = 0
         for i, img in enumerate(d.images):
             n += 1
-            case = ET.SubElement(suite, "testcase", classname=f"{d.namespace}.{d.name}",
-                                 name=f"{img.field} {img.image} (sa/{img.service_account})")
+            case = ET.SubElement(suite, "testcase", classname=_attr(f"{d.namespace}.{d.name}"),
+                                 name=_attr(f"{img.field} {img.image} (sa/{img.service_account})"))
             related = [f for f in d.findings if i in f.images and not f.suppressed]
             if img.verdict == "fail":
                 fails += 1
-                text = "\n".join(f"{f.rule} {f.severity}: {f.message}" for f in related)
-                ET.SubElement(case, "failure", message=f"{img.image} cannot be pulled").text = text
+                ET.SubElement(case, "failure", message=_attr(f"{img.image} cannot be pulled")).text = _body(related)
             elif related:
-                ET.SubElement(case, "system-out").text = "\n".join(f"{f.rule} {f.severity}: {f.message}"
-                                                                    for f in related)
+                ET.SubElement(case, "system-out").text = _body(related)
         suite.set("tests", str(n))
         suite.set("failures", str(fails))
         total, failures = total + n, failures + fails

@@ -7,6 +7,7 @@ from typing import Dict, List
 from tabulate import tabulate
 
 from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry, Report
+from kubectl_imgaccess.text import safe
 
 _COLORS = {"pass": "32", "warn": "33", "fail": "31", "unknown": "35", "error": "31", "warning": "33", "info": "36"}
 
@@ -42,17 +43,19 @@ def render_table(report: Report, wide: bool = False, color: bool = False) -> str
     rows: List[List[str]] = []
     for d in report.domains:
         for i, img in enumerate(d.images):
-            row = [d.namespace, d.name, img.image, ",".join(img.pods), img.service_account, _credential_path(img),
+            # every cell from data goes through text.safe: redacted, control characters shown visibly
+            row = [safe(d.namespace), safe(d.name), safe(img.image), safe(",".join(img.pods)),
+                   safe(img.service_account), safe(_credential_path(img)),
                    _paint(img.verdict, img.verdict, color), _rules_for(d, i)]
             if wide:
-                row[3:3] = [img.repository or "(invalid)", img.field]
-                matched = ",".join(f"{c.secret}[{c.key}]" for c in img.credentials) or "-"
-                row.insert(-2, matched)
+                row[3:3] = [safe(img.repository or "(invalid)"), safe(img.field)]
+                matched = ",".join(f"{c.secret}[{c.shown_key}]" for c in img.credentials) or "-"
+                row.insert(-2, safe(matched))
                 if report.probed:
-                    row.insert(-2, img.probe.status if img.probe else "-")
+                    row.insert(-2, safe(img.probe.status) if img.probe else "-")
             rows.append(row)
         if not d.images:
-            rows.append([d.namespace, d.name, "-", "-", "-", "-", _paint(d.verdict, d.verdict, color), "-"]
+            rows.append([safe(d.namespace), safe(d.name), "-", "-", "-", "-", _paint(d.verdict, d.verdict, color), "-"]
                         + (["-"] * (4 if report.probed else 3) if wide else []))
     out: List[str] = []
     if rows:
@@ -72,20 +75,20 @@ def _finding_lines(report: Report, color: bool) -> List[str]:
     lines: List[str] = []
     for f in report.findings:
         if not f.suppressed:
-            lines.append(f"{_paint(f.severity, f.severity, color)} {f.rule} {f.name}: {f.message}")
+            lines.append(f"{_paint(f.severity, f.severity, color)} {f.rule} {f.name}: {safe(f.message)}")
             if f.fix:
-                lines.append(f"    fix: {f.fix}")
+                lines.append(f"    fix: {safe(f.fix)}")
     for d in report.domains:
         active = [f for f in d.findings if not f.suppressed]
         if not active:
             continue
-        lines.append(f"{d.namespace}/{d.name}:")
+        lines.append(f"{safe(d.namespace)}/{safe(d.name)}:")
         for f in sorted(active, key=_order):
-            where = f"{f.location}: " if f.location else f"{f.field}: " if f.field else ""
+            where = f"{safe(f.location)}: " if f.location else f"{safe(f.field)}: " if f.field else ""
             sev = _paint(f.severity, f.severity, color)
-            lines.append(f"  {where}{sev} {f.rule} {f.name}: {f.message}")
+            lines.append(f"  {where}{sev} {f.rule} {f.name}: {safe(f.message)}")
             if f.fix and f.severity != "info":
-                lines.append(f"      fix: {f.fix}")
+                lines.append(f"      fix: {safe(f.fix)}")
     return lines
 
 
