@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.kube.execcred import ExecCredential, run_plugin
 from kubectl_imgaccess.kube.scope import ClusterScope
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
@@ -255,9 +256,7 @@ class ClusterClient:
             headers["Content-Type"] = content_type
         try:
             with self._auth_lock:
-                # the kubeconfig loader files the token under "BearerToken" (client 36+) or "authorization"
-                auth = self._cfg.get_api_key_with_prefix("BearerToken") or self._cfg.get_api_key_with_prefix(
-                    "authorization")
+                auth = self._cfg.get_api_key_with_prefix("authorization")
         except ClusterError:
             raise
         except Exception as exc:
@@ -369,48 +368,57 @@ def _kubeconfig_paths(scope: ClusterScope) -> Optional[List[str]]:
     return [default] if os.path.isfile(default) else None
 
 
-def _exec_loader_class() -> Any:
-    """The client's kubeconfig loader, except that a failing exec plugin is an error, not a log line."""
+def _named(node: Any, section: str, name: str, key: str) -> Any:
+    """The `key` node of the entry called `name` in a merged kubeconfig section, or None."""
+    try:
+        entry = node[section].get_with_name(name, safe=True)
+    except Exception:
+        return None
+    return entry.safe_get(key) if entry is not None else None
+
+
+def _take_exec(merged: Any, context: str) -> Tuple[Optional[Dict[str, Any]], str, Optional[Dict[str, Any]]]:
+    """Remove the context user's `exec` block from the merged config (the client must not run it) and
+    return it with the directory of the file that defined the user and the context's cluster entry."""
+    ctx = _named(merged, "contexts", context, "context")
+    if ctx is None:
+        return None, "", None
+    user_name, cluster_name = ctx.get("user"), ctx.get("cluster")
+    user = _named(merged, "users", str(user_name), "user") if user_name else None
+    cluster = _named(merged, "clusters", str(cluster_name), "cluster") if cluster_name else None
+    if not isinstance(user, dict) or not isinstance(user.get("exec"), dict):
+        return None, "", cluster if isinstance(cluster, dict) else None
+    if any(user.get(k) for k in ("auth-provider", "token", "tokenFile")):
+        return None, "", cluster if isinstance(cluster, dict) else None  # the client's order: these win
+    exec_cfg = user.pop("exec")
+    entry = merged["users"].get_with_name(str(user_name))
+    base_dir = os.path.dirname(os.path.abspath(entry.path)) if getattr(entry, "path", None) else os.getcwd()
+    return exec_cfg, base_dir, cluster if isinstance(cluster, dict) else None
+
+
+def _apply_exec(cfg: Any, exec_cfg: Dict[str, Any], base_dir: str, cluster: Optional[Dict[str, Any]],
+                timeout: Optional[float]) -> None:
+    """Run the exec plugin and put its credential into cfg; an expiring token is fetched again when due."""
     kube_config = _module("kubernetes.config.kube_config")
-    exec_provider = _module("kubernetes.config.exec_provider")
-    dateutil = _module("kubernetes.config.dateutil")
 
-    base: Any = kube_config.KubeConfigLoader
+    def fetch() -> ExecCredential:
+        return run_plugin(exec_cfg, base_dir=base_dir, cluster=cluster, timeout=timeout)
 
-    class _Loader(base):  # type: ignore[misc]
-        def _load_from_exec_plugin(self) -> Optional[bool]:
-            if "exec" not in self._user:
-                return None
-            exec_cfg = self._user["exec"]
-            command = str(exec_cfg.safe_get("command") or "?")
-            base = self._get_base_path(self._cluster.path)
-            try:
-                status = exec_provider.ExecProvider(exec_cfg, base, self._cluster).run()
-            except Exception as exc:
-                raise ClusterError(f"exec credential plugin {command}: {_one_line(str(exc), 200)}") from None
-            if not isinstance(status, dict):
-                raise ClusterError(f"exec credential plugin {command}: no status in its ExecCredential")
-            if status.get("token"):
-                self.token = f"Bearer {status['token']}"
-            elif status.get("clientCertificateData") and status.get("clientKeyData"):
-                for attr, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
-                    setattr(
-                        self,
-                        attr,
-                        kube_config.FileOrData(
-                            status, None, data_key_name=key, file_base_path=base, base64_file_content=False
-                        ).as_file(),
-                    )
-            else:
-                raise ClusterError(
-                    f"exec credential plugin {command}: its ExecCredential has neither a token "
-                    "nor a client certificate and key"
-                )
-            if status.get("expirationTimestamp"):
-                self.expiry = dateutil.parse_rfc3339(status["expirationTimestamp"])
-            return True
+    cred = fetch()
+    if cred.token is not None:
+        current = [cred]
+        cfg.api_key["authorization"] = f"Bearer {cred.token}"
 
-    return _Loader
+        def refresh(configuration: Any) -> None:
+            if current[0].expired():
+                current[0] = fetch()
+                configuration.api_key["authorization"] = f"Bearer {current[0].token}"
+
+        cfg.refresh_api_key_hook = refresh
+        return
+    for attr, data in (("cert_file", cred.client_certificate), ("key_file", cred.client_key)):
+        setattr(cfg, attr, kube_config.FileOrData({"data": data}, None, data_key_name="data",
+                                                  base64_file_content=False).as_file())
 
 
 def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any) -> Tuple[Optional[str], Optional[str]]:
@@ -441,17 +449,19 @@ def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any) -> Tuple[O
     if context not in names:
         raise ClusterError(f'kubeconfig {where}: context "{context}" not found')
     try:
-        loader_class = _exec_loader_class()
-        loader = loader_class(config_dict=merger.config, active_context=context, config_base_path=None)
-        cluster = loader._cluster
-        if not cluster or not cluster.safe_get("server"):
+        exec_cfg, base_dir, cluster = _take_exec(merger.config, context)
+        if not cluster or not cluster.get("server"):
             raise ClusterError(f'kubeconfig {where}: context "{context}" has no cluster server')
+        loader = kube_config.KubeConfigLoader(config_dict=merger.config, active_context=context,
+                                              config_base_path=None)
         loader.load_and_set(cfg)
         namespace = (loader.current_context.get("context") or {}).get("namespace")
     except ClusterError:
         raise
     except Exception as exc:
         raise ClusterError(f'kubeconfig {where}: context "{context}": {_one_line(str(exc), 200)}') from None
+    if exec_cfg is not None:
+        _apply_exec(cfg, exec_cfg, base_dir, cluster, scope.request_timeout)
     return context, (str(namespace) if namespace else None)
 
 
