@@ -17,7 +17,7 @@ from kubectl_imgaccess.errors import ClusterError
 from kubectl_imgaccess.kube.execcred import run_plugin
 from kubectl_imgaccess.kube.reader import read_cluster
 from kubectl_imgaccess.kube.scope import ClusterScope
-from tests.sandbox.server import Sandbox
+from tools.sandbox.server import Sandbox
 
 V1 = "client.authentication.k8s.io/v1"
 
