@@ -52,6 +52,9 @@ class Credential:
     username: str
     password: str = field(repr=False)
     secret_key: str = ".dockerconfigjson"  # the data key it came from (".dockerconfigjson" or ".dockercfg")
+    # Set when the Secret's content cannot be read (made by a controller, SOPS-encrypted, declared in the
+    # config): the entry stands for a declared registry, with no username or password known.
+    provided_by: str = ""
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.secret}[{self.shown_key}]"
@@ -64,7 +67,7 @@ class Credential:
     @property
     def empty(self) -> bool:
         """An entry that matches but carries no username/password (identity tokens only)."""
-        return not self.username and not self.password
+        return not self.provided_by and not self.username and not self.password
 
 
 def describe_ref(ref: Optional[FieldRef]) -> str:

@@ -8,9 +8,11 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Tuple
 
+from kubectl_imgaccess.audit.snapshot import ProvidedSecret
 from kubectl_imgaccess.catalog import find_rule
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet.keyring import key_matches
+from kubectl_imgaccess.objects import ObjectKey
 
 AUTH_VALUES = ("required", "anonymous", "unknown")
 
@@ -49,6 +51,7 @@ class Config:
     registries: Tuple[RegistryRule, ...] = BUILTIN_REGISTRIES
     ignore: Tuple[IgnoreRule, ...] = ()
     source: Optional[str] = None  # the file it came from
+    provided: Tuple[ProvidedSecret, ...] = ()  # Secrets made out of band, content unreadable here
 
     def registry_for(self, repository: str) -> RegistryRule:
         """The first entry whose key matches the normalized repository; unknown when none does."""
@@ -118,10 +121,33 @@ def load_config(path: Optional[str]) -> Config:
         if rule is None:
             raise fail(f"unknown rule {ign['rule']!r}", f"{at}.rule")
         ignores.append(IgnoreRule(rule.id, _glob(ign, "namespace", fail, at), _glob(ign, "domain", fail, at)))
-    unknown = sorted(set(data) - {"registries", "ignore"})
+    provided = []
+    raw_prov = data.get("provided", [])
+    if not isinstance(raw_prov, list):
+        raise fail("provided must be a list", "provided")
+    for i, entry in enumerate(raw_prov):
+        at = f"provided[{i}]"
+        if not isinstance(entry, dict):
+            raise fail("each provided entry is a mapping: namespace, name, type, registries", at)
+        for key in ("namespace", "name"):
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise fail(f"each provided entry needs a {key!r} string", at)
+        type_ = entry.get("type", "kubernetes.io/dockerconfigjson")
+        if not isinstance(type_, str):
+            raise fail("type must be a string", f"{at}.type")
+        regs = entry.get("registries", [])
+        if not isinstance(regs, list) or not all(isinstance(r, str) and r for r in regs):
+            raise fail("registries must be a list of registry keys (host[:port][/path])", f"{at}.registries")
+        extra = sorted(set(entry) - {"namespace", "name", "type", "registries"})
+        if extra:
+            raise fail(f"unknown key {extra[0]!r} (expected namespace, name, type, registries)", f"{at}.{extra[0]}")
+        loc = locs.get(at)
+        provided.append(ProvidedSecret(entry["namespace"], entry["name"], type_, tuple(regs),
+                                       ObjectKey("config", "", at), loc))
+    unknown = sorted(set(data) - {"registries", "ignore", "provided"})
     if unknown:
-        raise fail(f"unknown key {unknown[0]!r} (expected registries, ignore)", unknown[0])
-    return Config(tuple(registries) + BUILTIN_REGISTRIES, tuple(ignores), path)
+        raise fail(f"unknown key {unknown[0]!r} (expected registries, ignore, provided)", unknown[0])
+    return Config(tuple(registries) + BUILTIN_REGISTRIES, tuple(ignores), path, tuple(provided))
 
 
 def _glob(entry: Mapping[str, Any], key: str, fail: Any, at: str) -> str:

@@ -69,6 +69,8 @@ class ImageEntry:
     verdict: str = "pass"
     needs_unreadable: bool = False
     probe: Optional[ProbeOutcome] = None
+    # Secrets on the pull path that will exist but cannot be read, with no registries declared (IA020)
+    unverified: List[str] = _field(default_factory=list)
 
 
 @dataclass
@@ -165,7 +167,7 @@ def _image_doc(i: ImageEntry) -> Dict[str, Any]:
         "roles": list(i.roles),
         "serviceAccount": i.service_account,
         "pullSecrets": {"from": i.pull_from, "names": list(i.pull_names)},
-        "credentials": [{"secret": c.secret, "key": c.shown_key} for c in i.credentials],
+        "credentials": [_credential_doc(c) for c in i.credentials],
         "pullPolicy": i.pull_policy,
         "defaulted": i.defaulted,
         "location": _loc(i.location),
@@ -181,6 +183,13 @@ def _image_doc(i: ImageEntry) -> Dict[str, Any]:
                                                                   "key": p.credential.shown_key},
             "message": redact(p.message),
         }
+    return doc
+
+
+def _credential_doc(c: Credential) -> Dict[str, Any]:
+    doc: Dict[str, Any] = {"secret": c.secret, "key": c.shown_key}
+    if c.provided_by:
+        doc["providedBy"] = c.provided_by  # content unreadable: stands for a declared registry
     return doc
 
 

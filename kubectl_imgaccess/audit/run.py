@@ -12,13 +12,18 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from kubectl_imgaccess.audit.config import DEFAULT, Config
 from kubectl_imgaccess.audit.evidence import node_holders, pull_failures
 from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
-from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable, key_of
+from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, Obj, ProvidedSecret, Snapshot, Unreadable
 from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet import imageref
 from kubectl_imgaccess.kubelet.keyring import Keyring
-from kubectl_imgaccess.kubelet.pullsecret import SecretParseError, looks_like_pull_credentials, read_pull_secret
-from kubectl_imgaccess.objects import Credential, FieldRef, ObjectKey, describe_ref
+from kubectl_imgaccess.kubelet.pullsecret import (
+    PULL_SECRET_TYPES,
+    SecretParseError,
+    looks_like_pull_credentials,
+    read_pull_secret,
+)
+from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, describe_ref
 from kubectl_imgaccess.weblogic.domain import DomainError, DomainModel, ImageUse, PodGroup, model_domain
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
@@ -34,7 +39,7 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
     keys = snapshot.audit_domains
     if keys is None:
         keys = sorted(k for k in snapshot.objects if k.kind == "Domain")
-    secrets = SecretIndex()
+    secrets = SecretIndex(snapshot, config)
     domains = [_audit_domain(snapshot, k, config, options, secrets) for k in keys if k in snapshot.objects]
     scope = [_scope_finding(u) for u in snapshot.unreadable if u.kind == "Domain"]
     incomplete = bool(scope) or any(f.rule == "IA017" for d in domains for f in d.findings)
@@ -65,7 +70,9 @@ def probe_keys(report: Report) -> List[ProbeKey]:
     seen: Dict[ProbeKey, None] = {}
     for d in report.domains:
         for img in d.images:
-            if img.repository and img.pull_policy != "Never":
+            # Content that cannot be read cannot be sent to a registry either.
+            unreadable = img.unverified or any(c.provided_by for c in img.credentials)
+            if img.repository and img.pull_policy != "Never" and not unreadable:
                 seen.setdefault((img.repository, img.reference, img.credentials), None)
     return list(seen)
 
@@ -87,10 +94,11 @@ class _DomainAudit:
 
     def add(self, rule_id: str, message: str, images: Sequence[int] = (), *, where: Optional[FieldRef] = None,
             image: Optional[str] = None, secret: Optional[str] = None, sa: Optional[str] = None,
-            severity: Optional[str] = None, fix: Optional[str] = None) -> Finding:
+            severity: Optional[str] = None, fix: Optional[str] = None,
+            location: Optional[Location] = None) -> Finding:
         rule = BY_ID[rule_id]
         f = Finding(rule.id, rule.name, severity or rule.severity, message, describe_ref(where) if where else None,
-                    image, secret, sa, self.snap.location(where), fix, images=list(images))
+                    image, secret, sa, location or self.snap.location(where), fix, images=list(images))
         existing = self._by_key.get(f.dedupe_key())
         if existing is not None:
             existing.images = sorted(set(existing.images) | set(f.images))
@@ -182,17 +190,32 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
 
     creds: List[Credential] = []
     broken = False
-    skipped: List[Tuple[str, str, FieldRef, str]] = []  # (rule, secret, field, message) for IA001/IA002
+    skipped: List[Tuple[str, str, FieldRef, str, str]] = []  # (rule, secret, field, message, fix): IA001/IA002
     ignored: List[Credential] = []  # credentials inside listed Secrets the kubelet ignores (IA002)
+    unverified: List[ProvidedSecret] = []  # listed Secrets that will exist, content unreadable, registries unknown
     for name, where in refs:
         if not name:
             continue
         secret = snap.get("Secret", ns, name)
+        provided = a.secrets.provided_for(ns, name) if secret is None else None
+        if provided is not None:
+            if provided.type is not None and provided.type not in PULL_SECRET_TYPES:
+                skipped.append(("IA002", name, where, f"Secret {ns}/{name}, made by {provided.describe()}, will be "
+                                f"of type {provided.type}: the kubelet ignores it",
+                                f"make it of type kubernetes.io/dockerconfigjson: {_type_field(provided)}"))
+            elif provided.registries:
+                creds.extend(provided.credentials())
+            else:
+                unverified.append(provided)
+            continue
         if secret is None:
             if a.unreadable("Secret", name, idx):
                 path_unknown = True
                 continue
-            skipped.append(("IA001", name, where, f"pull Secret {ns}/{name} does not exist: the kubelet skips it"))
+            skipped.append(("IA001", name, where, f"pull Secret {ns}/{name} does not exist: the kubelet skips it",
+                            f"create it in the repository, never in clear text: {sealed_secret_step(name, ns)} "
+                            "(or an ExternalSecret with this target), or correct the name" if snap.mode == "files"
+                            else _secret_fix("IA001", name, ns)))
             continue
         try:
             payload = read_pull_secret(secret)
@@ -204,7 +227,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
             continue
         if not payload.usable:
             skipped.append(("IA002", name, where, f"Secret {ns}/{name} is ignored by the kubelet: "
-                            f"{payload.skip_reason}"))
+                            f"{payload.skip_reason}", _secret_fix("IA002", name, ns)))
             ignored.extend(looks_like_pull_credentials(secret))
             continue
         if payload.no_usable_entries:
@@ -225,11 +248,12 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         if not e.credentials and registry.auth != "anonymous":
             uncovered = True
         explained = bool(latent.lookup(e.repository))  # IA002 on this path is why
-        _image_checks(a, model, group, e, i, use, sa_refs, path_unknown or explained)
-    for rule_id, name, where, message in skipped:
+        if not e.credentials:
+            e.unverified = [p.describe() for p in unverified]
+        _image_checks(a, model, group, e, i, use, sa_refs, path_unknown or explained, unverified)
+    for rule_id, name, where, message, fix in skipped:
         severity = "warning" if not uncovered and not broken else "error"
-        a.add(rule_id, message, idx, where=where, secret=name, severity=severity,
-              fix=_secret_fix(rule_id, name, ns))
+        a.add(rule_id, message, idx, where=where, secret=name, severity=severity, fix=fix)
     if model.lists_pull_secrets and sa_refs:
         extra = sorted({n for n, _ in sa_refs if n} - set(names))
         explained = any(f.rule == "IA006" and f.service_account == sa_name for f in a.report.findings)
@@ -255,7 +279,8 @@ def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
 
 
 def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: ImageEntry, i: int, use: ImageUse,
-                  sa_refs: List[Tuple[str, FieldRef]], explained: bool) -> None:
+                  sa_refs: List[Tuple[str, FieldRef]], explained: bool,
+                  unverified: Sequence[ProvidedSecret] = ()) -> None:
     """Per-image rules; `explained`: the path is unreadable (IA017) or an ignored listed Secret (IA002) is why."""
     ns = a.ns
     registry = a.config.registry_for(e.repository)
@@ -289,6 +314,15 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         a.add("IA018", f"{e.image} is pulled anonymously from {host}, which serves it without credentials",
               [i], where=use.field, image=e.image)
         return
+    if unverified:
+        first = unverified[0]
+        more = f" (and {len(unverified) - 1} more)" if len(unverified) > 1 else ""
+        a.add("IA020", f"{e.image}: no readable credential matches {host}; Secret {ns}/{first.name}{more} on the "
+              f"pull path is made by {first.describe()}, and its content cannot be read here: whether it serves "
+              f"{host} is unknown", [i], where=use.field, image=e.image, secret=first.name,
+              location=first.location or a.snap.location(use.field),
+              fix=_declare_fix(first, host))
+        return
     # A more specific explanation replaces the generic IA004.
     if model.lists_pull_secrets and sa_refs:
         holder = _first_matching(a.snap, a.secrets, ns, [n for n, _ in sa_refs], e.repository)
@@ -302,9 +336,12 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
     if local:
         target = "spec.imagePullSecrets" if pull_target_is_domain(model, sa_refs) else \
             f"ServiceAccount {group.service_account}'s imagePullSecrets"
-        a.add("IA007", f"{e.image}: Secret {ns}/{local} holds a credential for {host} but is not on the pull path "
-              f"of the {_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
-              sa=group.service_account, fix=f"add {local} to {target} (kubectl imgaccess fix)")
+        made = a.secrets.provided_for(ns, local)
+        holds = f", made by {made.describe()}, serves {host} (declared)" if made is not None else \
+            f" holds a credential for {host}"
+        a.add("IA007", f"{e.image}: Secret {ns}/{local}{holds} but is not on the pull path of the "
+              f"{_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
+              sa=group.service_account, fix=f"add {local} to {target} ({_fix_command(a)})")
         return
     elsewhere = _other_namespace_matches(a.snap, a.secrets, ns, e.repository, set(e.pull_names))
     if elsewhere:
@@ -320,11 +357,15 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
     # IA008 could only be ruled out with every namespace's Secrets in view: say so when they were not read.
     unsearched = "" if a.snap.mode == "files" or a.snap.secrets_listed_everywhere else (
         "; Secrets of other namespaces were not read (-A looks there too)")
+    unknown = a.secrets.unverified_in(ns)
+    if unknown:
+        unsearched += (f"; Secret {ns}/{unknown[0].name} (made by {unknown[0].describe()}) is not on the pull path "
+                       "and its registries are not declared")
     a.add("IA004", f"{e.image}: no credential on {path} matches {host}{known}; the pull is anonymous "
           f"(node-level credentials cannot be seen and are not counted){unsearched}", [i], where=use.field,
           image=e.image,
           severity=severity, sa=group.service_account if via_sa else None,
-          fix=f"kubectl imgaccess fix --secret NAME --docker-server {host} --docker-username USER --password-stdin")
+          fix=_new_secret_fix(a, host))
 
 
 def _invalid_reference(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse) -> None:
@@ -342,11 +383,9 @@ def pull_target_is_domain(model: DomainModel, sa_refs: List[Tuple[str, FieldRef]
 def _first_matching(snap: Snapshot, index: SecretIndex, ns: str, names: Optional[List[str]],
                     repository: str) -> Optional[str]:
     """The first usable pull Secret in `ns` (optionally among `names`) with a credential for `repository`."""
-    candidates = names if names is not None else sorted(
-        s["metadata"]["name"] for s in snap.of_kind("Secret", ns))
+    candidates = names if names is not None else index.names(ns)
     for name in candidates:
-        secret = snap.get("Secret", ns, name)
-        if secret is not None and index.matches(secret, repository):
+        if index.matches(ns, name, repository):
             return name
     return None
 
@@ -354,28 +393,74 @@ def _first_matching(snap: Snapshot, index: SecretIndex, ns: str, names: Optional
 def _other_namespace_matches(snap: Snapshot, index: SecretIndex, ns: str, repository: str,
                              wanted: Set[str]) -> List[str]:
     """Matching pull Secrets of other namespaces, those named like the ones the pod wants first."""
-    found = [key_of(obj) for obj in snap.of_kind("Secret") if (obj.get("metadata") or {}).get("namespace") != ns
-             and index.matches(obj, repository)]
+    found = [k for k in index.all_keys() if k.namespace != ns and index.matches(k.namespace, k.name, repository)]
     found.sort(key=lambda k: (k.name not in wanted, k.namespace, k.name))
     return [f"{k.namespace}/{k.name}" for k in found]
 
 
+def merge_provided(snap: Snapshot, config: Config) -> Dict[ObjectKey, ProvidedSecret]:
+    """Secrets that will exist: from the files, with the config's entries (registries declared there count
+    first), plus the config's entries for Secrets made out of band."""
+    out = dict(snap.provided)
+    for entry in config.provided:
+        key = ObjectKey("Secret", entry.namespace, entry.name)
+        made = out.get(key)
+        if made is None:
+            out[key] = entry
+        else:
+            registries = entry.registries + tuple(r for r in made.registries if r not in entry.registries)
+            out[key] = ProvidedSecret(made.namespace, made.name, made.type, registries, made.source, made.location)
+    return out
+
+
 class SecretIndex:
-    """Each Secret of the snapshot parsed once per audit, with its own keyring (for IA006/IA007/IA008)."""
+    """Each Secret of the snapshot parsed once per audit, with its own keyring (for IA006/IA007/IA008), and the
+    Secrets that will exist (content unreadable; they match the registries declared for them)."""
 
-    def __init__(self) -> None:
-        self._keyrings: Dict[int, Optional[Keyring]] = {}
+    def __init__(self, snap: Snapshot, config: Config = DEFAULT) -> None:
+        self.snap = snap
+        self.provided = merge_provided(snap, config)
+        self._keyrings: Dict[ObjectKey, Optional[Keyring]] = {}
 
-    def matches(self, secret: Obj, repository: str) -> bool:
-        key = id(secret)
+    def provided_for(self, ns: str, name: str) -> Optional[ProvidedSecret]:
+        """The Secret that will exist under this name, unless a readable one is there (it wins)."""
+        if self.snap.get("Secret", ns, name) is not None:
+            return None
+        return self.provided.get(ObjectKey("Secret", ns, name))
+
+    def names(self, ns: str) -> List[str]:
+        real = {str(s["metadata"]["name"]) for s in self.snap.of_kind("Secret", ns)}
+        return sorted(real | {k.name for k in self.provided if k.namespace == ns})
+
+    def all_keys(self) -> List[ObjectKey]:
+        real = {ObjectKey("Secret", str((s.get("metadata") or {}).get("namespace") or ""),
+                          str((s.get("metadata") or {}).get("name") or "")) for s in self.snap.of_kind("Secret")}
+        return sorted(real | set(self.provided))
+
+    def unverified_in(self, ns: str) -> List[ProvidedSecret]:
+        """Secrets that will exist in `ns` with a pull type (or an unknown one) and no declared registries."""
+        return [p for k, p in sorted(self.provided.items()) if k.namespace == ns and not p.registries
+                and (p.type is None or p.type in PULL_SECRET_TYPES) and self.provided_for(ns, k.name) is p]
+
+    def matches(self, ns: str, name: str, repository: str) -> bool:
+        key = ObjectKey("Secret", ns, name)
         if key not in self._keyrings:
-            try:
-                payload = read_pull_secret(secret)
-                self._keyrings[key] = Keyring(payload.credentials) if payload.usable else None
-            except SecretParseError:
-                self._keyrings[key] = None
+            self._keyrings[key] = self._keyring(ns, name)
         keyring = self._keyrings[key]
         return keyring is not None and bool(keyring.lookup(repository))
+
+    def _keyring(self, ns: str, name: str) -> Optional[Keyring]:
+        secret = self.snap.get("Secret", ns, name)
+        if secret is None:
+            made = self.provided.get(ObjectKey("Secret", ns, name))
+            if made is None or (made.type is not None and made.type not in PULL_SECRET_TYPES):
+                return None
+            return Keyring(made.credentials())
+        try:
+            payload = read_pull_secret(secret)
+        except SecretParseError:
+            return None
+        return Keyring(payload.credentials) if payload.usable else None
 
 
 def _probe_outcome(a: _DomainAudit, e: ImageEntry) -> Optional[ProbeOutcome]:
@@ -383,6 +468,41 @@ def _probe_outcome(a: _DomainAudit, e: ImageEntry) -> Optional[ProbeOutcome]:
     if results is None or not e.repository:
         return None
     return results.get((e.repository, e.reference, e.credentials))
+
+
+def _fix_command(a: _DomainAudit) -> str:
+    """How to run fix for this source: on the files themselves when the audit read only files."""
+    return "kubectl imgaccess fix -f FILES --offline --write" if a.snap.mode == "files" else "kubectl imgaccess fix"
+
+
+def sealed_secret_step(name: str, namespace: str) -> str:
+    """The command that makes a pull Secret for a repository without its value in clear text."""
+    return (f"kubectl create secret docker-registry {name} -n {namespace} "
+            "--from-file=.dockerconfigjson=CONFIG.json --dry-run=client -o yaml | kubeseal -o yaml "
+            f"> {name}.sealedsecret.yaml")
+
+
+def _new_secret_fix(a: _DomainAudit, host: str) -> str:
+    if a.snap.mode == "files":
+        return (f"add a pull Secret for {host} to the repository, never in clear text: "
+                f"{sealed_secret_step('NAME', a.ns)} (or an ExternalSecret whose target is NAME, type "
+                "kubernetes.io/dockerconfigjson); then reference it: kubectl imgaccess fix -f FILES --offline "
+                "--secret NAME --write")
+    return f"kubectl imgaccess fix --secret NAME --docker-server {host} --docker-username USER --password-stdin"
+
+
+def _type_field(provided: ProvidedSecret) -> str:
+    fields = {"SealedSecret": "spec.template.type", "ExternalSecret": "spec.target.template.type",
+              "VaultStaticSecret": "spec.destination.type (with create: true)",
+              "VaultDynamicSecret": "spec.destination.type (with create: true)", "Secret": "type"}
+    return f"{fields.get(provided.source.kind, 'type')} of {provided.describe()}"
+
+
+def _declare_fix(provided: ProvidedSecret, host: str) -> str:
+    if provided.source.kind == "config":
+        return f"add {host} to the registries of {provided.describe()}"
+    return (f"declare what it serves: annotate {provided.source} with {REGISTRIES_ANNOTATION}: \"{host}\" "
+            "(or a provided: entry in the config); if it does not serve it, add a Secret that does")
 
 
 def _secret_fix(rule_id: str, name: str, ns: str) -> str:
@@ -432,4 +552,4 @@ def _verdicts(d: DomainReport) -> None:
     d.verdict = worst([img.verdict for img in d.images] + own)
 
 
-__all__ = ["AuditOptions", "ProbeKey", "audit", "probe_keys"]
+__all__ = ["AuditOptions", "ProbeKey", "audit", "probe_keys", "sealed_secret_step"]

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from kubectl_imgaccess.objects import FieldRef, Location, ObjectKey
+from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey
 
 Obj = Dict[str, Any]
+
+# On the object a Secret is made from (SealedSecret, ExternalSecret ...): the registries that Secret serves.
+REGISTRIES_ANNOTATION = "imgaccess.weblogic.oracle/registries"
 
 # The kinds the audit reads, by their bare kind name.
 KINDS = ("Domain", "Cluster", "Secret", "ServiceAccount", "Pod", "Event", "Node")
@@ -34,6 +37,31 @@ class Unreadable:
         return self.name is None or name is None or self.name == name
 
 
+@dataclass(frozen=True)
+class ProvidedSecret:
+    """A Secret that will exist but whose content cannot be read here: made by a controller from a
+    SealedSecret, ExternalSecret or Vault resource, kept SOPS-encrypted, or declared in the config.
+
+    It exists with its type; it matches only the registries declared for it."""
+
+    namespace: str
+    name: str
+    type: Optional[str]  # None when the type itself cannot be read (encrypted)
+    registries: Tuple[str, ...]  # kubelet-style keys declared for it (annotation or config)
+    source: ObjectKey  # the object it comes from (kind "config" for a config entry)
+    location: Optional[Location] = None
+
+    def describe(self) -> str:
+        """e.g. "SealedSecret team/ocr-pull (repo/ocr.yaml:3)"."""
+        what = f"config entry {self.source.name}" if self.source.kind == "config" else str(self.source)
+        return what + (f" ({self.location})" if self.location is not None else "")
+
+    def credentials(self) -> Tuple[Credential, ...]:
+        """One entry per declared registry, standing for content that cannot be read."""
+        return tuple(Credential(self.name, self.namespace, reg, "", "", "", provided_by=self.describe())
+                     for reg in self.registries)
+
+
 @dataclass
 class Snapshot:
     objects: Dict[ObjectKey, Obj] = field(default_factory=dict)
@@ -47,6 +75,10 @@ class Snapshot:
     secrets_listed_everywhere: bool = False
     # Domains to audit (None = every Domain in the snapshot).
     audit_domains: Optional[List[ObjectKey]] = None
+    # Secrets that will exist, by the Secret's key (files: SealedSecret, ExternalSecret, SOPS, Vault)
+    provided: Dict[ObjectKey, ProvidedSecret] = field(default_factory=dict)
+    # Notes for the user about the input (files skipped, and why); printed on stderr
+    notes: List[str] = field(default_factory=list)
 
     # (kind, namespace or None) -> objects; built on first use, dropped whenever objects change
     _index: Optional[Dict[Tuple[str, Optional[str]], List[Obj]]] = field(default=None, repr=False, compare=False)
@@ -104,6 +136,8 @@ class Snapshot:
             if key in files.locations:
                 self.locations[key] = files.locations[key]
         self.files.extend(files.files)
+        self.provided.update(files.provided)
+        self.notes.extend(files.notes)
         self.mode = "mixed"
 
 

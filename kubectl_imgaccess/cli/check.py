@@ -11,7 +11,7 @@ from kubectl_imgaccess.audit.config import default_config_path, load_config
 from kubectl_imgaccess.audit.report import ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Snapshot
-from kubectl_imgaccess.errors import InputError, UsageError
+from kubectl_imgaccess.errors import InputError, UsageError, printable
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.selectors import parse_selector
@@ -21,6 +21,7 @@ from kubectl_imgaccess.selectors import parse_selector
 class CheckOptions:
     scope: ClusterScope = field(default_factory=ClusterScope)
     files: List[str] = field(default_factory=list)
+    kustomizations: List[str] = field(default_factory=list)  # -k DIR: rendered with kubectl kustomize
     offline: bool = False
     output: str = "table"
     fail_on: str = "error"
@@ -31,16 +32,19 @@ class CheckOptions:
     probe_concurrency: int = 8
 
 
-def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Snapshot:
+def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Snapshot:
     """The snapshot to audit: files only (--offline), the cluster, or files laid over the cluster."""
     scope = opts.scope
-    if opts.offline and not opts.files:
-        raise UsageError("--offline needs manifests: -f FILE|DIR|- (repeatable)")
+    if opts.offline and not opts.files and not opts.kustomizations:
+        raise UsageError("--offline needs manifests: -f FILE|DIR|- or -k DIR (repeatable)")
     files_snap: Optional[Snapshot] = None
-    if opts.files:
+    if opts.files or opts.kustomizations:
         from kubectl_imgaccess.manifests import read_files
 
-        files_snap = read_files(opts.files, scope.namespace or "default", stdin)
+        files_snap = read_files(opts.files, scope.namespace or "default", stdin, opts.kustomizations)
+        if notes is not None:
+            for note in files_snap.notes:
+                notes.write(f"note: {printable(note)}\n")
         file_domains = _select(files_snap, scope)
         files_snap.audit_domains = file_domains
     if opts.offline:
@@ -67,14 +71,14 @@ def _select(snap: Snapshot, scope: ClusterScope) -> List[ObjectKey]:
         found = {k.name for k in keys}
         missing = sorted(wanted - found)
         if missing:
-            raise InputError(f'Domain "{missing[0]}" not found in the files given with -f')
+            raise InputError(f'Domain "{missing[0]}" not found in the files given with -f/-k')
         keys = [k for k in keys if k.name in wanted]
     return keys
 
 
-def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None) -> Report:
+def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
     config = load_config(opts.config or default_config_path(os.environ))
-    snap = gather(opts, stdin)
+    snap = gather(opts, stdin, notes)
     report = audit(snap, config, AuditOptions(fail_on=opts.fail_on))
     if opts.probe:
         results = run_probe(report, opts)

@@ -18,7 +18,7 @@ from kubectl_imgaccess.render import FORMATS
 from kubectl_imgaccess.text import safe
 
 PROG = "kubectl-imgaccess"
-_SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-v")
+_SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-k", "-v")
 log = logging.getLogger("kubectl_imgaccess")
 
 
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("domains", nargs="*", metavar="DOMAIN", help="Domain names (default: all in scope)")
     check.add_argument("-f", "--filename", action="append", default=[], metavar="PATH",
                        help="manifest file, directory or - (repeatable)")
+    check.add_argument("-k", "--kustomize", action="append", default=[], metavar="DIR",
+                       help="kustomization directory, rendered with kubectl kustomize (repeatable)")
     check.add_argument("--offline", action="store_true", help="never contact a cluster; only the files count")
     check.add_argument("-o", "--output", default="table",
                        choices=FORMATS)
@@ -258,13 +260,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from kubectl_imgaccess.cli.check import CheckOptions, run_check
 
     opts = CheckOptions(
-        scope=scope_from(args), files=list(args.filename), offline=args.offline, output=args.output,
+        scope=scope_from(args), files=list(args.filename), kustomizations=list(args.kustomize),
+        offline=args.offline, output=args.output,
         fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
     )
     if opts.probe_concurrency < 1:
         raise UsageError("--probe-concurrency must be at least 1")
-    report = run_check(opts, stdin=sys.stdin)
+    report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
     from kubectl_imgaccess.render import render
 
     sys.stdout.write(render(report, args.output, color=use_color(sys.stdout)))
