@@ -180,18 +180,14 @@ RULES: Tuple[Rule, ...] = (
     Rule(
         "IA020", "credential-unverifiable", "warning",
         "A credential for the image may exist but its content cannot be read: a Secret made from a SealedSecret, "
-        "ExternalSecret, SOPS file or Vault, or the node's own credentials.",
+        "ExternalSecret, SOPS file or Vault.",
         "A Secret produced by a controller (Sealed Secrets, External Secrets, Vault Secrets Operator) or kept "
         "encrypted with SOPS exists with its name and type, but its registry entries are unknown until it is "
-        "made, so the tool cannot tell whether it matches the image. Node-level credentials (the kubelet's "
-        "credential provider on EKS, GKE and AKS, or `auth: node` in the config) are not visible through the "
-        "API at all: the kubelet asks the provider when it pulls.",
+        "made, so the tool cannot tell whether it matches the image.",
         "Declare the registries the Secret serves: the annotation imgaccess.weblogic.oracle/registries: "
         "\"HOST[,HOST...]\" on the source object (SealedSecret, ExternalSecret, VaultStaticSecret ...), or a "
         "config entry under provided: (namespace, name, type, registries). Then the Secret counts as a "
         "credential for those registries and this warning goes away; --probe cannot read it either.",
-        adjust="info when the node's credential provider serves the registry (cloud registries on their cloud, "
-               "or auth: node in the config)",
     ),
 )
 
