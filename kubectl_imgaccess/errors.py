@@ -9,13 +9,6 @@ from typing import Optional
 
 from kubectl_imgaccess.exitcodes import ExitCode
 
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), 0x7F] if c != 0x09}
-
-
-def printable(text: str) -> str:
-    """Text from input data made safe for a terminal: control characters shown as \\xNN escapes."""
-    return text.translate(_CONTROL)
-
 
 class ImgaccessError(Exception):
     """An error the user can act on; `str()` is the one-line message. Never holds a secret value."""

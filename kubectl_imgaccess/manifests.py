@@ -19,7 +19,7 @@ from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Sequence, T
 import yaml
 
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, ProvidedSecret, Snapshot
-from kubectl_imgaccess.errors import InputError, UsageError, printable
+from kubectl_imgaccess.errors import InputError, UsageError
 from kubectl_imgaccess.objects import Location, ObjectKey
 
 try:  # the C parser is several times faster on big manifests
@@ -115,8 +115,8 @@ def _walk_dir(path: str, notes: List[str]) -> List[str]:
         dirs.sort()
         kustomization = next((k for k in KUSTOMIZATION_FILES if k in files), None)
         if kustomization is not None:
-            raise InputError(f"{printable(root)} holds a {kustomization}: its files are patches and bases, not "
-                             f"what gets applied; render it with -k {printable(root)} (kubectl kustomize), or "
+            raise InputError(f"{root} holds a {kustomization}: its files are patches and bases, not "
+                             f"what gets applied; render it with -k {root} (kubectl kustomize), or "
                              "name the manifest files with -f one by one")
         if HELM_CHART_FILE in files:
             notes.append(f"skipped {root}: a Helm chart ({HELM_HINT})")
@@ -134,10 +134,10 @@ def kustomize_name(directory: str) -> str:
 def render_kustomization(directory: str, kubectl: Optional[str] = None) -> str:
     """`kubectl kustomize DIR`, the rendered stream; a missing kubectl or a failed build is one clear line."""
     if not os.path.isdir(directory):
-        raise UsageError(f"-k {printable(directory)}: not a directory")
+        raise UsageError(f"-k {directory}: not a directory")
     exe = kubectl or shutil.which("kubectl")
     if exe is None:
-        raise UsageError(f"-k {printable(directory)} renders with `kubectl kustomize`, and kubectl is not on PATH: "
+        raise UsageError(f"-k {directory} renders with `kubectl kustomize`, and kubectl is not on PATH: "
                          "install kubectl, or render it yourself and pipe it in: kustomize build DIR | "
                          "kubectl imgaccess check -f - --offline")
     try:
@@ -147,10 +147,10 @@ def render_kustomization(directory: str, kubectl: Optional[str] = None) -> str:
         raise InputError(f"kubectl kustomize did not finish within {KUSTOMIZE_TIMEOUT:.0f}s",
                          directory) from None
     except OSError as exc:
-        raise UsageError(f"-k {printable(directory)}: cannot run kubectl: {exc.strerror or exc}") from None
+        raise UsageError(f"-k {directory}: cannot run kubectl: {exc.strerror or exc}") from None
     if done.returncode != 0:
         first = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "no message")
-        raise InputError(f"kubectl kustomize failed: {printable(first)[:300]}", directory)
+        raise InputError(f"kubectl kustomize failed: {first[:300]}", directory)
     return done.stdout
 
 

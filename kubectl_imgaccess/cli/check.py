@@ -11,10 +11,11 @@ from kubectl_imgaccess.audit.config import default_config_path, load_config
 from kubectl_imgaccess.audit.report import ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Snapshot
-from kubectl_imgaccess.errors import InputError, UsageError, printable
+from kubectl_imgaccess.errors import InputError, UsageError
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.selectors import parse_selector
+from kubectl_imgaccess.text import safe
 
 
 @dataclass
@@ -44,7 +45,7 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
         files_snap = read_files(opts.files, scope.namespace or "default", stdin, opts.kustomizations)
         if notes is not None:
             for note in files_snap.notes:
-                notes.write(f"note: {printable(note)}\n")
+                notes.write(f"note: {safe(note)}\n")
         file_domains = _select(files_snap, scope)
         files_snap.audit_domains = file_domains
     if opts.offline:
