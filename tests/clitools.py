@@ -46,3 +46,43 @@ def active_rules(doc: Dict[str, Any], domain: Optional[str] = None) -> set[str]:
         for d in doc["domains"] if domain is None or d["name"] == domain
         for f in d["findings"] if not f["suppressed"]
     }
+
+
+def run_tty(args: Sequence[str], columns: int, env: Optional[Mapping[str, str]] = None,
+            timeout: float = 60) -> tuple[int, str]:
+    """Run the script with stdout on a pseudo-terminal `columns` wide (stderr and stdin are pipes)."""
+    import pty
+    import select
+    import struct
+    import termios
+    from fcntl import ioctl
+
+    master, slave = pty.openpty()
+    ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.ONLCR  # keep "\n" as the program wrote it
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    full_env = dict(os.environ, XDG_CONFIG_HOME=str(ROOT / "tests" / "fixtures" / "no-config"))
+    for name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS"):
+        full_env.pop(name, None)
+    full_env.update(env or {})
+    proc = subprocess.Popen([script(), *args], stdout=slave, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            env=full_env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], timeout)
+            if not ready:
+                proc.kill()
+                raise TimeoutError(f"no output within {timeout}s")
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    return proc.wait(timeout), b"".join(chunks).decode()

@@ -118,16 +118,26 @@ def test_yaml_output_is_the_same_document() -> None:
     assert as_json == as_yaml
 
 
-def test_table_has_a_row_per_image_and_findings_with_file_line() -> None:
+def test_table_has_a_row_per_domain_and_findings_with_file_line() -> None:
     path = FIXTURES / "three-mistakes.yaml"
     proc = run(["check", "--offline", "-f", str(path)])
     assert proc.returncode == 1
     out = proc.stdout
-    assert out.splitlines()[0].split()[:3] == ["NAMESPACE", "DOMAIN", "IMAGE"]
-    assert "ghcr.io/myorg/wdt-domain-image:WLS-v1" in out
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAMESPACE", "DOMAIN", "VERDICT", "IMAGES", "RULES", "REASON"]
+    assert lines[1].split()[:5] == ["sample-domain1-ns", "sample-domain1", "fail", "0/4", "ok"]
+    assert lines[2] == ""
+    assert "ghcr.io/myorg/wdt-domain-image:WLS-v1" in out  # in the findings, whole: not a terminal
     assert f"{path}:" in out and "IA005" in out
     assert "\x1b[" not in out  # not a terminal: no color
+    assert lines[-1].startswith("1 Domain (4 images): 1 fail |")
     assert "gate (--fail-on error): FAIL" in out
+
+
+def test_wide_keeps_a_row_per_image() -> None:
+    out = run(["check", "--offline", "-o", "wide", "-f", str(FIXTURES / "three-mistakes.yaml")]).stdout.splitlines()
+    assert out[0].split()[:3] == ["NAMESPACE", "DOMAIN", "IMAGE"]
+    assert [ln.split()[0] for ln in out[1:5]] == ["sample-domain1-ns"] * 4 and out[5] == ""
 
 
 def test_wide_output_names_repository_and_field() -> None:

@@ -101,12 +101,19 @@ class Report:
     def active_findings(self) -> List[Finding]:
         return [f for f in self.all_findings() if not f.suppressed]
 
-    @property
-    def gate_failed(self) -> bool:
+    def _fails_gate(self, findings: List[Finding]) -> bool:
         if self.fail_on == "never":
             return False
         threshold = severity_rank(self.fail_on)
-        return any(severity_rank(f.severity) >= threshold for f in self.active_findings())
+        return any(severity_rank(f.severity) >= threshold for f in findings if not f.suppressed)
+
+    @property
+    def gate_failed(self) -> bool:
+        return self._fails_gate(self.all_findings())
+
+    def failing_domains(self) -> List[DomainReport]:
+        """The Domains whose own findings fail the gate (what `-o name` lists)."""
+        return [d for d in self.domains if self._fails_gate(d.findings)]
 
     def summary(self) -> Dict[str, Any]:
         verdicts = {v: 0 for v in ("pass", "warn", "fail", "unknown")}

@@ -8,13 +8,14 @@ import os
 import re
 import sys
 import traceback
-from typing import IO, Any, Dict, List, NoReturn, Optional, Sequence
+from typing import IO, Any, Dict, List, Mapping, NoReturn, Optional, Sequence
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import RULES, find_rule
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.render import FORMATS
+from kubectl_imgaccess.render.view import SHOW_CHOICES
 from kubectl_imgaccess.text import safe
 
 PROG = "kubectl-imgaccess"
@@ -88,6 +89,8 @@ def _cluster_flags(p: argparse.ArgumentParser) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--v", dest="verbosity", type=_level, default=0, metavar="LEVEL",
                    help="diagnostics on stderr (never secret values)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="color the verdicts: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,8 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-k", "--kustomize", action="append", default=[], metavar="DIR",
                        help="kustomization directory, rendered with kubectl kustomize (repeatable)")
     check.add_argument("--offline", action="store_true", help="never contact a cluster; only the files count")
-    check.add_argument("-o", "--output", default="table",
-                       choices=FORMATS)
+    check.add_argument("-o", "--output", default="table", choices=FORMATS,
+                       help="table (one row per Domain), wide (one row per image), name (failing Domains), "
+                            "json, yaml, sarif, junit")
+    check.add_argument("--no-headers", action="store_true", help="table and wide: no header row")
+    check.add_argument("--show", action="append", default=[], choices=SHOW_CHOICES,
+                       help="table and wide: also list info findings one by one, or suppressed ones (repeatable)")
     check.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
                        help="lowest severity that fails the gate (default error)")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
@@ -170,10 +177,38 @@ def _traceback() -> None:
     sys.stderr.write(safe(traceback.format_exc(), multiline=True))
 
 
-def use_color(stream: IO[str]) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
         return False
-    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def use_color(stream: IO[str], mode: str = "auto", env: Optional[Mapping[str, str]] = None) -> bool:
+    """--color always|never decide; auto: NO_COLOR (non-empty) off, FORCE_COLOR (non-empty, not 0) on,
+    TERM=dumb off, else on only for a terminal."""
+    if mode != "auto":
+        return mode == "always"
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR") and env.get("FORCE_COLOR") != "0":
+        return True
+    return env.get("TERM") != "dumb" and _isatty(stream)
+
+
+def terminal_width(stream: IO[str], env: Optional[Mapping[str, str]] = None) -> Optional[int]:
+    """The columns to fit when stream is a terminal ($COLUMNS first, as shells export it), else None."""
+    if not _isatty(stream):
+        return None
+    env = os.environ if env is None else env
+    columns = (env.get("COLUMNS") or "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return 80
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -215,10 +250,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 "severityAdjustment": r.adjust or None, "needs": r.needs} for r in RULES]
         sys.stdout.write(dump_json(doc) if args.output == "json" else dump_yaml(doc))
         return ExitCode.OK
-    from tabulate import tabulate
+    from kubectl_imgaccess.render.table import columns
 
     rows = [[r.id, r.name, r.severity, r.summary] for r in RULES]
-    sys.stdout.write(tabulate(rows, headers=["ID", "NAME", "SEVERITY", "SUMMARY"], tablefmt="plain") + "\n")
+    sys.stdout.write("\n".join(columns(["ID", "NAME", "SEVERITY", "SUMMARY"], rows)) + "\n")
     return ExitCode.OK
 
 
@@ -269,8 +304,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--probe-concurrency must be at least 1")
     report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
     from kubectl_imgaccess.render import render
+    from kubectl_imgaccess.render.view import View
 
-    sys.stdout.write(render(report, args.output, color=use_color(sys.stdout)))
+    view = View(color=use_color(sys.stdout, args.color), width=terminal_width(sys.stdout),
+                headers=not args.no_headers, show=frozenset(args.show))
+    sys.stdout.write(render(report, args.output, view))
     sys.stdout.flush()
     return for_outcome(report.gate_failed, report.incomplete)
 

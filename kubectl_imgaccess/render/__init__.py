@@ -1,21 +1,27 @@
-"""Output formats behind one function: render(report, format, color) -> text."""
+"""Output formats behind one function: render(report, format, view) -> text."""
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.render.view import View
 
-FORMATS = ("table", "wide", "json", "yaml", "sarif", "junit")
+FORMATS = ("table", "wide", "name", "json", "yaml", "sarif", "junit")
 
 
-def render(report: Report, fmt: str, color: bool = False) -> str:
+def render(report: Report, fmt: str, view: Optional[View] = None) -> str:
+    view = view or View()
     if fmt in ("table", "wide"):
         from kubectl_imgaccess.render.table import render_table
 
-        return render_table(report, wide=fmt == "wide", color=color)
+        return render_table(report, view, wide=fmt == "wide")
     renderers: Dict[str, Callable[[Report], str]]
-    if fmt in ("json", "yaml"):
+    if fmt == "name":
+        from kubectl_imgaccess.render.table import render_names
+
+        renderers = {"name": render_names}
+    elif fmt in ("json", "yaml"):
         from kubectl_imgaccess.render.structured import render_json, render_yaml
 
         renderers = {"json": render_json, "yaml": render_yaml}
