@@ -127,7 +127,7 @@ def test_table_has_a_row_per_domain_and_findings_with_file_line() -> None:
     assert lines[0].split() == ["NAMESPACE", "DOMAIN", "VERDICT", "IMAGES", "RULES", "REASON"]
     assert lines[1].split()[:5] == ["sample-domain1-ns", "sample-domain1", "fail", "0/4", "ok"]
     assert lines[2] == ""
-    assert "ghcr.io/myorg/wdt-domain-image:WLS-v1" in out  # in the findings, whole: not a terminal
+    assert "container-registry.oracle.com/middleware/weblogic:14.1.2.0-generic-jdk17-ol8" in out  # whole: no tty
     assert f"{path}:" in out and "IA005" in out
     assert "\x1b[" not in out  # not a terminal: no color
     assert lines[-1].startswith("1 Domain (4 images): 1 fail |")
