@@ -8,8 +8,9 @@ path and matched credentials; never shortened.
 
 Width: `View.width` is the terminal's width when stdout is a terminal, else None. Only then, and only in the
 default table, the REASON column is cut to fit and long image names in it are shortened in the middle (the
-tag and the registry stay readable). Everything taken from the data passes through `text.safe` first (redacted, control characters shown), so a
-name or message cannot move the cursor or rewrite the screen.
+tag and the registry stay readable). Everything taken from the data passes through `text.safe` first
+(redacted, control characters shown visibly), so a name or message cannot move the cursor or rewrite the
+screen.
 """
 
 from __future__ import annotations
