@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
@@ -77,11 +78,11 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
             snap.notes.append(f"skipped {name}: not a Kubernetes manifest (no kind; a values or config file?)")
             continue
         for obj, locs in documents:
-            _add(snap, obj, locs, default_namespace, name)
+            add_object(snap, obj, locs, default_namespace, name)
     return snap
 
 
-def _add(snap: Snapshot, obj: Dict[str, Any], locs: Dict[str, Location], default_namespace: str,
+def add_object(snap: Snapshot, obj: Dict[str, Any], locs: Dict[str, Location], default_namespace: str,
          name: str) -> None:
     provided = provided_secret(obj, locs, default_namespace, name)
     if provided is not None:
@@ -360,3 +361,105 @@ def provided_secret(obj: Mapping[str, Any], locs: Mapping[str, Location], defaul
     root = locs.get("")
     return ProvidedSecret(namespace, secret_name or own_name, type_, _registries(obj, locs, name),
                           ObjectKey(kind, namespace, own_name), root)
+
+
+# ------------------------------------------------------------------------------------ positions for file edits
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a node sits in its file (0-based lines and columns, as the parser reports them).
+
+    `key_line`/`key_column`: the mapping key that holds it (the node itself for sequence items and roots);
+    `last_line`: the last line that holds its content (comments and blank lines after it excluded)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    key_line: int
+    key_column: int
+    last_line: int
+    kind: str  # "mapping" | "sequence" | "scalar"
+    flow: bool  # written in flow style ({...}, [...]); JSON is all flow
+    empty: bool  # a collection with no entries, or a scalar with no text (an implicit null)
+
+
+Spanned = Tuple[Dict[str, Any], Dict[str, Span]]
+
+
+def document_spans(text: str, name: str) -> List[Spanned]:
+    """Every object of a YAML/JSON stream (List kinds unwrapped) with the span of each field path: what a
+    line-based edit of the file needs (`parse_manifests` keeps only lines, which is all a report needs)."""
+    out: List[Spanned] = []
+    try:
+        loader = _Loader(text)
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    continue
+                data = loader.construct_document(node)
+                _collect_spans(data, node, out)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise InputError(f"invalid YAML: {exc.problem or 'cannot parse'}", name,
+                         mark.line + 1 if mark is not None else None) from None
+    return out
+
+
+def _collect_spans(data: Any, node: yaml.Node, out: List[Spanned]) -> None:
+    if not isinstance(data, dict):
+        return
+    kind = data.get("kind")
+    items = data.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        item_nodes = _child(node, "items")
+        if isinstance(item_nodes, yaml.SequenceNode):
+            for item, sub in zip(items, item_nodes.value):
+                _collect_spans(item, sub, out)
+        return
+    spans: Dict[str, Span] = {}
+    _span_walk(node, "", node.start_mark.line, node.start_mark.column, spans)
+    out.append((data, spans))
+
+
+def _last_line(node: yaml.Node) -> int:
+    """The last line holding the node's own text; a block node's end mark may lie past trailing comments."""
+    if isinstance(node, yaml.ScalarNode):
+        end = node.end_mark
+        if node.style in ("|", ">") and end.column == 0 and end.line > node.start_mark.line:
+            return int(end.line) - 1
+        return int(end.line)
+    if getattr(node, "flow_style", False):
+        return int(node.end_mark.line)
+    children: List[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            children += [k, v]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    if not children:
+        return int(node.start_mark.line)
+    return max(_last_line(c) for c in children)
+
+
+def _span_walk(node: yaml.Node, path: str, key_line: int, key_column: int, spans: Dict[str, Span]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        kind, empty = "mapping", not node.value
+    elif isinstance(node, yaml.SequenceNode):
+        kind, empty = "sequence", not node.value
+    else:
+        kind, empty = "scalar", node.start_mark.index == node.end_mark.index
+    spans[path] = Span(node.start_mark.line, node.start_mark.column, node.end_mark.line, node.end_mark.column,
+                       key_line, key_column, _last_line(node), kind, bool(getattr(node, "flow_style", False)),
+                       empty)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            child = f"{path}.{k.value}" if path else str(k.value)
+            _span_walk(v, child, k.start_mark.line, k.start_mark.column, spans)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _span_walk(v, f"{path}[{i}]", v.start_mark.line, v.start_mark.column, spans)

@@ -552,4 +552,4 @@ def _verdicts(d: DomainReport) -> None:
     d.verdict = worst([img.verdict for img in d.images] + own)
 
 
-__all__ = ["AuditOptions", "ProbeKey", "audit", "probe_keys", "sealed_secret_step"]
+__all__ = ["AuditOptions", "ProbeKey", "audit", "merge_provided", "probe_keys", "sealed_secret_step"]

@@ -30,6 +30,12 @@ def add_parser(sub: Any, cluster_flags: Callable[[argparse.ArgumentParser], None
         description="Plan the changes that let every pod of each Domain pull its images, show them with "
                     "diffs (Secret values redacted), and apply them. Never deletes an object or a list entry.")
     p.add_argument("domains", nargs="*", metavar="DOMAIN", help="Domain names (default: all in scope)")
+    files = p.add_argument_group("manifest files (a repository) instead of a cluster")
+    files.add_argument("-f", "--filename", action="append", default=[], metavar="PATH",
+                       help="manifest file or directory to plan against and edit (repeatable; needs --offline)")
+    files.add_argument("--offline", action="store_true", help="never contact a cluster; only the files count")
+    files.add_argument("--write", action="store_true",
+                       help="apply the edits to the files (default: print the diff only)")
     p.add_argument("--strategy", choices=("auto", "domain", "serviceaccount"), default="auto",
                    help="where a credential is referenced (default auto)")
     creds = p.add_argument_group("credentials to create when none exists")
@@ -171,6 +177,8 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
 
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
+    if args.filename or args.offline or args.write:
+        return _run_fix_files(args, stdin, out)
     # Flags that cannot work fail before the cluster is contacted; the password is read once, first.
     if args.argv_password is not None:
         credential_source(args, stdin)
@@ -242,6 +250,74 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
         out.write(view.render_before_after(report, after))
     out.flush()
     return int(for_outcome(after.gate_failed, after.incomplete))
+
+
+def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    """fix -f FILES --offline [--write]: plan against the files, show the unified diff, edit them with --write."""
+    from kubectl_imgaccess.audit.config import default_config_path, load_config
+    from kubectl_imgaccess.audit.run import AuditOptions, audit
+    from kubectl_imgaccess.cli.check import CheckOptions, gather
+    from kubectl_imgaccess.cli.main import scope_from
+    from kubectl_imgaccess.fix import files, view
+    from kubectl_imgaccess.fix.plan import FixOptions, make_plan
+
+    if not args.filename:
+        raise UsageError("--offline and --write work on manifest files: name them with -f FILE|DIR")
+    if not args.offline:
+        raise UsageError("fix -f plans against the files only: add --offline (fix without -f works on a cluster)")
+    if args.argv_password is not None or args.docker_username or args.password_stdin or args.password_file \
+            or args.from_docker_config or args.copy_from or args.docker_email:
+        raise UsageError("fix -f never writes a Secret's value into a file: create the Secret sealed or external "
+                         "(kubectl create secret docker-registry NAME --from-file=.dockerconfigjson=CONFIG.json "
+                         "--dry-run=client -o yaml | kubeseal -o yaml > NAME.sealedsecret.yaml), then run fix -f "
+                         "--offline --secret NAME to reference it")
+    if args.restart:
+        raise UsageError("--restart acts on a cluster; fix -f edits files only")
+    if args.dry_run != "none":
+        raise UsageError("fix -f only prints the diff unless --write is given; --dry-run is for clusters")
+    scope = scope_from(args)
+    namespace = scope.namespace or "default"
+    config = load_config(args.config or default_config_path(os.environ))
+    opts = CheckOptions(scope=scope, files=list(args.filename), offline=True)
+    snapshot = gather(opts, stdin, sys.stderr)
+    report = audit(snapshot, config, AuditOptions())
+    plan = make_plan(snapshot, report, FixOptions(strategy=args.strategy, config=config, files=True,
+                                                  reference=args.secret))
+    edits = files.plan_edits(snapshot, plan, namespace) if not plan.refused else []
+    missing = sorted({(u.namespace, u.secret) for u in plan.unfixed if u.rule == "IA001" and u.secret})
+    prefer_external = any(p.source.kind == "ExternalSecret" for p in snapshot.provided.values())
+    steps = files.secret_steps(missing, prefer_external)
+    structured = args.output in ("json", "yaml")
+    if not structured:
+        out.write(view.render_file_plan(plan, edits, steps))
+        out.flush()
+    if plan.refused:
+        if structured:
+            out.write(_dump(view.file_document(plan, edits, steps, [], None), args.output))
+        raise FixRefused(f"{plan.refusals[0]}; nothing was written")
+    changed = [e for e in edits if e.after != e.before]
+    if not args.write or not changed:
+        if structured:
+            out.write(_dump(view.file_document(plan, edits, steps, [], None), args.output))
+        elif changed:
+            out.write("Not written: run again with --write to edit the files.\n")
+        return int(ExitCode.OK) if changed else int(for_outcome(report.gate_failed, report.incomplete))
+    written = files.write_files(changed)
+    after_snapshot = gather(opts, stdin)
+    after = audit(after_snapshot, config, AuditOptions())
+    if structured:
+        out.write(_dump(view.file_document(plan, edits, steps, written, after), args.output))
+    else:
+        out.write("\nWritten:\n" + "".join(f"  {path}\n" for path in written))
+        out.write(view.render_before_after(report, after))
+    out.flush()
+    return int(for_outcome(after.gate_failed, after.incomplete))
+
+
+def _dump(doc: Any, output: str) -> str:
+    from kubectl_imgaccess.render.structured import dump_json, dump_yaml
+
+    return dump_json(doc) if output == "json" else dump_yaml(doc)
 
 
 def _require_domains(snapshot: Any, scope: Any) -> None:

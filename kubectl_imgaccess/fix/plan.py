@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from kubectl_imgaccess.audit.config import DEFAULT, Config
 from kubectl_imgaccess.audit.report import DomainReport, Finding, Report
-from kubectl_imgaccess.audit.run import AuditOptions, audit
+from kubectl_imgaccess.audit.run import AuditOptions, audit, merge_provided
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.fix.credentials import (
     BUILT_FROM_ANNOTATION,
@@ -29,7 +29,13 @@ from kubectl_imgaccess.fix.credentials import (
     same_secret,
     secret_object,
 )
-from kubectl_imgaccess.kubelet.pullsecret import DOCKER_CFG, DOCKER_CONFIG_JSON, SecretParseError, read_pull_secret
+from kubectl_imgaccess.kubelet.pullsecret import (
+    DOCKER_CFG,
+    DOCKER_CONFIG_JSON,
+    PULL_SECRET_TYPES,
+    SecretParseError,
+    read_pull_secret,
+)
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import DomainError, DomainModel, model_domain
 
@@ -47,6 +53,10 @@ class FixOptions:
     source: Optional[CredentialSource] = None
     restart: bool = False
     config: Config = DEFAULT
+    # Fixing manifest files: no Secret is ever created (its value would land in a file); `reference` names a
+    # Secret that will exist (a SealedSecret or ExternalSecret made by the user) to put on the pull path.
+    files: bool = False
+    reference: Optional[str] = None
 
 
 @dataclass
@@ -84,6 +94,7 @@ class Unfixed:
     severity: str
     message: str
     hint: Optional[str]
+    secret: Optional[str] = None
 
 
 @dataclass
@@ -357,6 +368,7 @@ class _Planner:
             self._new_credential(d, model, f, images)
 
     def _ia006(self, d: DomainReport, model: DomainModel, f: Finding) -> None:
+        provided = merge_provided(self.work, self.options.config)
         if self.options.strategy == "serviceaccount":
             self._refuse(f"Domain {d.namespace}/{d.name}: --strategy serviceaccount cannot fix IA006: the Domain "
                          "lists its own spec.imagePullSecrets, so its pods never get the ServiceAccount's list "
@@ -370,6 +382,10 @@ class _Planner:
         usable = []
         for name in names:
             secret = self.work.get("Secret", d.namespace, name)
+            made = provided.get(ObjectKey("Secret", d.namespace, name))
+            if secret is None and made is not None and made.type in PULL_SECRET_TYPES:
+                usable.append(name)  # will exist with a pull type; its content cannot be read
+                continue
             try:
                 if secret is not None and read_pull_secret(secret).usable:
                     usable.append(name)
@@ -381,8 +397,8 @@ class _Planner:
     def _ia002(self, d: DomainReport, model: DomainModel, f: Finding, images: Sequence[Any]) -> None:
         assert f.secret is not None
         original = self.work.get("Secret", d.namespace, f.secret)
-        if original is None:
-            return
+        if original is None or self.options.files:
+            return  # in files, a typed sibling would put the Secret's value into a file
         value = sibling_payload(original)
         if value is None:
             return  # stays reported: nothing usable to build from
@@ -396,6 +412,10 @@ class _Planner:
     def _new_credential(self, d: DomainReport, model: DomainModel, f: Finding, images: Sequence[Any]) -> None:
         source = self.options.source
         payload = self._source_payload(d.namespace)
+        if source is None and self.options.reference:
+            for sa in sorted({img.service_account for img in images if img.repository}):
+                self.reference(d, model, sa, self.options.reference, f.rule)
+            return
         if source is None or payload is None:
             return
         type_, data, labels, annotations = payload
@@ -513,7 +533,7 @@ def make_plan(snapshot: Snapshot, report: Report, options: FixOptions = FixOptio
     expected = audit(planner.work, options.config, audit_options) if planner.work.objects != snapshot.objects \
         else report
     unfixed = [
-        Unfixed(d.namespace, d.name, f.rule, f.severity, f.message, f.fix)
+        Unfixed(d.namespace, d.name, f.rule, f.severity, f.message, f.fix, f.secret)
         for d in expected.domains for f in d.findings
         if not f.suppressed and f.severity in ("error", "warning") and f.rule != "IA009"
     ]

@@ -120,6 +120,53 @@ def render_plan(plan: Plan, dry_run: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_file_plan(plan: Plan, edits: Sequence[Any], steps: Sequence[str]) -> str:
+    """fix -f: the plan as unified diffs of the manifest files, and the Secrets to make by hand."""
+    out: List[str] = []
+    actions = [a for a in plan.actions if a.kind != "Secret"]
+    changed = [e for e in edits if e.after != e.before]
+    head = f"Plan for {_domains_line(plan.before)}, strategy {plan.strategy}: "
+    out.append(head + (f"{len(actions)} change(s) in {len(changed)} file(s)" if actions else "nothing to change"))
+    if actions:
+        out.append("")
+        rows = [[safe(x) for x in (a.op, a.kind, a.namespace, a.name, ",".join(a.reason), a.summary)]
+                for a in actions]
+        out += _table(rows, ["OP", "KIND", "NAMESPACE", "NAME", "REASON", "SUMMARY"])
+        for e in changed:
+            out.append("")
+            out.append(safe(e.diff(), multiline=True).rstrip("\n"))
+    if steps:
+        out.append("")
+        out.append("Secrets to make (fix never writes a Secret's value into a file):")
+        out += [f"  {safe(step)}" for step in steps]
+    if plan.refusals:
+        out.append("")
+        out.append("Refused:")
+        out += [f"  {safe(r)}" for r in plan.refusals]
+    if plan.unfixed:
+        out.append("")
+        out.append("Still reported after this plan:")
+        for u in plan.unfixed:
+            out.append(safe(f"  {u.namespace}/{u.domain}: {u.severity} {u.rule}: {u.message}"))
+            if u.hint:
+                out.append(f"      fix: {safe(u.hint)}")
+    out.append("")
+    out.append(f"Images: {_counts_text(counts(plan.before))} now; {_counts_text(counts(plan.expected))} "
+               "expected after the plan")
+    return "\n".join(out) + "\n"
+
+
+def file_document(plan: Plan, edits: Sequence[Any], steps: Sequence[str], written: Sequence[str],
+                  after: Optional[Report]) -> Dict[str, Any]:
+    """fix -f -o json: the fix JSON with the files' diffs instead of object diffs."""
+    doc = document(plan, "none", bool(written), after)
+    doc["actions"] = [a.to_doc() for a in plan.actions if a.kind != "Secret"]
+    doc["files"] = [{"file": e.path, "diff": e.diff()} for e in edits if e.after != e.before]
+    doc["written"] = list(written)
+    doc["secretSteps"] = list(steps)
+    return doc
+
+
 def render_results(results: Sequence[str]) -> str:
     return "".join(f"{safe(line)}\n" for line in results)
 
