@@ -276,3 +276,17 @@ def test_mistyped_flags_never_echo_their_values(args: List[str]) -> None:
 def test_long_flags_are_not_abbreviated() -> None:
     proc = run(["check", "--offl", "-f", str(FIXTURES / "healthy.yaml")])
     assert proc.returncode == 2 and "--offl" in proc.stderr
+
+
+def test_main_leaves_the_callers_logging_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process callers (tests, embeddings) keep their logger levels: -v raises them only for the run."""
+    import logging
+
+    from kubectl_imgaccess.cli.main import main
+
+    logger = logging.getLogger("kubectl_imgaccess")
+    before = logger.level
+    for verbosity in ("0", "6"):
+        assert main(["check", "--offline", "-v", verbosity, "-o", "json", "-f", str(FIXTURES / "healthy.yaml")]) == 0
+        assert logger.level == before
+    capsys.readouterr()

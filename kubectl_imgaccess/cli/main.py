@@ -219,7 +219,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     verbosity = getattr(args, "verbosity", 0)
+    previous_level = log.level
     _setup_logging(verbosity)
+    try:
+        return _dispatch(parser, args, verbosity)
+    finally:
+        log.setLevel(previous_level)  # a caller in the same process (a test, an embedding) keeps its logging
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbosity: int) -> int:
     try:
         if args.command is None:
             parser.print_help()

@@ -14,21 +14,13 @@ import logging
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Set
 
 from kubectl_imgaccess.audit.snapshot import Obj
-from kubectl_imgaccess.errors import ClusterError, FixRefused
+from kubectl_imgaccess.errors import AlreadyExists, ClusterError, Conflict, FixRefused
 from kubectl_imgaccess.fix.credentials import same_secret
 from kubectl_imgaccess.fix.plan import INTROSPECT_FIELD, RESTART_FIELD, Action, Plan, _bump, _names
 
 log = logging.getLogger("kubectl_imgaccess.fix")
 
 MAX_TRIES = 5
-
-
-class Conflict(Exception):
-    """The object changed since it was read (409 Conflict, or a failed JSON patch `test`)."""
-
-
-class AlreadyExists(Exception):
-    """A create found an object of that name."""
 
 
 class Writer(Protocol):

@@ -16,11 +16,24 @@ import os
 import re
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 from urllib.parse import urlencode
 
 from kubectl_imgaccess import __version__
-from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.errors import (
+    AlreadyExists,
+    ApiError,
+    BadRequest,
+    ClusterError,
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    ServerError,
+    TooManyRequests,
+    Unauthorized,
+)
 from kubectl_imgaccess.kube.execcred import ExecCredential, run_plugin
 from kubectl_imgaccess.kube.scope import ClusterScope
 
@@ -65,16 +78,27 @@ _REASONS = {
 }
 
 
-class ApiStatusError(ClusterError):
-    """The server answered with an error status; `status` lets callers handle 403/404/409/410."""
+_ERRORS: Dict[int, Type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    410: Gone,
+    422: Invalid,
+    429: TooManyRequests,
+}
 
-    def __init__(self, server: str, status: int, message: str) -> None:
-        self.server = server
-        self.status = status
-        self.reason = _REASONS.get(status, "Error")
-        self.detail = message
-        text = f"{server}: {status} {self.reason}"
-        super().__init__(f"{text}: {message}" if message else text)
+
+def api_error(server: str, status: int, message: str, status_reason: str = "") -> ApiError:
+    """The one place a response status becomes an error class (`status_reason`: the `Status` object's reason)."""
+    if status == 409 and status_reason == "AlreadyExists":
+        cls: Type[ApiError] = AlreadyExists
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _ERRORS.get(status, ApiError)
+    return cls(server, status, message, _REASONS.get(status, "Error"))
 
 
 class _Retryable(Exception):
@@ -161,7 +185,7 @@ class ClusterClient:
         """Send one request; return the decoded JSON body (None when empty).
 
         429 and 5xx are retried with back-off (Retry-After honoured); writes only on 429, which the
-        server sends before doing anything. Error statuses raise ApiStatusError.
+        server sends before doing anything. Error statuses raise the ApiError subclass that names them.
         """
         url = self.server + path + (("?" + urlencode(list(query))) if query else "")
         payload = None if body is None else json.dumps(body).encode("utf-8")
@@ -198,10 +222,8 @@ class ClusterClient:
         """GET one object; None when it does not exist."""
         try:
             obj = self.request("GET", path)
-        except ApiStatusError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        except NotFound:
+            return None
         return obj if isinstance(obj, dict) else None
 
     def list(
@@ -242,8 +264,8 @@ class ClusterClient:
                     token = (page.get("metadata") or {}).get("continue") or None
                     if not token:
                         return items
-            except ApiStatusError as exc:
-                if exc.status != 410 or token is None or restarts >= MAX_RESTARTS:
+            except Gone:
+                if token is None or restarts >= MAX_RESTARTS:
                     raise
                 restarts += 1
                 self._debug(6, "continue token expired (410) listing %s: starting again", path)
@@ -310,18 +332,19 @@ class ClusterClient:
         self._debug(8, "response: %s, %d bytes", resp.headers.get("Content-Type", "-"), len(data))
         return resp.status, resp.headers, data
 
-    def _status_error(self, status: int, data: bytes) -> ApiStatusError:
-        message = ""
+    def _status_error(self, status: int, data: bytes) -> ApiError:
+        message = reason = ""
         try:
             doc = json.loads(data) if data else None
             if isinstance(doc, dict) and doc.get("kind") == "Status":
                 message = str(doc.get("message") or "")
+                reason = str(doc.get("reason") or "")
         except ValueError:
             pass
         if status == 401:
             who = f'context "{self.context}"' if self.context else "the in-cluster service account"
             message = f"check the credentials of {who}" + (f" ({message})" if message else "")
-        return ApiStatusError(self.server, status, _one_line(message))
+        return api_error(self.server, status, _one_line(message), reason)
 
     @staticmethod
     def _retry_after(headers: Mapping[str, str]) -> Optional[float]:

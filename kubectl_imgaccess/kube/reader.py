@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 from urllib.parse import quote
 
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
-from kubectl_imgaccess.errors import ClusterError
-from kubectl_imgaccess.kube.client import NO_CLUSTER, ApiStatusError, ClusterClient, connect
+from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
+from kubectl_imgaccess.kube.client import NO_CLUSTER, ClusterClient, connect
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import DomainError, cluster_names, model_domain
@@ -28,7 +28,6 @@ __all__ = [
     "NO_CLUSTER",
     "PULL_EVENT_REASONS",
     "PULL_SECRET_TYPES",
-    "ApiStatusError",
     "ClusterClient",
     "connect",
     "read_cluster",
@@ -178,12 +177,12 @@ class _Reader:
             items = self.client.list(
                 kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields
             )
-        except ApiStatusError as exc:
-            if exc.status == 403:
-                return _Listed(denied=exc.detail or "forbidden")
-            if exc.status == 404 and kind is CLUSTER:
+        except Forbidden as exc:
+            return _Listed(denied=exc.detail or "forbidden")
+        except NotFound:
+            if kind is CLUSTER:
                 return _Listed()  # operators before 4.0 have no Cluster resource: nothing to read
-            if exc.status == 404 and kind is DOMAIN:
+            if kind is DOMAIN:
                 raise ClusterError(
                     f"{self.client.server}: the server does not serve {kind.plural}.{kind.group_version} "
                     "(is the WebLogic Kubernetes Operator installed?)"
@@ -195,10 +194,8 @@ class _Reader:
         """(object or None when absent, the 403 message when forbidden)."""
         try:
             obj = self.client.get(kind.path(namespace, name))
-        except ApiStatusError as exc:
-            if exc.status == 403:
-                return None, exc.detail or "forbidden"
-            raise
+        except Forbidden as exc:
+            return None, exc.detail or "forbidden"
         if obj is not None:
             obj.setdefault("kind", kind.kind)
             obj.setdefault("apiVersion", kind.group_version)

@@ -11,9 +11,8 @@ import logging
 from typing import Any, Dict, List, Optional, Set
 
 from kubectl_imgaccess.audit.snapshot import Obj
-from kubectl_imgaccess.errors import ClusterError, FixRefused
-from kubectl_imgaccess.fix.apply import AlreadyExists, Conflict
-from kubectl_imgaccess.kube.client import ApiStatusError, ClusterClient, connect
+from kubectl_imgaccess.errors import ClusterError, Conflict, FixRefused, Invalid
+from kubectl_imgaccess.kube.client import ClusterClient, connect
 from kubectl_imgaccess.kube.reader import DOMAIN, SECRET, SERVICE_ACCOUNT, _Kind
 from kubectl_imgaccess.kube.scope import ClusterScope
 
@@ -57,12 +56,7 @@ class ClusterWriter:
     def create(self, kind: str, namespace: str, body: Obj) -> Obj:
         spec = self._guard(kind, namespace)
         log.debug("create %s %s/%s%s", kind, namespace, (body.get("metadata") or {}).get("name"), self._note())
-        try:
-            return self._obj(self.client.request("POST", spec.path(namespace), query=self._query(), body=body))
-        except ApiStatusError as exc:
-            if exc.status == 409:
-                raise AlreadyExists(str(exc)) from None
-            raise
+        return self._obj(self.client.request("POST", spec.path(namespace), query=self._query(), body=body))
 
     def replace(self, kind: str, namespace: str, name: str, body: Obj) -> Obj:
         spec = self._guard(kind, namespace)
@@ -70,13 +64,7 @@ class ClusterWriter:
         if not rv:
             raise AssertionError("a replace without resourceVersion could lose a concurrent change")
         log.debug("replace %s %s/%s at resourceVersion %s%s", kind, namespace, name, rv, self._note())
-        try:
-            return self._obj(self.client.request("PUT", spec.path(namespace, name), query=self._query(),
-                                                 body=body))
-        except ApiStatusError as exc:
-            if exc.status == 409:
-                raise Conflict(str(exc)) from None
-            raise
+        return self._obj(self.client.request("PUT", spec.path(namespace, name), query=self._query(), body=body))
 
     def json_patch(self, kind: str, namespace: str, name: str, ops: List[Dict[str, Any]]) -> Obj:
         spec = self._guard(kind, namespace)
@@ -87,10 +75,10 @@ class ClusterWriter:
         try:
             return self._obj(self.client.request("PATCH", spec.path(namespace, name), query=self._query(),
                                                  body=ops, content_type=JSON_PATCH))
-        except ApiStatusError as exc:
+        except Invalid as exc:
             # 422 is what the API server answers when a `test` op fails: the object moved on.
-            if exc.status == 409 or (exc.status == 422 and any(op.get("op") == "test" for op in ops)):
-                raise Conflict(str(exc)) from None
+            if any(op.get("op") == "test" for op in ops):
+                raise Conflict(exc.server, exc.status, exc.detail, exc.reason) from None
             raise
 
     def _note(self) -> str:
