@@ -279,14 +279,18 @@ def test_long_flags_are_not_abbreviated() -> None:
 
 
 def test_main_leaves_the_callers_logging_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
-    """In-process callers (tests, embeddings) keep their logger levels: -v raises them only for the run."""
+    """In-process callers (tests, embeddings) keep their logging: -v changes it only for the run."""
     import logging
 
     from kubectl_imgaccess.cli.main import main
 
-    logger = logging.getLogger("kubectl_imgaccess")
-    before = logger.level
+    logger, root = logging.getLogger("kubectl_imgaccess"), logging.getLogger()
+
+    def state() -> object:
+        return logger.level, root.level, [(h, h.formatter) for h in root.handlers]
+
+    before = state()
     for verbosity in ("0", "6"):
         assert main(["check", "--offline", "-v", verbosity, "-o", "json", "-f", str(FIXTURES / "healthy.yaml")]) == 0
-        assert logger.level == before
+        assert state() == before
     capsys.readouterr()

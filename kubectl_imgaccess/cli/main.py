@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import sys
 import traceback
-from typing import IO, Any, Dict, List, Mapping, NoReturn, Optional, Sequence
+from typing import IO, Any, Dict, Iterator, List, Mapping, NoReturn, Optional, Sequence
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import RULES, find_rule
@@ -219,12 +220,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     verbosity = getattr(args, "verbosity", 0)
-    previous_level = log.level
+    with _logging(verbosity):
+        return _dispatch(parser, args, verbosity)
+
+
+@contextlib.contextmanager
+def _logging(verbosity: int) -> Iterator[None]:
+    """The run's logging; afterwards a caller in the same process (a test, an embedding) finds its own as it was:
+    the project logger's and the root logger's levels, the root handlers and their formatters."""
+    root = logging.getLogger()
+    level, root_level, handlers = log.level, root.level, list(root.handlers)
+    formatters = [h.formatter for h in handlers]
     _setup_logging(verbosity)
     try:
-        return _dispatch(parser, args, verbosity)
+        yield
     finally:
-        log.setLevel(previous_level)  # a caller in the same process (a test, an embedding) keeps its logging
+        log.setLevel(level)
+        root.setLevel(root_level)
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        for handler, formatter in zip(handlers, formatters):
+            handler.setFormatter(formatter)
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbosity: int) -> int:
