@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional
+import re
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 import pytest
+import yaml
 
-from kubectl_imgaccess.objects import FieldRef, ObjectKey
+from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref
 from kubectl_imgaccess.weblogic.domain import (
     DEFAULTS,
+    SERVED_API_VERSIONS,
+    V9_API_VERSION,
     DomainError,
     DomainModel,
+    IgnoredField,
     ImageUse,
     OperatorDefaults,
     PodGroup,
@@ -18,6 +24,7 @@ from kubectl_imgaccess.weblogic.domain import (
     kubernetes_pull_policy,
     model_domain,
     operator_pull_policy,
+    unserved_api_version,
 )
 
 S = "server"
@@ -202,7 +209,8 @@ def test_model_auxiliary_images_reach_servers_and_introspector() -> None:
 
 def test_domain_creation_images_reach_only_the_introspector() -> None:
     spec = {
-        "configuration": {"initializeDomainOnPV": {"domain": {"domainCreationImages": [{"image": "wdt:1"}]}}}
+        "domainHomeSourceType": "PersistentVolume",
+        "configuration": {"initializeDomainOnPV": {"domain": {"domainCreationImages": [{"image": "wdt:1"}]}}},
     }
     use = use_at(
         only_group(model(spec)),
@@ -265,7 +273,6 @@ def test_server_pod_containers_reach_only_servers_unless_compat_init() -> None:
                 container("compatibility-mode-aux", "old:1"),
             ],
         },
-        "introspector": {"serverPod": {"initContainers": [container("pre", "intro:1")]}},
     }
     pods = pods_by_path(only_group(model(spec)))
     assert pods["spec.serverPod.containers[0].image"] == {S}
@@ -273,7 +280,6 @@ def test_server_pod_containers_reach_only_servers_unless_compat_init() -> None:
     assert pods["spec.serverPod.initContainers[1].image"] == {S, I}
     assert pods["spec.serverPod.initContainers[2].image"] == {S, I}
     assert pods["spec.serverPod.initContainers[3].image"] == {S}
-    assert pods["spec.introspector.serverPod.initContainers[0].image"] == {I}
 
 
 def test_compat_init_containers_below_admin_level_never_reach_the_introspector() -> None:
@@ -538,7 +544,8 @@ def test_v8_auxiliary_images_at_every_level() -> None:
 
 
 def test_v8_auxiliary_images_are_read_whatever_the_api_version() -> None:
-    m = model_domain(domain({"serverPod": {"auxiliaryImages": [{"image": "a:latest"}]}}, api=None), {})
+    spec = {"auxiliaryImageVolumes": [], "serverPod": {"auxiliaryImages": [{"image": "a:latest"}]}}
+    m = model_domain(domain(spec, api=None), {})
     use = use_at(only_group(m), "spec.serverPod.auxiliaryImages[0].image")
     assert (use.pods, use.pull_policy) == (frozenset({S, I}), "Always")
     assert m.api_version == ""
@@ -636,3 +643,324 @@ def test_domain_error_is_a_value_error() -> None:
 def test_containers_without_image_are_skipped() -> None:
     g = only_group(model({"serverPod": {"containers": [{"name": "x"}], "initContainers": None}}))
     assert [u.field.path for u in g.images] == ["spec.image"]
+
+
+# ---------------------------------------------------------------- what the operator ignores or never runs
+#
+# Each test starts from a fixture in tests/fixtures/operator/, written in the shape of the published
+# manifests in the WKO corpus, and cites the operator source that decides the behaviour (operator main
+# at 4.3.0-SNAPSHOT; file:line in that tree).
+
+OPERATOR_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "operator"
+
+
+def fixture(name: str) -> Tuple[Dict[str, Any], Dict[str, Dict[str, Any]]]:
+    """The Domain of a fixture file and its Cluster resources by name."""
+    docs = list(yaml.safe_load_all((OPERATOR_FIXTURES / name).read_text(encoding="utf-8")))
+    domains = [d for d in docs if d["kind"] == "Domain"]
+    assert len(domains) == 1
+    return domains[0], {d["metadata"]["name"]: d for d in docs if d["kind"] == "Cluster"}
+
+
+def all_paths(m: DomainModel) -> Set[str]:
+    """Every field some pod pulls, named as `ignored_at` names them."""
+    return {describe_ref(u.field) for g in m.groups for u in g.images}
+
+
+def ignored_at(m: DomainModel, path: str) -> IgnoredField:
+    """The one ignored field at `path` ("spec..." in the Domain, "Cluster/NAME spec..." in a Cluster)."""
+    found = [i for i in m.ignored_fields if describe_ref(i.field) == path]
+    assert len(found) == 1, [(i.field.path, i.message) for i in m.ignored_fields]
+    return found[0]
+
+
+MODEL_AUX = "spec.configuration.model.auxiliaryImages[0].image"
+CREATION = "spec.configuration.initializeDomainOnPV.domain.domainCreationImages[0].image"
+
+
+def test_model_auxiliary_images_are_pulled_only_for_from_model() -> None:
+    """DomainResource.getAuxiliaryImages() returns null unless the source type is FromModel
+    (DomainResource.java:805-807); PodStepContext.getInitContainers (PodStepContext.java:702-710) and
+    JobStepContext.addInitContainers (JobStepContext.java:458-468) build init containers only from it.
+    Without domainHomeSourceType, a Domain with configuration.model is FromModel (DomainSpec.java:812-822).
+    """
+    dom, clusters = fixture("model-in-image.yaml")
+    m = model_domain(dom, clusters)
+    assert m.source_type == "FromModel"
+    assert use_at(only_group(m), MODEL_AUX).pods == {S, I}
+    assert m.ignored_fields == ()
+
+    del dom["spec"]["domainHomeSourceType"]  # inferred from configuration.model
+    assert use_at(only_group(model_domain(dom, clusters)), MODEL_AUX).pods == {S, I}
+
+    for kind in ("Image", "PersistentVolume"):
+        dom["spec"]["domainHomeSourceType"] = kind
+        m = model_domain(dom, clusters)
+        assert m.source_type == kind
+        assert MODEL_AUX not in all_paths(m)
+        ignored = ignored_at(m, MODEL_AUX)
+        assert ignored.image == "registry.example.com/shop/wdt-model:v3"
+        assert ignored.message.startswith(f"auxiliaryImages are ignored: domainHomeSourceType is {kind}")
+        assert ignored.field.obj == ObjectKey("Domain", "shop-ns", "shop")
+
+
+def test_domain_creation_images_are_pulled_only_for_persistent_volume() -> None:
+    """DomainResource.getDomainCreationImages() returns null unless the source type is PersistentVolume
+    (DomainResource.java:809-811, DomainSpec.isInitializeDomainOnPV at DomainSpec.java:958-960); only the
+    introspector job builds init containers from them (JobStepContext.java:458-468)."""
+    dom, clusters = fixture("domain-on-pv.yaml")
+    m = model_domain(dom, clusters)
+    use = use_at(only_group(m), CREATION)
+    assert (use.image, use.pull_policy) == ("registry.example.com/ledger/wdt-domain:v1", "IfNotPresent")
+    assert use.pods == {I}
+    assert m.ignored_fields == ()
+
+    for kind in ("Image", "FromModel"):
+        dom["spec"]["domainHomeSourceType"] = kind
+        m = model_domain(dom, clusters)
+        assert CREATION not in all_paths(m)
+        assert ignored_at(m, CREATION).message.startswith(
+            f"domainCreationImages are ignored: domainHomeSourceType is {kind}"
+        )
+
+
+def test_introspector_server_pod_has_no_init_containers() -> None:
+    """The v9 schema allows only podSecurityContext, resources, env and envFrom under
+    spec.introspector.serverPod (domain-crd.yaml:4265-4427; IntrospectorJobPod.java holds nothing else),
+    so the API server prunes initContainers there. The introspector's init containers come from the admin
+    server's effective spec instead (JobStepContext.java:159-161, 458-468)."""
+    dom, clusters = fixture("model-in-image.yaml")
+    dom["spec"]["introspector"] = {
+        "serverPod": {
+            "env": [{"name": "JAVA_OPTIONS", "value": "-Dx=1"}],
+            "initContainers": [container("fetch-model", "registry.example.com/tools/fetch:1")],
+        }
+    }
+    m = model_domain(dom, clusters)
+    path = "spec.introspector.serverPod.initContainers[0].image"
+    assert path not in all_paths(m)
+    assert "registry.example.com/tools/fetch:1" not in {u.image for g in m.groups for u in g.images}
+    ignored = ignored_at(m, path)
+    assert ignored.image == "registry.example.com/tools/fetch:1"
+    assert "spec.introspector.serverPod.initContainers does not exist" in ignored.message
+
+
+def test_v8_auxiliary_images_need_auxiliary_image_volumes() -> None:
+    """The conversion to v9 turns v8 serverPod.auxiliaryImages into compat- init containers only when
+    spec.auxiliaryImageVolumes is present (SchemaConversionUtils.java:241-256); without it the 4.x model
+    has no field to hold them, so nothing is pulled."""
+    dom, clusters = fixture("auxiliary-images-v8.yaml")
+    m = model_domain(dom, clusters)
+    levels = {
+        "spec.serverPod.auxiliaryImages[0].image": {S, I},
+        "spec.adminServer.serverPod.auxiliaryImages[0].image": {S, I},
+        "spec.clusters[0].serverPod.auxiliaryImages[0].image": {S},
+        "spec.managedServers[0].serverPod.auxiliaryImages[0].image": {S},
+    }
+    g = only_group(m)
+    assert {path: use_at(g, path).pods for path in levels} == levels
+    assert m.ignored_fields == ()
+
+    del dom["spec"]["auxiliaryImageVolumes"]
+    m = model_domain(dom, clusters)
+    assert all_paths(m) == {"spec.image"}
+    assert {i.field.path for i in m.ignored_fields} == set(levels)
+    assert all("spec.auxiliaryImageVolumes is not set" in i.message for i in m.ignored_fields)
+
+
+def test_same_named_containers_the_most_specific_level_wins() -> None:
+    """ServerPod.fillInFrom adds a less specific init container or container only when its name is missing
+    (ServerPod.java:548-553, 618-628), filling the server's level from its cluster's, then the domain's
+    (EffectiveServerSpecCommonImpl.java:49-56). Each level here runs under its own ServiceAccount, so the
+    wrong attribution would audit an image on a pull path that never pulls it."""
+    dom, clusters = fixture("server-pod-levels.yaml")
+    m = model_domain(dom, clusters)
+    images = {g.service_account: sorted(u.image for u in g.images if u.image != dom["spec"]["image"]) for g in m.groups}
+    assert images == {
+        # the admin server's log-shipper:3 replaces the domain's log-shipper:2; the domain's prepare:2 stays
+        "billing-admin": [
+            "busybox", "registry.example.com/tools/log-shipper:3", "registry.example.com/tools/prepare:2"
+        ],
+        # the Cluster's log-shipper:4 replaces the domain's
+        "billing-cluster": ["registry.example.com/tools/log-shipper:4", "registry.example.com/tools/prepare:2"],
+        # managed-server1's prepare:3 replaces the domain's prepare:2; it has no log-shipper of its own
+        "billing-ms1": ["registry.example.com/tools/log-shipper:2", "registry.example.com/tools/prepare:3"],
+        "billing-domain": [],  # the introspector runs neither
+    }
+    assert m.ignored_fields == ()  # every written container is still run by some pod
+
+    # Give managed-server1 its own log-shipper too: the domain's is then replaced on every pod.
+    ms_pod = dom["spec"]["managedServers"][0]["serverPod"]
+    ms_pod["containers"] = [container("log-shipper", "registry.example.com/tools/log-shipper:5")]
+    m = model_domain(dom, clusters)
+    assert "spec.serverPod.containers[0].image" not in all_paths(m)
+    ignored = ignored_at(m, "spec.serverPod.containers[0].image")
+    assert ignored.image == "registry.example.com/tools/log-shipper:2"
+    assert "the admin server runs the container 'log-shipper' of spec.adminServer.serverPod.containers[0]" in (
+        ignored.message
+    )
+    assert "Cluster/billing-cluster-1 spec.serverPod.containers[0]" in ignored.message
+
+
+def test_introspector_takes_the_admin_servers_compat_init_container_over_the_domains() -> None:
+    """The introspector runs the admin server's effective init containers named compat-* or wls-shared-*
+    (JobStepContext.java:159-161, 252-254, 463-466): after the merge by name, so an admin-level one
+    replaces the domain-level one of the same name (ServerPod.java:548-550, 618-622)."""
+    spec = {
+        "serverPod": {"initContainers": [container("wls-shared-tools", "tools:1")]},
+        "adminServer": {"serverPod": {"initContainers": [container("wls-shared-tools", "tools:2")]}},
+    }
+    pods = pods_by_path(only_group(model(spec)))
+    assert pods["spec.adminServer.serverPod.initContainers[0].image"] == {S, I}
+    assert "spec.serverPod.initContainers[0].image" not in pods
+
+
+@pytest.mark.parametrize("version", ["v2", "v3", "v4", "v5", "v6", "v7", "v10"])
+def test_domain_versions_operator_4_does_not_serve_are_refused(version: str) -> None:
+    """Operator 4.x serves Domains only as weblogic.oracle/v9 (storage) and v8 (domain-crd.yaml:25,
+    10873); the API server refuses any other version, so auditing one as v9 would describe pods that
+    can never exist."""
+    dom, clusters = fixture("model-in-image.yaml")
+    dom["apiVersion"] = f"weblogic.oracle/{version}"
+    assert unserved_api_version(dom["apiVersion"]) is not None
+    with pytest.raises(DomainError, match=re.escape("operator 4.x serves weblogic.oracle/v9 and v8")):
+        model_domain(dom, clusters)
+
+
+def test_served_versions_and_a_missing_api_version_are_modelled() -> None:
+    for api in ("weblogic.oracle/v9", "weblogic.oracle/v8", ""):
+        assert unserved_api_version(api) is None
+    assert SERVED_API_VERSIONS == (V9_API_VERSION, "weblogic.oracle/v8")
+
+
+# ---------------------------------------------------------------- the other conditions
+
+
+def test_monitoring_exporter_without_configuration_is_reported_not_audited() -> None:
+    """The exporter sidecar is added only when spec.monitoringExporter.configuration is set
+    (PodStepContext.java:184-192, 1600-1609); otherwise the block is ignored."""
+    dom, clusters = fixture("model-in-image.yaml")
+    dom["spec"]["monitoringExporter"] = {"image": "ghcr.io/oracle/weblogic-monitoring-exporter:2.1.9", "port": 8080}
+    m = model_domain(dom, clusters)
+    assert "spec.monitoringExporter.image" not in all_paths(m)
+    ignored = ignored_at(m, "spec.monitoringExporter.image")
+    assert ignored.image == "ghcr.io/oracle/weblogic-monitoring-exporter:2.1.9"
+    assert "only when spec.monitoringExporter.configuration is set" in ignored.message
+
+    dom["spec"]["monitoringExporter"] = {"port": 8080}  # no image written: the block itself is named
+    assert ignored_at(model_domain(dom, clusters), "spec.monitoringExporter").image is None
+
+    dom["spec"]["monitoringExporter"]["configuration"] = {"domainQualifier": True}
+    m = model_domain(dom, clusters)
+    assert use_at(only_group(m), "spec.monitoringExporter.image").pods == {S}
+    assert m.ignored_fields == ()
+
+
+def test_log_sidecars_on_the_introspector_follow_watch_introspector_logs() -> None:
+    """Server pods always get the fluentd / fluent-bit sidecar of a present specification
+    (PodStepContext.java:769-777); the introspector only when watchIntrospectorLogs is true
+    (JobStepContext.java:788-811), which is the default (FluentdSpecification.java:78,
+    FluentbitSpecification.java:78)."""
+    dom, clusters = fixture("model-in-image.yaml")
+    dom["spec"]["fluentdSpecification"] = {"elasticSearchCredentials": "es-credentials"}
+    dom["spec"]["fluentbitSpecification"] = {"image": "fluent/fluent-bit:3.0", "watchIntrospectorLogs": False}
+    g = only_group(model_domain(dom, clusters))
+    assert use_at(g, "spec.fluentdSpecification.image").pods == {S, I}
+    assert use_at(g, "spec.fluentbitSpecification.image").pods == {S}
+
+
+def test_v8_schema_fields_the_api_server_prunes() -> None:
+    """The weblogic.oracle/v8 schema has no configuration.model.auxiliaryImages, initializeDomainOnPV,
+    fluentbitSpecification or introspector (domain-crd.yaml from line 10873): a v8 Domain loses them."""
+    dom, clusters = fixture("auxiliary-images-v8.yaml")
+    dom["spec"]["configuration"]["model"]["auxiliaryImages"] = [{"image": "registry.example.com/claims/v9:1"}]
+    dom["spec"]["fluentbitSpecification"] = {"image": "fluent/fluent-bit:3.0"}
+    m = model_domain(dom, clusters)
+    assert {MODEL_AUX, "spec.fluentbitSpecification.image"} <= {i.field.path for i in m.ignored_fields}
+    assert not {MODEL_AUX, "spec.fluentbitSpecification.image"} & all_paths(m)
+    assert "weblogic.oracle/v8 Domain schema has no" in ignored_at(m, MODEL_AUX).message
+
+
+def test_v8_domain_home_in_image_sets_the_source_type() -> None:
+    """The conversion maps domainHomeInImage to Image (true) or PersistentVolume (false) unless
+    domainHomeSourceType is written (SchemaConversionUtils.java:444-453)."""
+    spec = {"domainHomeInImage": False}
+    assert model_domain(domain(spec, api="weblogic.oracle/v8"), {}).source_type == "PersistentVolume"
+    assert model_domain(domain({"domainHomeInImage": True}, api="weblogic.oracle/v8"), {}).source_type == "Image"
+    # v9 has no such field: the API server prunes it and the default applies
+    assert model_domain(domain(spec), {}).source_type == "Image"
+
+
+def test_create_dh_dir_pulls_spec_image_with_the_api_servers_default_policy() -> None:
+    """The introspector's create-dh-dir init container runs spec.image and sets no imagePullPolicy, so the
+    API server's default applies to it (JobStepContext.java:458-460, 482-500), whatever the Domain's."""
+    dom, clusters = fixture("domain-on-pv.yaml")
+    g = only_group(model_domain(dom, clusters))
+    assert [u.pull_policy for u in g.images if u.field.path == "spec.image"] == ["IfNotPresent"]
+
+    dom["spec"]["imagePullPolicy"] = "Never"
+    g = only_group(model_domain(dom, clusters))
+    uses = [(u.pods, u.pull_policy) for u in g.images if u.field.path == "spec.image"]
+    assert uses == [(frozenset({S, I}), "Never"), (frozenset({I}), "IfNotPresent")]
+
+
+def test_server_start_policy_never_and_admin_only_leave_servers_without_pods() -> None:
+    """A Never at a Cluster or managed server stops that server (BaseConfiguration.java:75-93,
+    EffectiveServerSpecCommonImpl.java:127-133); with a Domain-level AdminOnly no managed server starts
+    (EffectiveManagedServerSpecCommonImpl.java:21-27). Their pods never pull the images only they carry."""
+    dom, clusters = fixture("server-pod-levels.yaml")
+    clusters["billing-cluster-1"]["spec"]["serverStartPolicy"] = "Never"
+    dom["spec"]["managedServers"][0]["serverStartPolicy"] = "Never"
+    m = model_domain(dom, clusters)
+    assert {g.service_account for g in m.groups} == {"billing-admin", "billing-domain"}
+    cluster_field = ignored_at(m, "Cluster/billing-cluster-1 spec.serverPod.containers[0].image")
+    assert cluster_field.field.obj == ObjectKey("Cluster", "billing-ns", "billing-cluster-1")
+    assert "cluster billing-cluster-1 is not started (serverStartPolicy Never)" in cluster_field.message
+    prepare3 = ignored_at(m, "spec.managedServers[0].serverPod.initContainers[0].image")
+    assert "managed server managed-server1 is not started (serverStartPolicy Never)" in prepare3.message
+
+    dom, clusters = fixture("server-pod-levels.yaml")
+    dom["spec"]["serverStartPolicy"] = "AdminOnly"
+    m = model_domain(dom, clusters)
+    assert {g.service_account for g in m.groups} == {"billing-admin", "billing-domain"}
+    prepare3 = ignored_at(m, "spec.managedServers[0].serverPod.initContainers[0].image")
+    assert "(spec.serverStartPolicy AdminOnly)" in prepare3.message
+
+    dom, clusters = fixture("auxiliary-images-v8.yaml")  # v8 spelling
+    dom["spec"]["clusters"][0]["serverStartPolicy"] = "NEVER"
+    m = model_domain(dom, clusters)
+    cluster_aux = ignored_at(m, "spec.clusters[0].serverPod.auxiliaryImages[0].image")
+    assert "cluster cluster-1 is not started" in cluster_aux.message
+
+
+def test_a_domain_that_is_not_started_is_audited_as_it_will_start() -> None:
+    """spec.serverStartPolicy Never (or the admin server's) shuts the whole Domain down: no server pod
+    and no introspector (DomainSpec.java:1360-1362, DomainPresenceStep.java:34-38). Its images are still
+    audited, as the pods will pull them once it starts, and an info note says the Domain is not running."""
+    dom, clusters = fixture("model-in-image.yaml")
+    started = model_domain(dom, clusters)
+    for where in ("spec", "spec.adminServer"):
+        dom, clusters = fixture("model-in-image.yaml")
+        holder = dom["spec"] if where == "spec" else dom["spec"].setdefault("adminServer", {})
+        holder["serverStartPolicy"] = "Never"
+        m = model_domain(dom, clusters)
+        assert m.groups == started.groups
+        note = ignored_at(m, f"{where}.serverStartPolicy")
+        assert note.image is None
+        assert "runs no pod of this Domain now" in note.message
+
+
+def test_clusters_the_domain_does_not_reference_count_for_nothing() -> None:
+    """The operator reads only the Cluster resources named in spec.clusters
+    (DomainPresenceInfo.getReferencedClusters, used by JobHelper.java:181-183)."""
+    dom, clusters = fixture("server-pod-levels.yaml")
+    stray = cluster("billing-cluster-2", sa_pod("stray", containers=[container("x", "registry.example.com/x:1")]),
+                    namespace="billing-ns")
+    m = model_domain(dom, {**clusters, "billing-cluster-2": stray})
+    assert m == model_domain(dom, clusters)
+    assert "stray" not in {g.service_account for g in m.groups}
+
+
+def test_an_unknown_source_type_is_an_input_error() -> None:
+    with pytest.raises(DomainError, match=r"spec\.domainHomeSourceType: expected one of"):
+        model({"domainHomeSourceType": "FromImage"})

@@ -3,28 +3,51 @@
 The audit has to reason about pods that may not exist yet, so this module rebuilds, from the Domain (and
 its Cluster resources) alone, what the operator would put into each pod spec: the ServiceAccount, the
 pull secrets and every image. Pods that share a ServiceAccount get the same credentials from the
-kubelet, so they are grouped into one `PodGroup`: one pull path to check.
+kubelet, so they are grouped into one `PodGroup`: one pull path to check. An image field the author
+wrote but no pod pulls is returned as an `IgnoredField`, with the reason, instead of being audited.
 
-Operator behaviour modelled here (WKO 4.x, checked against the operator's pod and job builders):
-- server pods run `spec.image`, the v9 model auxiliary images, the monitoring exporter sidecar (only
-  when `spec.monitoringExporter.configuration` is set), the fluentd / fluent-bit sidecars (when their
-  specification is present) and the `serverPod` containers and init containers of every level that
-  applies to them (domain, then admin server / Cluster / managed server);
-- the introspector Job pod runs `spec.image`, the model auxiliary images, the domain creation images,
-  `spec.introspector.serverPod.initContainers`, the admin server's effective init containers whose
-  name starts with `compat-` or `wls-shared-` (the v8 conversion's prefixes), the v8 auxiliary images
-  of the admin server's effective spec, and the log sidecars when `watchIntrospectorLogs` (default true);
-- ServiceAccount: the most specific `serverPod.serviceAccountName` of the pod's levels, else
-  `default`; the introspector only ever uses the domain-level one;
-- pull secrets: `spec.imagePullSecrets` for every pod, nothing per level.
+Operator behaviour modelled here (WKO 4.x, main at 4.3.0-SNAPSHOT; file:line in that tree):
+- only `weblogic.oracle/v9` and `v8` Domains are served (domain-crd.yaml:25, 10873); anything else is a
+  DomainError;
+- `domainHomeSourceType` defaults to FromModel when `configuration.model` is set, else Image
+  (DomainSpec.java:812-822); a v8 `domainHomeInImage` becomes Image / PersistentVolume
+  (SchemaConversionUtils.java:444-453);
+- `configuration.model.auxiliaryImages` are pulled only for FromModel (DomainResource.java:805-807), by
+  the server pods and the introspector; `initializeDomainOnPV.domain.domainCreationImages` only for
+  PersistentVolume (DomainResource.java:809-811), by the introspector alone;
+- v8 `serverPod.auxiliaryImages` become `compat-` init containers only when `spec.auxiliaryImageVolumes`
+  is set (SchemaConversionUtils.java:241-256); the v8 schema has no model auxiliary images, no
+  `initializeDomainOnPV`, no `fluentbitSpecification` and no `introspector`, so the API server prunes them;
+- there is no `spec.introspector.serverPod.initContainers` (or `containers`): the v9 schema allows only
+  podSecurityContext, resources, env and envFrom there (domain-crd.yaml:4265-4427, IntrospectorJobPod.java);
+- server pods run `spec.image`, the model auxiliary images, the monitoring exporter sidecar only when
+  `spec.monitoringExporter.configuration` is set (PodStepContext.java:189-192), the fluentd / fluent-bit
+  sidecars when their specification is present (PodStepContext.java:769-777), and the `serverPod`
+  containers and init containers of their levels, merged by name: the most specific level wins and a
+  less specific one is added only when its name is missing (ServerPod.java:548-553, 618-628; order
+  server <- cluster <- domain, EffectiveServerSpecCommonImpl.java:49-56);
+- the introspector Job pod runs `spec.image`, the model auxiliary and domain creation images, the
+  `create-dh-dir` init container (`spec.image` with no pull policy) whenever `initializeDomainOnPV` is set
+  (JobStepContext.java:458-468, 482-500), those of the admin server's effective init containers whose name
+  starts with `compat-` or `wls-shared-` (JobStepContext.java:159-161, 252-254, 463-466), and the log
+  sidecars only when their `watchIntrospectorLogs` is true, the default (JobStepContext.java:788-811,
+  FluentdSpecification.java:78);
+- `serverStartPolicy`: a Cluster or managed server with Never, and every Cluster and managed server of an
+  AdminOnly Domain, gets no pod (BaseConfiguration.java:75-93, EffectiveManagedServerSpecCommonImpl.java:
+  21-27); a Domain (or admin server) with Never runs no pod at all (DomainSpec.java:1360-1362,
+  DomainPresenceStep.java:34-38), and is audited as it will run once started;
+- ServiceAccount: the most specific `serverPod.serviceAccountName` of the pod's levels, else `default`;
+  the introspector only ever uses the domain-level one (JobStepContext.java:571);
+- pull secrets: `spec.imagePullSecrets` for every pod, nothing per level;
+- only the Clusters a Domain references in `spec.clusters` count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.objects import FieldRef, ObjectKey
+from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref
 
 SERVER = "server"
 INTROSPECTOR = "introspector"
@@ -32,7 +55,24 @@ DEFAULT_SERVICE_ACCOUNT = "default"
 IGNORE_ANNOTATION = "imgaccess.weblogic.oracle/ignore"
 # Init container name prefixes the operator copies from the admin server's spec into the introspector pod.
 INTROSPECTOR_INIT_PREFIXES = ("compat-", "wls-shared-")
+V9_API_VERSION = "weblogic.oracle/v9"  # the storage version: what a cluster is asked for
 V8_API_VERSION = "weblogic.oracle/v8"
+SERVED_API_VERSIONS = (V9_API_VERSION, V8_API_VERSION)  # operator 4.x serves these and no others
+FROM_MODEL = "FromModel"
+IMAGE = "Image"
+PERSISTENT_VOLUME = "PersistentVolume"
+SOURCE_TYPES = (IMAGE, PERSISTENT_VOLUME, FROM_MODEL)
+NEVER = "Never"
+ADMIN_ONLY = "AdminOnly"
+# v8 spells serverStartPolicy in upper case; the conversion to v9 renames them (SchemaConversionUtils).
+_V8_START_POLICIES = {"NEVER": NEVER, "ADMIN_ONLY": ADMIN_ONLY, "IF_NEEDED": "IfNeeded", "ALWAYS": "Always"}
+
+
+def unserved_api_version(api_version: str) -> Optional[str]:
+    """Why a Domain's apiVersion cannot be audited, or None when operator 4.x serves it (or it is not written)."""
+    if not api_version or api_version in SERVED_API_VERSIONS:
+        return None
+    return f"apiVersion {api_version}: operator 4.x serves weblogic.oracle/v9 and v8 only"
 
 
 class DomainError(ValueError):
@@ -99,6 +139,15 @@ class ClusterRef:
 
 
 @dataclass(frozen=True)
+class IgnoredField:
+    """Something the author wrote that no pod of the Domain pulls, and why: reported, never audited."""
+
+    field: FieldRef
+    image: Optional[str]  # the image written there, when there is one
+    message: str  # why, without the image (a report puts the image first)
+
+
+@dataclass(frozen=True)
 class DomainModel:
     """Everything the credential audit needs to know about one Domain."""
 
@@ -110,6 +159,8 @@ class DomainModel:
     groups: Tuple[PodGroup, ...]
     missing_clusters: Tuple[ClusterRef, ...]
     ignore: FrozenSet[str]
+    source_type: str = IMAGE
+    ignored_fields: Tuple[IgnoredField, ...] = ()
 
 
 # ---------------------------------------------------------------- reading plain dicts with a path
@@ -201,10 +252,26 @@ class _Field:
 
 
 class _Fields:
-    """Numbers fields in the order they are found, so every group lists images in one stable order."""
+    """Numbers fields in the order they are found, so every group lists images in one stable order.
+
+    Every field made is kept in `made`, so the model can tell which written fields no pod pulls.
+    """
 
     def __init__(self) -> None:
-        self._next = 0
+        self.made: List[_Field] = []
+
+    def _new(
+        self,
+        image: str,
+        field: FieldRef,
+        pull_policy: str,
+        pull_policy_field: Optional[FieldRef],
+        defaulted: bool,
+        name: str,
+    ) -> _Field:
+        use = _Field(len(self.made) + 1, image, field, pull_policy, pull_policy_field, defaulted, name)
+        self.made.append(use)
+        return use
 
     def add(
         self,
@@ -214,27 +281,23 @@ class _Fields:
         *,
         default_image: Optional[str] = None,
         passthrough: bool = False,
-        image_key: str = "image",
-        policy_key: str = "imagePullPolicy",
-        policy_path: Optional[str] = None,
     ) -> Optional[_Field]:
-        """The image at `holder[image_key]` (under `path`), else the default; None when there is neither."""
-        image_path = f"{path}.{image_key}" if path else image_key
-        written = _string(holder.get(image_key), image_path)
+        """The image at `holder["image"]` (under `path`), else the default; None when there is neither."""
+        image_path = f"{path}.image" if path else "image"
+        written = _string(holder.get("image"), image_path)
         defaulted = written is None
         image = default_image if written is None else written
         if image is None:
             return None
-        ppath = policy_path if policy_path is not None else (f"{path}.{policy_key}" if path else policy_key)
-        policy = _string(holder.get(policy_key), ppath)
+        ppath = f"{path}.imagePullPolicy" if path else "imagePullPolicy"
+        policy = _string(holder.get("imagePullPolicy"), ppath)
         if policy:
             effective, policy_ref = policy, FieldRef(obj, ppath)
         else:
             effective = kubernetes_pull_policy(image) if passthrough else operator_pull_policy(image)
             policy_ref = None
         name = _string(holder.get("name"), f"{path}.name") or ""
-        self._next += 1
-        return _Field(self._next, image, FieldRef(obj, image_path), effective, policy_ref, defaulted, name)
+        return self._new(image, FieldRef(obj, image_path), effective, policy_ref, defaulted, name)
 
     def add_defaulted(
         self, obj: ObjectKey, path: str, holder: Mapping[str, Any], default_image: str
@@ -244,6 +307,10 @@ class _Fields:
         if use is None:  # unreachable: a default was given
             raise DomainError(f"{path}.image: no image")
         return use
+
+    def with_policy(self, base: _Field, pull_policy: str) -> _Field:
+        """The same field run by another container that sets no pull policy of its own."""
+        return self._new(base.image, base.field, pull_policy, None, base.defaulted, base.container_name)
 
     def each(
         self,
@@ -265,38 +332,83 @@ class _Fields:
         return found
 
 
+class _Ignored:
+    """Fields the author wrote that the operator ignores, read with the same checks as the others."""
+
+    def __init__(self) -> None:
+        self.found: List[IgnoredField] = []
+
+    def add(self, field: FieldRef, image: Optional[str], message: str) -> None:
+        self.found.append(IgnoredField(field, image, message))
+
+    def images(self, obj: ObjectKey, path: str, items: Any, message: str) -> None:
+        """Each entry of a list of image holders that names an image."""
+        for i, item in enumerate(_list(items, path)):
+            entry = _mapping(item, f"{path}[{i}]")
+            if entry is None:
+                continue
+            image = _string(entry.get("image"), f"{path}[{i}].image")
+            if image is not None:
+                self.add(FieldRef(obj, f"{path}[{i}].image"), image, message)
+
+    def block(self, obj: ObjectKey, path: str, holder: Mapping[str, Any], message: str) -> None:
+        """A whole specification (a sidecar's): its image when one is written, else the block itself."""
+        image = _string(holder.get("image"), f"{path}.image")
+        self.add(FieldRef(obj, f"{path}.image" if image is not None else path), image, message)
+
+
 @dataclass(frozen=True)
 class _Level:
-    """What one `serverPod` block contributes: its ServiceAccount and the images it adds to pods."""
+    """What one level (domain, admin server, Cluster, managed server) contributes to its pods."""
 
     service_account: Optional[str]
     service_account_field: Optional[FieldRef]
     containers: Tuple[_Field, ...]
     init_containers: Tuple[_Field, ...]
     v8_aux: Tuple[_Field, ...]
-
-    @property
-    def server_images(self) -> Tuple[_Field, ...]:
-        return self.v8_aux + self.init_containers + self.containers
+    start_policy: Optional[str]
+    start_policy_field: Optional[FieldRef]
 
 
-_EMPTY_LEVEL = _Level(None, None, (), (), ())
+def _start_policy(
+    obj: ObjectKey, owner: Optional[Mapping[str, Any]], path: str
+) -> Tuple[Optional[str], Optional[FieldRef]]:
+    """`<path>.serverStartPolicy`, v8 spellings converted as the operator's conversion does."""
+    if owner is None:
+        return None, None
+    policy_path = f"{path}.serverStartPolicy"
+    value = _string(owner.get("serverStartPolicy"), policy_path)
+    if value is None:
+        return None, None
+    return _V8_START_POLICIES.get(value, value), FieldRef(obj, policy_path)
 
 
 def _level(
-    fields: _Fields, obj: ObjectKey, owner: Optional[Mapping[str, Any]], path: str, v8: bool
+    fields: _Fields,
+    ignored: _Ignored,
+    obj: ObjectKey,
+    owner: Optional[Mapping[str, Any]],
+    path: str,
+    aux_ignored: Optional[str],
 ) -> _Level:
-    """Read `<path>.serverPod` of `owner` (None = level absent)."""
+    """Read `<path>.serverPod` of `owner` (None = level absent) and the level's serverStartPolicy.
+
+    `aux_ignored`: None when v8 `serverPod.auxiliaryImages` here are converted and pulled, else why not.
+    """
+    policy, policy_field = _start_policy(obj, owner, path)
     pod = _child(owner, "serverPod", path)
     if pod is None:
-        return _EMPTY_LEVEL
+        return _Level(None, None, (), (), (), policy, policy_field)
     pod_path = f"{path}.serverPod"
     sa_path = f"{pod_path}.serviceAccountName"
     sa = _string(pod.get("serviceAccountName"), sa_path)
+    aux_path = f"{pod_path}.auxiliaryImages"
     aux: List[_Field] = []
-    if v8:
-        # v8 auxiliary images: the operator built init containers from them with its own pull-policy rule.
-        aux = fields.each(obj, f"{pod_path}.auxiliaryImages", pod.get("auxiliaryImages"), passthrough=False)
+    if aux_ignored is None:
+        # v8 auxiliary images: the conversion builds `compat-` init containers with the operator's pull-policy rule.
+        aux = fields.each(obj, aux_path, pod.get("auxiliaryImages"), passthrough=False)
+    else:
+        ignored.images(obj, aux_path, pod.get("auxiliaryImages"), aux_ignored)
     init = fields.each(obj, f"{pod_path}.initContainers", pod.get("initContainers"), passthrough=True)
     containers = fields.each(obj, f"{pod_path}.containers", pod.get("containers"), passthrough=True)
     return _Level(
@@ -305,7 +417,38 @@ def _level(
         tuple(containers),
         tuple(init),
         tuple(aux),
+        policy,
+        policy_field,
     )
+
+
+def _where(ref: FieldRef) -> str:
+    """A container's place, for messages: "spec.adminServer.serverPod.containers[0]"."""
+    path = ref.path[: -len(".image")] if ref.path.endswith(".image") else ref.path
+    return describe_ref(FieldRef(ref.obj, path))
+
+
+def _merged(label: str, levels: Sequence[_Level], why: Dict[int, List[str]]) -> List[_Field]:
+    """The `serverPod` images of one pod, its levels most specific first (ServerPod.fillInFrom): a less
+    specific container or init container is added only when no more specific one has its name.
+    Each field left out gets the reason in `why`."""
+    images: List[_Field] = []
+    taken: Dict[Tuple[str, str], _Field] = {}  # (list, container name) -> the field holding the name
+    for level in levels:
+        images.extend(level.v8_aux)  # converted with unique generated names
+        here: Dict[Tuple[str, str], _Field] = {}
+        for kind, uses in (("init container", level.init_containers), ("container", level.containers)):
+            for use in uses:
+                holder = taken.get((kind, use.container_name)) if use.container_name else None
+                if holder is not None:
+                    why.setdefault(use.order, []).append(
+                        f"{label} runs the {kind} {use.container_name!r} of {_where(holder.field)} instead"
+                    )
+                    continue
+                images.append(use)
+                here.setdefault((kind, use.container_name), use)
+        taken.update(here)
+    return images
 
 
 @dataclass
@@ -398,6 +541,41 @@ def _pull_secrets(spec: Mapping[str, Any], key: ObjectKey) -> Tuple[PullSecretRe
     return tuple(refs)
 
 
+def source_type(domain: Mapping[str, Any]) -> Tuple[str, str]:
+    """The Domain's effective `domainHomeSourceType` and, for messages, how it came about."""
+    return _source_type(_spec(domain), _api_version(domain))
+
+
+def _source_type(spec: Mapping[str, Any], api_version: str) -> Tuple[str, str]:
+    written = _string(spec.get("domainHomeSourceType"), "spec.domainHomeSourceType")
+    if written is not None:
+        if written not in SOURCE_TYPES:
+            raise DomainError(
+                f"spec.domainHomeSourceType: expected one of {', '.join(SOURCE_TYPES)}, got {written!r}"
+            )
+        return written, f"domainHomeSourceType is {written}"
+    if api_version == V8_API_VERSION and spec.get("domainHomeInImage") is not None:
+        in_image = _bool(spec.get("domainHomeInImage"), "spec.domainHomeInImage", True)
+        kind = IMAGE if in_image else PERSISTENT_VOLUME
+        return kind, f"domainHomeInImage is {'true' if in_image else 'false'}, so domainHomeSourceType is {kind}"
+    model = _child(_child(spec, "configuration", "spec"), "model", "spec.configuration")
+    if model is not None:
+        return FROM_MODEL, "domainHomeSourceType is FromModel (configuration.model is set)"
+    return IMAGE, "domainHomeSourceType is Image (the default without configuration.model)"
+
+
+_V8_PRUNED = "the weblogic.oracle/v8 Domain schema has no {field}, so the API server prunes it"
+_INTROSPECTOR_PRUNED = (
+    "spec.introspector.serverPod.{kind} does not exist: the Domain schema allows only podSecurityContext, "
+    "resources, env and envFrom there, so the API server prunes it"
+)
+_NO_AUX_VOLUMES = (
+    "serverPod.auxiliaryImages are ignored: spec.auxiliaryImageVolumes is not set, and the operator "
+    "converts (and pulls) v8 auxiliary images only with it"
+)
+_CLUSTER_AUX = "the Cluster schema has no serverPod.auxiliaryImages, so the API server prunes them"
+
+
 def model_domain(
     domain: Mapping[str, Any],
     clusters: Mapping[str, Mapping[str, Any]],
@@ -406,71 +584,113 @@ def model_domain(
 ) -> DomainModel:
     """Model one Domain; `clusters` are the Cluster objects of its namespace by name (may be partial)."""
     spec = _spec(domain)
+    api_version = _api_version(domain)
+    unserved = unserved_api_version(api_version)
+    if unserved is not None:
+        raise DomainError(unserved)
+    v8 = api_version == V8_API_VERSION
     metadata = _mapping(domain.get("metadata"), "metadata")
     name = (_string(metadata.get("name"), "metadata.name") if metadata else None) or ""
     ns = (_string(metadata.get("namespace"), "metadata.namespace") if metadata else None) or namespace
     key = ObjectKey("Domain", ns, name)
-    api_version = _api_version(domain)
     domain_uid = _string(spec.get("domainUID"), "spec.domainUID") or name
     pull_secrets = _pull_secrets(spec, key)
+    kind, kind_why = _source_type(spec, api_version)
 
     fields = _Fields()
+    ignored = _Ignored()
 
     # Images every server pod and the introspector run (operator-built containers).
     base = fields.add_defaulted(key, "spec", spec, defaults.weblogic_image)
     configuration = _child(spec, "configuration", "spec")
     model = _child(configuration, "model", "spec.configuration")
-    model_aux = fields.each(
-        key,
-        "spec.configuration.model.auxiliaryImages",
-        None if model is None else model.get("auxiliaryImages"),
-        passthrough=False,
-    )
+    aux_path = "spec.configuration.model.auxiliaryImages"
+    aux_items = None if model is None else model.get("auxiliaryImages")
+    model_aux: List[_Field] = []
+    if v8:
+        ignored.images(key, aux_path, aux_items, _V8_PRUNED.format(field="configuration.model.auxiliaryImages"))
+    elif kind != FROM_MODEL:
+        ignored.images(
+            key, aux_path, aux_items,
+            f"auxiliaryImages are ignored: {kind_why}; the operator pulls them only for FromModel",
+        )
+    else:
+        model_aux = fields.each(key, aux_path, aux_items, passthrough=False)
+
     on_pv = _child(configuration, "initializeDomainOnPV", "spec.configuration")
     on_pv_domain = _child(on_pv, "domain", "spec.configuration.initializeDomainOnPV")
-    creation_images = fields.each(
-        key,
-        "spec.configuration.initializeDomainOnPV.domain.domainCreationImages",
-        None if on_pv_domain is None else on_pv_domain.get("domainCreationImages"),
-        passthrough=False,
-    )
+    creation_path = "spec.configuration.initializeDomainOnPV.domain.domainCreationImages"
+    creation_items = None if on_pv_domain is None else on_pv_domain.get("domainCreationImages")
+    creation_images: List[_Field] = []
+    create_dh_dir: List[_Field] = []
+    if v8:
+        ignored.images(key, creation_path, creation_items, _V8_PRUNED.format(field="initializeDomainOnPV"))
+    else:
+        if kind != PERSISTENT_VOLUME:
+            ignored.images(
+                key, creation_path, creation_items,
+                f"domainCreationImages are ignored: {kind_why}; the operator pulls them only for PersistentVolume",
+            )
+        else:
+            creation_images = fields.each(key, creation_path, creation_items, passthrough=False)
+        if on_pv is not None:
+            # The create-dh-dir init container runs spec.image without a pull policy: the API server's default.
+            policy = kubernetes_pull_policy(base.image)
+            if policy != base.pull_policy:
+                create_dh_dir.append(fields.with_policy(base, policy))
 
     # serverPod levels, in layout order.
-    domain_level = _level(fields, key, spec, "spec", v8=True)
+    aux_volumes = spec.get("auxiliaryImageVolumes") is not None
+    aux_ignored = None if aux_volumes else _NO_AUX_VOLUMES
+    domain_level = _level(fields, ignored, key, spec, "spec", aux_ignored)
     admin = _child(spec, "adminServer", "spec")
-    admin_level = _level(fields, key, admin, "spec.adminServer", v8=True)
+    admin_level = _level(fields, ignored, key, admin, "spec.adminServer", aux_ignored)
 
-    cluster_roles: List[Tuple[str, _Level]] = []
+    cluster_levels: List[Tuple[str, _Level]] = []
     missing: List[ClusterRef] = []
     for entry in _cluster_entries(spec, api_version):
         path = f"spec.clusters[{entry.index}]"
         if not entry.reference:
-            cluster_roles.append((entry.name, _level(fields, key, entry.entry, path, v8=True)))
+            cluster_levels.append((entry.name, _level(fields, ignored, key, entry.entry, path, aux_ignored)))
             continue
         cluster = clusters.get(entry.name)
         if cluster is None:
             missing.append(ClusterRef(entry.name, FieldRef(key, f"{path}.name")))
             continue
-        cluster_roles.append((entry.name, _cluster_level(fields, cluster, entry.name, ns)))
+        cluster_levels.append((entry.name, _cluster_level(fields, ignored, cluster, entry.name, ns)))
 
-    managed_roles: List[Tuple[str, _Level]] = []
+    managed_levels: List[Tuple[str, _Level]] = []
     for i, item in enumerate(_list(spec.get("managedServers"), "spec.managedServers")):
         path = f"spec.managedServers[{i}]"
         server = _mapping(item, path)
         if server is None:
             continue
         server_name = _string(server.get("serverName"), f"{path}.serverName") or f"managedServers[{i}]"
-        managed_roles.append((server_name, _level(fields, key, server, path, v8=True)))
+        managed_levels.append((server_name, _level(fields, ignored, key, server, path, aux_ignored)))
 
     introspector = _child(spec, "introspector", "spec")
-    introspector_init = list(_level(fields, key, introspector, "spec.introspector", v8=False).init_containers)
+    intro_pod = _child(introspector, "serverPod", "spec.introspector")
+    if v8 and introspector is not None:
+        ignored.add(FieldRef(key, "spec.introspector"), None, _V8_PRUNED.format(field="introspector"))
+    if intro_pod is not None:
+        for list_name in ("initContainers", "containers"):
+            message = _INTROSPECTOR_PRUNED.format(kind=list_name)
+            ignored.images(key, f"spec.introspector.serverPod.{list_name}", intro_pod.get(list_name), message)
 
     # Sidecars the operator adds to server pods (and, for the log shippers, to the introspector).
     sidecars: List[_Field] = []
     exporter = _child(spec, "monitoringExporter", "spec")
-    if exporter is not None and exporter.get("configuration") is not None:
-        exporter_use = fields.add_defaulted(key, "spec.monitoringExporter", exporter, defaults.exporter_image)
-        sidecars.append(exporter_use)
+    if exporter is not None:
+        if exporter.get("configuration") is not None:
+            sidecars.append(
+                fields.add_defaulted(key, "spec.monitoringExporter", exporter, defaults.exporter_image)
+            )
+        else:
+            ignored.block(
+                key, "spec.monitoringExporter", exporter,
+                "monitoringExporter is ignored: the operator adds the exporter sidecar only when "
+                "spec.monitoringExporter.configuration is set",
+            )
     log_sidecars: List[_Field] = []
     for field_name, default_image in (
         ("fluentdSpecification", defaults.fluentd_image),
@@ -480,43 +700,77 @@ def model_domain(
         if shipper is None:
             continue
         path = f"spec.{field_name}"
+        watch = _bool(shipper.get("watchIntrospectorLogs"), f"{path}.watchIntrospectorLogs", True)
+        if v8 and field_name == "fluentbitSpecification":
+            ignored.block(key, path, shipper, _V8_PRUNED.format(field=field_name))
+            continue
         use = fields.add_defaulted(key, path, shipper, default_image)
         sidecars.append(use)
-        if _bool(shipper.get("watchIntrospectorLogs"), f"{path}.watchIntrospectorLogs", True):
+        if watch:
             log_sidecars.append(use)
 
     server_common = [base, *model_aux]
-
     roles: List[_Role] = []
+    why: Dict[int, List[str]] = {}  # field order -> why a pod that would carry it does not
 
-    def server_role(role: str, level: _Level) -> None:
-        sa, sa_field = _service_account([level, domain_level])
-        images = server_common + list(domain_level.server_images) + list(level.server_images) + sidecars
+    # A Domain (or admin server) with Never runs no pod now; it is audited as it runs once started.
+    for level in (domain_level, admin_level):
+        if level.start_policy == NEVER and level.start_policy_field is not None:
+            ignored.add(
+                level.start_policy_field, None,
+                "serverStartPolicy is Never: the operator runs no pod of this Domain now; its images are "
+                "audited as the pods will pull them once it starts",
+            )
+    admin_only = domain_level.start_policy == ADMIN_ONLY
+
+    def server_role(role: str, label: str, levels: Sequence[_Level]) -> None:
+        images = server_common + _merged(label, levels, why) + sidecars
+        own = levels[0]
+        stopped = None
+        if role == "admin-server":
+            pass  # a Never here stops the whole Domain, which is audited as it will run (above)
+        elif own.start_policy == NEVER:
+            stopped = f"{label} is not started (serverStartPolicy Never)"
+        elif admin_only:
+            stopped = f"{label} is not started (spec.serverStartPolicy AdminOnly)"
+        if stopped is not None:
+            for use in images:
+                why.setdefault(use.order, []).append(stopped)
+            return
+        sa, sa_field = _service_account(levels)
         roles.append(_Role(role, SERVER, sa, sa_field, images))
 
-    server_role("admin-server", admin_level)
-    for cluster_name, level in cluster_roles:
-        server_role(f"cluster {cluster_name}", level)
-    for server_name, level in managed_roles:
-        server_role(f"managed-server {server_name}", level)
+    server_role("admin-server", "the admin server", [admin_level, domain_level])
+    for cluster_name, level in cluster_levels:
+        server_role(f"cluster {cluster_name}", f"cluster {cluster_name}", [level, domain_level])
+    for server_name, level in managed_levels:
+        server_role(f"managed-server {server_name}", f"managed server {server_name}", [level, domain_level])
 
-    sa, sa_field = _service_account([domain_level])
-    compat_init = [
-        use
-        for use in domain_level.init_containers + admin_level.init_containers
-        if use.container_name.startswith(INTROSPECTOR_INIT_PREFIXES)
+    # The introspector takes the admin server's effective init containers named compat-* or wls-shared-*.
+    admin_init = [
+        replace(level, containers=(), init_containers=tuple(
+            use for use in level.init_containers if use.container_name.startswith(INTROSPECTOR_INIT_PREFIXES)
+        ))
+        for level in (admin_level, domain_level)
     ]
+    sa, sa_field = _service_account([domain_level])
     introspector_images = [
         base,
+        *create_dh_dir,
         *model_aux,
         *creation_images,
-        *domain_level.v8_aux,
-        *admin_level.v8_aux,
-        *compat_init,
-        *introspector_init,
+        *_merged("the introspector", admin_init, why),
         *log_sidecars,
     ]
     roles.append(_Role("introspector", INTROSPECTOR, sa, sa_field, introspector_images))
+
+    # Every written image field is either pulled by some pod or reported with the reason it is not.
+    pulled = {use.order for role in roles for use in role.images}
+    for use in fields.made:
+        if use.order in pulled or use.defaulted:
+            continue
+        reasons = list(dict.fromkeys(why.get(use.order, []))) or ["no pod of this Domain runs it"]
+        ignored.add(use.field, use.image, f"no pod pulls it: {'; '.join(reasons)}")
 
     return DomainModel(
         key=key,
@@ -527,11 +781,15 @@ def model_domain(
         groups=_group(roles),
         missing_clusters=tuple(missing),
         ignore=_ignore(metadata),
+        source_type=kind,
+        ignored_fields=tuple(ignored.found),
     )
 
 
-def _cluster_level(fields: _Fields, cluster: Mapping[str, Any], name: str, namespace: str) -> _Level:
-    """The `spec.serverPod` of a Cluster resource, with field references into that object."""
+def _cluster_level(
+    fields: _Fields, ignored: _Ignored, cluster: Mapping[str, Any], name: str, namespace: str
+) -> _Level:
+    """The `spec.serverPod` and `spec.serverStartPolicy` of a Cluster resource, referenced into that object."""
     if not isinstance(cluster, Mapping):
         raise DomainError(f"Cluster {name}: expected an object, got {_kind(cluster)}")
     metadata = _mapping(cluster.get("metadata"), f"Cluster {name} metadata")
@@ -540,7 +798,7 @@ def _cluster_level(fields: _Fields, cluster: Mapping[str, Any], name: str, names
     obj = ObjectKey("Cluster", ns, name)
     try:
         spec = _mapping(cluster.get("spec"), "spec")
-        return _level(fields, obj, spec, "spec", v8=False)
+        return _level(fields, ignored, obj, spec, "spec", _CLUSTER_AUX)
     except DomainError as err:
         raise DomainError(f"Cluster {name}: {err}") from None
 
