@@ -178,6 +178,20 @@ RULES: Tuple[Rule, ...] = (
         "Nothing to do, unless the registry rate-limits anonymous pulls; then add a pull Secret.",
     ),
     Rule(
+        "IA019", "operator-ignored-field", "info",
+        "An image field the Domain's author wrote is never pulled by the operator, so it is not audited.",
+        "The operator pulls model.auxiliaryImages only when domainHomeSourceType is FromModel and "
+        "domainCreationImages only when it is PersistentVolume; it converts v8 serverPod.auxiliaryImages only "
+        "with spec.auxiliaryImageVolumes; it adds the monitoring exporter only with a configuration; a "
+        "same-named container at a more specific serverPod level replaces a less specific one; servers with "
+        "serverStartPolicy Never get no pod; and the API server prunes fields the Domain schema lacks (such "
+        "as spec.introspector.serverPod.initContainers). A Domain with serverStartPolicy Never runs no pod now "
+        "and is audited as it will run once started.",
+        "Nothing is wrong with the pull path. If the image should be pulled, correct the Domain (for example "
+        "set domainHomeSourceType, add the exporter configuration, or rename the container); otherwise "
+        "remove the field.",
+    ),
+    Rule(
         "IA020", "credential-unverifiable", "warning",
         "A credential for the image may exist but its content cannot be read: a Secret made from a SealedSecret, "
         "ExternalSecret, SOPS file or Vault.",

@@ -131,6 +131,9 @@ def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: Audit
         raise InputError(f"Domain {key.namespace}/{key.name}: {exc}", loc.file if loc else None,
                          loc.line if loc else None) from None
     a.report.domain_uid = model.domain_uid
+    for ignored in model.ignored_fields:
+        message = f"{ignored.image}: {ignored.message}" if ignored.image else ignored.message
+        a.add("IA019", message, where=ignored.field, image=ignored.image)
     for ref in model.missing_clusters:
         a.unreadable("Cluster", ref.name, ())
     for group in model.groups:
