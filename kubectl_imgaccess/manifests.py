@@ -22,6 +22,7 @@ import yaml
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, ProvidedSecret, Snapshot
 from kubectl_imgaccess.errors import InputError, UsageError
 from kubectl_imgaccess.objects import Location, ObjectKey
+from kubectl_imgaccess.weblogic.domain import unserved_api_version
 
 try:  # the C parser is several times faster on big manifests
     from yaml import CSafeLoader as _Loader
@@ -89,10 +90,27 @@ def add_object(snap: Snapshot, obj: Dict[str, Any], locs: Dict[str, Location], d
         snap.provided[ObjectKey("Secret", provided.namespace, provided.name)] = provided
         return
     if _keep(obj):
+        _check_served(obj, locs, name)
         meta = obj.setdefault("metadata", {})
         if obj["kind"] not in _CLUSTER_SCOPED and not meta.get("namespace"):
             meta["namespace"] = default_namespace
         snap.add(obj, locs)
+
+
+def _check_served(obj: Dict[str, Any], locs: Dict[str, Location], name: str) -> None:
+    """A Domain version operator 4.x does not serve is an input error at its apiVersion line."""
+    if obj["kind"] != "Domain":
+        return
+    message = unserved_api_version(obj.get("apiVersion") or "")
+    if message is not None:
+        loc = locs.get("apiVersion") or locs.get("")
+        raise InputError(f"Domain {_name(obj)}: {message}", name, loc.line if loc else None)
+
+
+def _name(obj: Dict[str, Any]) -> str:
+    meta = obj.get("metadata")
+    value = meta.get("name") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) and value else "(unnamed)"
 
 
 def _expand(paths: Sequence[str], stdin: Optional[IO[str]], notes: List[str]) -> Iterator[Tuple[str, str, bool]]:

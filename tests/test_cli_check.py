@@ -26,6 +26,7 @@ CASES = {
     "ia010-invalid-image-reference.yaml": (1, {"IA010"}, {"IA004"}),
     "ia011-pull-policy-never.yaml": (0, {"IA011"}, {"IA010"}),
     "ia018-anonymous-exporter.yaml": (0, {"IA018", "IA016"}, {"IA004"}),
+    "ia019-operator-ignored-field.yaml": (0, {"IA019", "IA016"}, {"IA004"}),
     "suppressed.yaml": (0, set(), {"IA004", "IA016"}),
 }
 
@@ -224,6 +225,46 @@ def test_sarif_and_junit_are_well_formed() -> None:
     assert ia005["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == path
     junit = ET.fromstring(run(["check", "--offline", "-o", "junit", "-f", path]).stdout)
     assert int(junit.get("failures", "0")) >= 1
+
+
+def test_ia019_names_the_ignored_image_in_every_format() -> None:
+    """An ignored field is an info finding at its own line, in JSON, SARIF (a note) and the table."""
+    path = FIXTURES / "ia019-operator-ignored-field.yaml"
+    code, doc = check_json("-f", str(path))
+    assert code == 0
+    f = finding(doc, "IA019")
+    assert (f["severity"], f["field"]) == ("info", "spec.configuration.model.auxiliaryImages[0].image")
+    assert f["image"] == "registry.example.com/private/wdt-model:v1"
+    assert "domainHomeSourceType is Image" in f["message"]
+    assert "registry.example.com/private/wdt-model:v1" in path.read_text().splitlines()[f["location"]["line"] - 1]
+    assert all(img["image"] != f["image"] for d in doc["domains"] for img in d["images"])
+    assert doc["domains"][0]["verdict"] == "pass"
+
+    sarif = json.loads(run(["check", "--offline", "-o", "sarif", "-f", str(path)]).stdout)["runs"][0]
+    assert "IA019" in {r["id"] for r in sarif["tool"]["driver"]["rules"]}
+    result = next(r for r in sarif["results"] if r["ruleId"] == "IA019")
+    assert result["level"] == "note"
+    assert result["properties"]["image"] == f["image"]
+
+    table = run(["check", "--offline", "-f", str(path)]).stdout
+    assert f"{path}:{f['location']['line']}: info IA019 operator-ignored-field: " in table
+    assert "operator-ignored-field" in run(["rules"]).stdout
+    assert "domainHomeSourceType" in run(["explain", "operator-ignored-field"]).stdout
+
+
+@pytest.mark.parametrize("version", ["v2", "v7"])
+def test_domain_version_operator_4_does_not_serve_is_an_input_error(tmp_path: Any, version: str) -> None:
+    """Operator 4.x serves weblogic.oracle/v9 and v8 only: files with older Domains are refused, at the line
+    of their apiVersion, before anything is audited."""
+    text = (FIXTURES / "healthy.yaml").read_text().replace("weblogic.oracle/v9", f"weblogic.oracle/{version}")
+    (tmp_path / "old.yaml").write_text(text)
+    proc = run(["check", "--offline", "-o", "json", "-f", str(tmp_path / "old.yaml")])
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == (
+        f"error: {tmp_path / 'old.yaml'}:3: Domain good: apiVersion weblogic.oracle/{version}: "
+        "operator 4.x serves weblogic.oracle/v9 and v8 only"
+    )
 
 
 @pytest.mark.parametrize(

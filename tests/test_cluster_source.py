@@ -19,6 +19,7 @@ from kubectl_imgaccess.kube import client as cluster_client
 from kubectl_imgaccess.kube.reader import read_cluster
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.weblogic.domain import V9_API_VERSION
 from tests.sandbox.fixtures import sandbox  # noqa: F401
 from tools.sandbox import Fault, Recorded, Sandbox
 
@@ -400,3 +401,17 @@ def test_missing_cluster_resource_is_empty_but_missing_domain_resource_is_an_err
     with pytest.raises(ClusterError) as err:
         read_cluster(scope(kubeconfig))
     assert "WebLogic Kubernetes Operator" in str(err.value) and sandbox.url in str(err.value)
+
+
+def test_domains_are_read_only_as_v9(sandbox: Sandbox, kubeconfig: str) -> None:
+    """Operator 4.x stores Domains as weblogic.oracle/v9 and serves v8 only by conversion: the reader asks
+    for v9 alone, so what it audits is the object the operator reads, whatever version it was applied in."""
+    v8 = domain("d8")
+    v8["apiVersion"] = "weblogic.oracle/v8"
+    sandbox.add(v8)
+    sandbox.add(domain("d9"))
+    for named in ([], ["d8"]):
+        snap = read_cluster(scope(kubeconfig, domains=named))
+        assert {o["apiVersion"] for k, o in snap.objects.items() if k.kind == "Domain"} == {V9_API_VERSION}
+    domain_paths = {r.path for r in sandbox.requests if "/domains" in r.path}
+    assert domain_paths and all(p.startswith(f"/apis/{V9_API_VERSION}/") for p in domain_paths)

@@ -22,7 +22,7 @@ from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
 from kubectl_imgaccess.kube.client import NO_CLUSTER, ClusterClient, connect
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
-from kubectl_imgaccess.weblogic.domain import DomainError, cluster_names, model_domain
+from kubectl_imgaccess.weblogic.domain import V9_API_VERSION, DomainError, cluster_names, model_domain
 
 __all__ = [
     "NO_CLUSTER",
@@ -57,7 +57,7 @@ class _Kind:
         return f"{root}{ns}/{self.plural}{tail}"
 
 
-DOMAIN = _Kind("Domain", "weblogic.oracle/v9", "domains")
+DOMAIN = _Kind("Domain", V9_API_VERSION, "domains")  # the only version read: v8 objects are served as v9
 CLUSTER = _Kind("Cluster", "weblogic.oracle/v1", "clusters")
 SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts")
 SECRET = _Kind("Secret", "v1", "secrets")
