@@ -187,9 +187,8 @@ RULES: Tuple[Rule, ...] = (
         "serverStartPolicy Never get no pod; and the API server prunes fields the Domain schema lacks (such "
         "as spec.introspector.serverPod.initContainers). A Domain with serverStartPolicy Never runs no pod now "
         "and is audited as it will run once started.",
-        "Nothing is wrong with the pull path. If the image should be pulled, correct the Domain (for example "
-        "set domainHomeSourceType, add the exporter configuration, or rename the container); otherwise "
-        "remove the field.",
+        "If the image should be pulled, correct the Domain (domainHomeSourceType, the exporter's "
+        "configuration, a container's name); otherwise remove the field.",
     ),
     Rule(
         "IA020", "credential-unverifiable", "warning",

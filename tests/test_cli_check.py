@@ -246,8 +246,10 @@ def test_ia019_names_the_ignored_image_in_every_format() -> None:
     assert result["level"] == "note"
     assert result["properties"]["image"] == f["image"]
 
-    table = run(["check", "--offline", "-f", str(path)]).stdout
-    assert f"{path}:{f['location']['line']}: info IA019 operator-ignored-field: " in table
+    table = run(["check", "--offline", "--show", "info", "-f", str(path)], env={"COLUMNS": "250"}).stdout
+    assert f"{path}:{f['location']['line']}: info IA019 operator-ignored-field: {f['image']}: " in table
+    collapsed = run(["check", "--offline", "-f", str(path)], env={"COLUMNS": "250"}).stdout
+    assert "info IA019 operator-ignored-field on 1 image in 1 Domain: " in collapsed
     assert "operator-ignored-field" in run(["rules"]).stdout
     assert "domainHomeSourceType" in run(["explain", "operator-ignored-field"]).stdout
 
