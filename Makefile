@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo bench docs krew clean
+.PHONY: install test lint typecheck unit demo bench docs dist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,5 @@ clean:
 docs: $(STAMP)
 	$(BIN)/python -m tools.docs
 
-krew: $(STAMP)
-	PYTHON=$(BIN)/python krew/build.sh
+dist: $(STAMP)
+	$(BIN)/python -m tools.dist

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from kubectl_imgaccess import __version__
 from tests.clitools import ROOT, run
 
@@ -16,17 +14,6 @@ def test_python_dash_m_and_the_script_agree() -> None:
     as_module = subprocess.run([sys.executable, "-m", "kubectl_imgaccess", "version"], capture_output=True,
                                text=True, check=True, cwd=ROOT)
     assert as_module.stdout == run(["version"]).stdout == f"Client Version: kubectl-imgaccess {__version__}\n"
-
-
-def test_krew_manifest_matches_the_package() -> None:
-    manifest = yaml.safe_load((ROOT / "krew" / "imgaccess.yaml").read_text())
-    assert manifest["kind"] == "Plugin" and manifest["metadata"]["name"] == "imgaccess"
-    assert manifest["spec"]["version"] == f"v{__version__}"
-    for platform in manifest["spec"]["platforms"]:
-        assert platform["bin"] == "kubectl-imgaccess"
-        assert f"v{__version__}/" in platform["uri"]
-        assert {f["from"] for f in platform["files"]} == {"kubectl-imgaccess", "LICENSE"}
-        assert len(platform["sha256"]) == 64
 
 
 def test_no_arguments_prints_help() -> None:

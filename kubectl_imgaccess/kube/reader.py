@@ -64,6 +64,7 @@ SECRET = _Kind("Secret", "v1", "secrets")
 POD = _Kind("Pod", "v1", "pods")
 EVENT = _Kind("Event", "v1", "events")
 NODE = _Kind("Node", "v1", "nodes", namespaced=False)
+NAMESPACE = _Kind("Namespace", "v1", "namespaces", namespaced=False)
 
 
 @dataclass
@@ -97,6 +98,20 @@ def server_version(scope: ClusterScope) -> str:
     if not isinstance(info, dict) or not info.get("gitVersion"):
         raise ClusterError(f"{client.server}: /version did not answer a version")
     return str(info["gitVersion"])
+
+
+def namespace_names(scope: ClusterScope) -> List[str]:
+    """The names of the cluster's namespaces (for completion)."""
+    client = connect(scope)
+    return [_name(ns) for ns in client.list(NAMESPACE.path(None), kind=NAMESPACE.kind) if _name(ns)]
+
+
+def domain_names(scope: ClusterScope) -> List[str]:
+    """The names of the Domains in the scope's namespace, or in all with -A (for completion)."""
+    client = connect(scope)
+    namespace = None if scope.all_namespaces else client.namespace
+    items = client.list(DOMAIN.path(namespace), kind=DOMAIN.kind, label_selector=scope.selector)
+    return [_name(d) for d in items if _name(d)]
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
