@@ -65,7 +65,8 @@ RULES: Tuple[Rule, ...] = (
         "that need authentication. Node-level credentials cannot be seen through the API and are not counted.",
         "Add a pull Secret whose registry key matches the image's registry (host[:port][/path]) to the "
         "Domain's spec.imagePullSecrets or, when the Domain lists none, to the pods' ServiceAccount.",
-        adjust="error for a registry known to need authentication; warning when unknown",
+        adjust="error for a registry known to need authentication, or when another finding shows a credential "
+               "was meant for it (IA001, IA002, IA003, IA006, IA007, IA008: its causes); else warning",
     ),
     Rule(
         "IA005", "serviceaccount-not-found", "error",

@@ -29,9 +29,9 @@ def test_ignore_by_name_with_globs(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("ignore:\n  - rule: anonymous-pull\n    namespace: 'team-*'\n    domain: d?\n")
     config = load_config(str(cfg))
-    assert config.ignored("IA018", "team-a", "d1")
-    assert not config.ignored("IA018", "ops", "d1")
-    assert not config.ignored("IA004", "team-a", "d1")
+    assert config.ignore_entries("IA018", "team-a", "d1")
+    assert not config.ignore_entries("IA018", "ops", "d1")
+    assert not config.ignore_entries("IA004", "team-a", "d1")
 
 
 @pytest.mark.parametrize(

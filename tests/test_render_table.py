@@ -52,7 +52,7 @@ def test_rows_fit_the_terminal(width: int) -> None:
     else:
         assert billing.endswith("...") and "Secret ocr-" in billing  # its own namespace is not repeated
     orders = next(r for r in rows if r.startswith("orders-ns"))
-    assert ("IA001+2" in orders) == (width == 80)  # the rule ids compact only when the reason has no room
+    assert ("IA001+3" in orders) == (width == 80)  # the rule ids compact only when the reason has no room
 
 
 def test_worst_first_and_counts() -> None:

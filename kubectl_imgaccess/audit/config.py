@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from kubectl_imgaccess.audit.snapshot import ProvidedSecret
 from kubectl_imgaccess.catalog import find_rule
@@ -29,6 +30,9 @@ class IgnoreRule:
     rule: str  # a rule id (names are resolved to ids on load)
     namespace: str = "*"
     domain: str = "*"
+    reason: Optional[str] = None  # why it is ignored, shown with every finding it suppresses
+    expires: Optional[datetime.datetime] = None  # UTC; from then on it suppresses nothing (and says so)
+    where: str = "config"  # "FILE:LINE ignore[i]": what a suppressed finding names as its suppressor
 
     def applies(self, rule_id: str, namespace: str, domain: str) -> bool:
         return (
@@ -36,6 +40,12 @@ class IgnoreRule:
             and fnmatch.fnmatchcase(namespace, self.namespace)
             and fnmatch.fnmatchcase(domain, self.domain)
         )
+
+    def expired(self, now: datetime.datetime) -> bool:
+        return self.expires is not None and now >= self.expires
+
+
+ANNOTATION_POLICIES = ("allow", "deny")  # suppressions.annotations: may a Domain exempt itself?
 
 
 BUILTIN_REGISTRIES: Tuple[RegistryRule, ...] = (
@@ -52,13 +62,15 @@ class Config:
     ignore: Tuple[IgnoreRule, ...] = ()
     source: Optional[str] = None  # the file it came from
     provided: Tuple[ProvidedSecret, ...] = ()  # Secrets made out of band, content unreadable here
+    annotations: str = "allow"  # suppressions.annotations: "deny" = Domains cannot suppress their own findings
 
     def registry_for(self, repository: str) -> RegistryRule:
         """The first entry whose key matches the normalized repository; unknown when none does."""
         return _registry_for(self.registries, repository)
 
-    def ignored(self, rule_id: str, namespace: str, domain: str) -> bool:
-        return any(i.applies(rule_id, namespace, domain) for i in self.ignore)
+    def ignore_entries(self, rule_id: str, namespace: str, domain: str) -> List[IgnoreRule]:
+        """The entries that name this rule for this Domain, in file order (expired ones included)."""
+        return [i for i in self.ignore if i.applies(rule_id, namespace, domain)]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -120,7 +132,17 @@ def load_config(path: Optional[str]) -> Config:
         rule = find_rule(ign["rule"])
         if rule is None:
             raise fail(f"unknown rule {ign['rule']!r}", f"{at}.rule")
-        ignores.append(IgnoreRule(rule.id, _glob(ign, "namespace", fail, at), _glob(ign, "domain", fail, at)))
+        reason = ign.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise fail("reason must be a string", f"{at}.reason")
+        extra = sorted(set(ign) - {"rule", "namespace", "domain", "reason", "expires"})
+        if extra:
+            raise fail(f"unknown key {extra[0]!r} (expected rule, namespace, domain, reason, expires)",
+                       f"{at}.{extra[0]}")
+        loc = locs.get(at)
+        where = f"{path}:{loc.line} {at}" if loc else f"{path} {at}"
+        ignores.append(IgnoreRule(rule.id, _glob(ign, "namespace", fail, at), _glob(ign, "domain", fail, at),
+                                  reason or None, _expiry(ign.get("expires"), fail, f"{at}.expires"), where))
     provided = []
     raw_prov = data.get("provided", [])
     if not isinstance(raw_prov, list):
@@ -144,10 +166,44 @@ def load_config(path: Optional[str]) -> Config:
         loc = locs.get(at)
         provided.append(ProvidedSecret(entry["namespace"], entry["name"], type_, tuple(regs),
                                        ObjectKey("config", "", at), loc))
-    unknown = sorted(set(data) - {"registries", "ignore", "provided"})
+    annotations = "allow"
+    raw_sup = data.get("suppressions", {})
+    if not isinstance(raw_sup, dict):
+        raise fail("suppressions must be a mapping (annotations: allow|deny)", "suppressions")
+    for key in raw_sup:
+        if key != "annotations":
+            raise fail(f"unknown key {key!r} under suppressions (expected annotations)", f"suppressions.{key}")
+    if "annotations" in raw_sup:
+        annotations = raw_sup["annotations"]
+        if annotations not in ANNOTATION_POLICIES:
+            raise fail(f"suppressions.annotations must be allow or deny, not {annotations!r}",
+                       "suppressions.annotations")
+    unknown = sorted(set(data) - {"registries", "ignore", "provided", "suppressions"})
     if unknown:
-        raise fail(f"unknown key {unknown[0]!r} (expected registries, ignore, provided)", unknown[0])
-    return Config(tuple(registries) + BUILTIN_REGISTRIES, tuple(ignores), path, tuple(provided))
+        raise fail(f"unknown key {unknown[0]!r} (expected registries, ignore, provided, suppressions)", unknown[0])
+    return Config(tuple(registries) + BUILTIN_REGISTRIES, tuple(ignores), path, tuple(provided), annotations)
+
+
+def _expiry(value: Any, fail: Any, at: str) -> Optional[datetime.datetime]:
+    """`expires`: a date (YYYY-MM-DD, the end of that day is not included: it expires at its start, UTC) or
+    an RFC 3339 time. YAML reads unquoted dates itself."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, datetime.date):
+        moment = datetime.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise fail(f"expires must be a date (2026-12-31) or an RFC 3339 time, not {value!r}", at) from None
+    else:
+        raise fail("expires must be a date (2026-12-31) or an RFC 3339 time", at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc)
 
 
 def _glob(entry: Mapping[str, Any], key: str, fail: Any, at: str) -> str:

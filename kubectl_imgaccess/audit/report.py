@@ -21,6 +21,25 @@ def worst(verdicts: List[str]) -> str:
     return max(verdicts, key=VERDICT_ORDER.index, default="pass")
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """What silenced a finding: the Domain's own annotation, or a config `ignore:` entry."""
+
+    kind: str  # "annotation" | "config"
+    source: str  # the annotation's name, or "FILE:LINE ignore[i]"
+    reason: Optional[str] = None
+    expires: Optional[str] = None  # RFC 3339, UTC
+
+    def __str__(self) -> str:
+        what = f"annotation {self.source}" if self.kind == "annotation" else f"config {self.source}"
+        extra = [f"reason: {self.reason}"] if self.reason else []
+        extra += [f"expires {self.expires}"] if self.expires else []
+        return what + (f" ({'; '.join(extra)})" if extra else "")
+
+    def to_document(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "source": self.source, "reason": self.reason, "expires": self.expires}
+
+
 @dataclass
 class Finding:
     rule: str
@@ -35,6 +54,12 @@ class Finding:
     fix: Optional[str] = None
     suppressed: bool = False
     images: List[int] = _field(default_factory=list)  # indexes of the DomainReport.images it concerns
+    # IA004 (the anonymous pull) names the findings that explain it; they name IA004 back. Suppressing an
+    # explanation never silences the fact.
+    causes: List[str] = _field(default_factory=list)
+    explains: List[str] = _field(default_factory=list)
+    suppressed_by: Optional[Suppression] = None  # set exactly when suppressed
+    expired_suppressions: List[str] = _field(default_factory=list)  # ignore entries that no longer apply
 
     def dedupe_key(self) -> Tuple[Any, ...]:
         return (self.rule, self.message, self.field, self.secret, self.service_account)
@@ -82,6 +107,7 @@ class DomainReport:
     findings: List[Finding] = _field(default_factory=list)
     location: Optional[Location] = None
     verdict: str = "pass"
+    needs_unreadable: bool = False  # an object the Domain's verdict depends on (a Cluster) could not be read
 
 
 @dataclass
@@ -94,6 +120,7 @@ class Report:
     incomplete: bool = False
     probed: bool = False
     findings: List[Finding] = _field(default_factory=list)  # about the scope itself (Domains unreadable)
+    notes: List[str] = _field(default_factory=list)  # said on stderr and kept in the JSON (never secret values)
 
     def all_findings(self) -> List[Finding]:
         return self.findings + [f for d in self.domains for f in d.findings]
@@ -144,6 +171,7 @@ class Report:
             "source": {"mode": self.mode, "context": self.context, "files": list(self.files)},
             "summary": self.summary(),
             "findings": [_finding_doc(f, None) for f in self.findings],
+            "notes": list(self.notes),
             "domains": [_domain_doc(d) for d in self.domains],
         }
 
@@ -211,6 +239,9 @@ def _finding_doc(f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
         "secret": f.secret,
         "serviceAccount": f.service_account,
         "suppressed": f.suppressed,
+        "suppressedBy": f.suppressed_by.to_document() if f.suppressed_by else None,
+        "causes": list(f.causes),
+        "explains": list(f.explains),
         "location": _loc(f.location),
         "fix": None if f.fix is None else redact(f.fix),
         "images": sorted({d.images[i].image for i in f.images}) if d is not None else [],

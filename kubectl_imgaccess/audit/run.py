@@ -6,12 +6,21 @@ by a second run with `probe_results`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from kubectl_imgaccess.audit.config import DEFAULT, Config
 from kubectl_imgaccess.audit.evidence import node_holders, pull_failures
-from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry, ProbeOutcome, Report, worst
+from kubectl_imgaccess.audit.report import (
+    DomainReport,
+    Finding,
+    ImageEntry,
+    ProbeOutcome,
+    Report,
+    Suppression,
+    worst,
+)
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, Obj, ProvidedSecret, Snapshot, Unreadable
 from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
 from kubectl_imgaccess.errors import InputError
@@ -24,7 +33,14 @@ from kubectl_imgaccess.kubelet.pullsecret import (
     read_pull_secret,
 )
 from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, describe_ref
-from kubectl_imgaccess.weblogic.domain import DomainError, DomainModel, ImageUse, PodGroup, model_domain
+from kubectl_imgaccess.weblogic.domain import (
+    IGNORE_ANNOTATION,
+    DomainError,
+    DomainModel,
+    ImageUse,
+    PodGroup,
+    model_domain,
+)
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
 
@@ -33,6 +49,8 @@ ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, cr
 class AuditOptions:
     fail_on: str = "error"
     probe_results: Optional[Mapping[ProbeKey, ProbeOutcome]] = None
+    now: Optional[datetime.datetime] = None  # for ignore entries' `expires` (None: none expires)
+    annotation_ignores: bool = True  # False (--no-annotation-ignores): the Domain annotation suppresses nothing
 
 
 def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = AuditOptions()) -> Report:
@@ -40,7 +58,8 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
     if keys is None:
         keys = sorted(k for k in snapshot.objects if k.kind == "Domain")
     secrets = SecretIndex(snapshot, config)
-    domains = [_audit_domain(snapshot, k, config, options, secrets) for k in keys if k in snapshot.objects]
+    notes = list(snapshot.notes)
+    domains = [_audit_domain(snapshot, k, config, options, secrets, notes) for k in keys if k in snapshot.objects]
     scope = [_scope_finding(u) for u in snapshot.unreadable if u.kind == "Domain"]
     incomplete = bool(scope) or any(f.rule == "IA017" for d in domains for f in d.findings)
     return Report(
@@ -52,6 +71,7 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
         fail_on=options.fail_on,
         incomplete=incomplete,
         probed=options.probe_results is not None,
+        notes=notes,
     )
 
 
@@ -91,6 +111,7 @@ class _DomainAudit:
         self.obj: Obj = snap.objects[key]
         self.report = DomainReport(key.namespace, key.name, key.name, location=snap.location(FieldRef(key, "")))
         self._by_key: Dict[Tuple[Any, ...], Finding] = {}
+        self.notes: List[str] = []
 
     def add(self, rule_id: str, message: str, images: Sequence[int] = (), *, where: Optional[FieldRef] = None,
             image: Optional[str] = None, secret: Optional[str] = None, sa: Optional[str] = None,
@@ -109,19 +130,23 @@ class _DomainAudit:
         self.report.findings.append(f)
         return f
 
-    def unreadable(self, kind: str, name: Optional[str], images: Sequence[int]) -> bool:
+    def unreadable(self, kind: str, name: Optional[str], images: Sequence[int], *, verdict: bool = True) -> bool:
+        """IA017 when the object could not be read. `images`: the verdicts that depend on it (none: the Domain's
+        own verdict, unless `verdict` is False because the object is evidence only)."""
         u = self.snap.is_unreadable(kind, self.ns, name)
         if u is None:
             return False
         for i in images:
             self.report.images[i].needs_unreadable = True
+        if not images and verdict:
+            self.report.needs_unreadable = True
         what = f"{kind} {self.ns}/{name}" if name else f"{kind}s in namespace {self.ns}"
         self.add("IA017", f"cannot read {what}: {u.reason}", images)
         return True
 
 
 def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions,
-                  secrets: SecretIndex) -> DomainReport:
+                  secrets: SecretIndex, notes: List[str]) -> DomainReport:
     a = _DomainAudit(snap, key, config, options, secrets)
     clusters = {c["metadata"]["name"]: c for c in snap.of_kind("Cluster", key.namespace)}
     try:
@@ -142,9 +167,11 @@ def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: Audit
         a.add("IA009", message, images, image=image,
               fix="fix the causes named by the other findings, then: kubectl imgaccess fix --restart")
     if snap.mode != "files":
-        a.unreadable("Pod", None, ())
-        a.unreadable("Event", None, ())
+        a.unreadable("Pod", None, (), verdict=False)
+        a.unreadable("Event", None, (), verdict=False)
+    _link_causes(a.report)
     _suppress(a, model)
+    notes.extend(n for n in a.notes if n not in notes)
     _verdicts(a.report)
     return a.report
 
@@ -155,6 +182,23 @@ def _sa_pull_refs(sa: Obj, sa_key: ObjectKey) -> List[Tuple[str, FieldRef]]:
         name = entry.get("name", "") if isinstance(entry, dict) else ""
         refs.append((str(name or ""), FieldRef(sa_key, f"imagePullSecrets[{i}]")))
     return refs
+
+
+# Rules that explain an anonymous pull (IA004). They never stand in for it: IA004 is always reported, so
+# suppressing an explanation silences that explanation and nothing else.
+EXPLANATIONS = ("IA001", "IA002", "IA003", "IA005", "IA006", "IA007", "IA008")
+
+
+@dataclass
+class _PathCauses:
+    """Why a pod group's pull path holds no credential, as findings already known for the group."""
+
+    skipped: List[Tuple[str, str, FieldRef, str, str]]  # (IA001|IA002, secret, field, message, fix)
+    sa_missing: bool = False  # IA005 and the path comes from that ServiceAccount
+    broken: List[str] = field(default_factory=list)  # Secrets the kubelet cannot parse (IA003 error)
+    latent: Optional[Keyring] = None  # credentials inside listed Secrets the kubelet ignores (IA002)
+    empty: List[Credential] = field(default_factory=list)  # entries with no username/password (IA003 warning)
+    unverified: List[ProvidedSecret] = field(default_factory=list)  # will exist, content unreadable (IA020)
 
 
 def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
@@ -168,20 +212,22 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
     idx = list(range(first, first + len(entries)))
     sa_where = group.service_account_field or FieldRef(a.key, "")
 
-    sa_known = sa is not None
     if sa is None and snap.mode == "files" and sa_name == "default":
-        sa, sa_known = {"imagePullSecrets": []}, True  # every namespace gets a `default` ServiceAccount
-    if sa is None and not a.unreadable("ServiceAccount", sa_name, idx if not model.lists_pull_secrets else ()):
+        sa = {"imagePullSecrets": []}  # every namespace gets a `default` ServiceAccount
+    # An unreadable ServiceAccount leaves both pod admission and (without a Domain list) the pull path unknown.
+    sa_unreadable = sa is None and a.unreadable("ServiceAccount", sa_name, idx)
+    sa_missing = sa is None and not sa_unreadable
+    if sa_missing:
         a.add("IA005", f"ServiceAccount {ns}/{sa_name} does not exist: the API server rejects the "
               f"{_roles(group)} pod(s)", idx, where=sa_where, sa=sa_name,
               fix=f"kubectl create serviceaccount {sa_name} -n {ns}")
-    sa_refs = _sa_pull_refs(sa, sa_key) if sa is not None and sa_known else []
+    sa_refs = _sa_pull_refs(sa, sa_key) if sa is not None else []
 
     if model.lists_pull_secrets:
         pull_from = "domain"
         refs = [(r.name, r.field) for r in model.pull_secrets]
     elif sa is None:
-        pull_from, refs = "serviceaccount", []
+        pull_from, refs = "serviceaccount", []  # missing: it lends nothing; unreadable: unknown
     elif sa_refs:
         pull_from, refs = "serviceaccount", sa_refs
     else:
@@ -189,13 +235,12 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
     names = [n for n, _ in refs if n]
     for e in entries:
         e.pull_from, e.pull_names = pull_from, names
-    path_unknown = pull_from == "serviceaccount" and sa is None
+    path_unknown = pull_from == "serviceaccount" and sa_unreadable
 
     creds: List[Credential] = []
-    broken = False
-    skipped: List[Tuple[str, str, FieldRef, str, str]] = []  # (rule, secret, field, message, fix): IA001/IA002
+    causes = _PathCauses(skipped=[], sa_missing=sa_missing and not model.lists_pull_secrets)
     ignored: List[Credential] = []  # credentials inside listed Secrets the kubelet ignores (IA002)
-    unverified: List[ProvidedSecret] = []  # listed Secrets that will exist, content unreadable, registries unknown
+    hollow: Set[str] = set()  # Secrets already reported as holding no usable entry at all
     for name, where in refs:
         if not name:
             continue
@@ -203,59 +248,76 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         provided = a.secrets.provided_for(ns, name) if secret is None else None
         if provided is not None:
             if provided.type is not None and provided.type not in PULL_SECRET_TYPES:
-                skipped.append(("IA002", name, where, f"Secret {ns}/{name}, made by {provided.describe()}, will be "
-                                f"of type {provided.type}: the kubelet ignores it",
-                                f"make it of type kubernetes.io/dockerconfigjson: {_type_field(provided)}"))
+                causes.skipped.append((
+                    "IA002", name, where, f"Secret {ns}/{name}, made by {provided.describe()}, will be "
+                    f"of type {provided.type}: the kubelet ignores it",
+                    f"make it of type kubernetes.io/dockerconfigjson: {_type_field(provided)}"))
             elif provided.registries:
                 creds.extend(provided.credentials())
             else:
-                unverified.append(provided)
+                causes.unverified.append(provided)
             continue
         if secret is None:
             if a.unreadable("Secret", name, idx):
                 path_unknown = True
                 continue
-            skipped.append(("IA001", name, where, f"pull Secret {ns}/{name} does not exist: the kubelet skips it",
-                            f"create it in the repository, never in clear text: {sealed_secret_step(name, ns)} "
-                            "(or an ExternalSecret with this target), or correct the name" if snap.mode == "files"
-                            else _secret_fix("IA001", name, ns)))
+            causes.skipped.append((
+                "IA001", name, where, f"pull Secret {ns}/{name} does not exist: the kubelet skips it",
+                f"create it in the repository, never in clear text: {sealed_secret_step(name, ns)} "
+                "(or an ExternalSecret with this target), or correct the name" if snap.mode == "files"
+                else _secret_fix("IA001", name, ns)))
             continue
         try:
             payload = read_pull_secret(secret)
         except SecretParseError as exc:
-            broken = True
+            causes.broken.append(name)
             a.add("IA003", f"the kubelet cannot parse pull Secret {ns}/{name} ({exc}): every pull of these "
                   "pods fails, public images included", idx, where=where, secret=name,
                   fix=f"recreate it: kubectl create secret docker-registry {name} -n {ns} ...")
             continue
         if not payload.usable:
-            skipped.append(("IA002", name, where, f"Secret {ns}/{name} is ignored by the kubelet: "
-                            f"{payload.skip_reason}", _secret_fix("IA002", name, ns)))
+            causes.skipped.append(("IA002", name, where, f"Secret {ns}/{name} is ignored by the kubelet: "
+                                   f"{payload.skip_reason}", _secret_fix("IA002", name, ns)))
             ignored.extend(looks_like_pull_credentials(secret))
             continue
         if payload.no_usable_entries:
+            hollow.add(name)
             a.add("IA003", f"pull Secret {ns}/{name} holds no usable credential: {payload.no_usable_entries}",
-                  idx, where=where, secret=name, severity="warning")
+                  idx, where=where, secret=name, severity="warning",
+                  fix=f"recreate it with a username and password: kubectl create secret docker-registry {name} "
+                      f"-n {ns} ...")
         creds.extend(payload.credentials)
 
-    keyring, latent = Keyring(creds), Keyring(ignored)
+    keyring = Keyring(creds)
+    causes.latent = Keyring(ignored)
     uncovered = False
     for i, (e, use) in zip(idx, zip(entries, group.images)):
         if not e.repository:
             _invalid_reference(a, e, i, use)
             continue
-        if broken:
-            continue
-        e.credentials = tuple(keyring.lookup(e.repository))
+        matched = keyring.lookup(e.repository)
+        if not causes.broken:
+            # An entry without username and password matches but gives empty credentials: an anonymous pull.
+            e.credentials = tuple(c for c in matched if not c.empty)
         registry = a.config.registry_for(e.repository)
-        if not e.credentials and registry.auth != "anonymous":
+        if causes.broken or (not e.credentials and registry.auth != "anonymous"):
             uncovered = True
-        explained = bool(latent.lookup(e.repository))  # IA002 on this path is why
         if not e.credentials:
-            e.unverified = [p.describe() for p in unverified]
-        _image_checks(a, model, group, e, i, use, sa_refs, path_unknown or explained, unverified)
-    for rule_id, name, where, message, fix in skipped:
-        severity = "warning" if not uncovered and not broken else "error"
+            e.unverified = [p.describe() for p in causes.unverified]
+        empties = [c for c in matched if c.empty] if not e.credentials else []
+        for c in empties:
+            if c.secret in hollow:
+                continue
+            a.add("IA003", f"{e.image}: the entry {c.key!r} of pull Secret {ns}/{c.secret} matches {_host(e)} but "
+                  "holds no username or password (an identity or registry token only, or nothing): the kubelet "
+                  "ignores tokens and pulls with empty credentials, that is anonymously", [i],
+                  where=_secret_field(refs, c.secret), image=e.image, secret=c.secret, severity="warning",
+                  fix=f"recreate {c.secret} with a username and password for {_host(e)}")
+        _image_checks(a, model, group, e, i, use, sa_refs, path_unknown,
+                      _PathCauses(causes.skipped, causes.sa_missing, causes.broken, causes.latent, empties,
+                                  causes.unverified))
+    for rule_id, name, where, message, fix in causes.skipped:
+        severity = "warning" if not uncovered else "error"
         a.add(rule_id, message, idx, where=where, secret=name, severity=severity, fix=fix)
     if model.lists_pull_secrets and sa_refs:
         extra = sorted({n for n, _ in sa_refs if n} - set(names))
@@ -265,6 +327,14 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
                   "spec.imagePullSecrets, so the ServiceAccount's are never applied", idx,
                   where=model.pull_secrets[0].field, sa=sa_name,
                   fix="add them to spec.imagePullSecrets (kubectl imgaccess fix --strategy domain)")
+
+
+def _host(e: ImageEntry) -> str:
+    return e.repository.split("/", 1)[0]
+
+
+def _secret_field(refs: List[Tuple[str, FieldRef]], name: str) -> Optional[FieldRef]:
+    return next((where for n, where in refs if n == name), None)
 
 
 def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
@@ -282,12 +352,11 @@ def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
 
 
 def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: ImageEntry, i: int, use: ImageUse,
-                  sa_refs: List[Tuple[str, FieldRef]], explained: bool,
-                  unverified: Sequence[ProvidedSecret] = ()) -> None:
-    """Per-image rules; `explained`: the path is unreadable (IA017) or an ignored listed Secret (IA002) is why."""
+                  sa_refs: List[Tuple[str, FieldRef]], path_unknown: bool, causes: _PathCauses) -> None:
+    """Per-image rules. `path_unknown`: an object of the pull path could not be read (IA017: verdict unknown)."""
     ns = a.ns
     registry = a.config.registry_for(e.repository)
-    host = e.repository.split("/", 1)[0]
+    host = _host(e)
     if use.pull_policy == "Never":
         a.add("IA011", f"{e.image} has imagePullPolicy Never: pods start only on nodes that already hold it",
               [i], where=use.pull_policy_field or use.field, image=e.image,
@@ -302,9 +371,15 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         if probe.rule is not None:
             a.add(probe.rule, probe.finding, [i], where=use.field, image=e.image,
                   secret=probe.credential.secret if probe.credential else None)
-    if e.credentials or use.pull_policy == "Never":
+    if use.pull_policy == "Never":
         return
-    if explained:
+    if causes.broken:
+        listed = ", ".join(f"{ns}/{n}" for n in causes.broken)
+        _anonymous(a, e, i, use, group, "error", ["IA003"], f"{e.image}: no credential on {_path_words(e, group)} "
+                   f"can be used: the kubelet cannot parse pull Secret {listed}, so the credential lookup fails and "
+                   f"the pull of every image of the {_roles(group)} pod(s) fails")
+        return
+    if e.credentials or path_unknown:
         return
     holders = node_holders(a.snap, e)
     if holders is not None:
@@ -317,16 +392,28 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         a.add("IA018", f"{e.image} is pulled anonymously from {host}, which serves it without credentials",
               [i], where=use.field, image=e.image)
         return
-    if unverified:
-        first = unverified[0]
-        more = f" (and {len(unverified) - 1} more)" if len(unverified) > 1 else ""
+    if causes.unverified:
+        # Not known to be anonymous: a Secret on the path will exist, but what it serves cannot be read here.
+        first = causes.unverified[0]
+        more = f" (and {len(causes.unverified) - 1} more)" if len(causes.unverified) > 1 else ""
         a.add("IA020", f"{e.image}: no readable credential matches {host}; Secret {ns}/{first.name}{more} on the "
               f"pull path is made by {first.describe()}, and its content cannot be read here: whether it serves "
               f"{host} is unknown", [i], where=use.field, image=e.image, secret=first.name,
               location=first.location or a.snap.location(use.field),
               fix=_declare_fix(first, host))
         return
-    # A more specific explanation replaces the generic IA004.
+    # The fact (IA004) is always reported; what follows only explains it. A missing listed Secret (IA001) may
+    # have been this image's credential; an ignored one (IA002) is a cause only when it holds one for this image.
+    because: List[str] = ["IA001"] if any(s[0] == "IA001" for s in causes.skipped) else []
+    if causes.latent is not None and causes.latent.lookup(e.repository):
+        because.append("IA002")
+    if causes.empty:
+        because.append("IA003")
+    if causes.sa_missing:
+        because.append("IA005")
+    unsearched = ""
+    own_listed = a.snap.is_unreadable("Secret", ns) is None
+    holder = None
     if model.lists_pull_secrets and sa_refs:
         holder = _first_matching(a.snap, a.secrets, ns, [n for n, _ in sa_refs], e.repository)
         if holder:
@@ -334,41 +421,67 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
                   f"{host}, and the Domain's own spec.imagePullSecrets make the kubelet ignore it", [i],
                   where=model.pull_secrets[0].field, image=e.image, secret=holder, sa=group.service_account,
                   severity="error", fix=f"add {holder} to spec.imagePullSecrets (kubectl imgaccess fix)")
-            return
-    local = _first_matching(a.snap, a.secrets, ns, None, e.repository)
-    if local:
-        target = "spec.imagePullSecrets" if pull_target_is_domain(model, sa_refs) else \
-            f"ServiceAccount {group.service_account}'s imagePullSecrets"
-        made = a.secrets.provided_for(ns, local)
-        holds = f", made by {made.describe()}, serves {host} (declared)" if made is not None else \
-            f" holds a credential for {host}"
-        a.add("IA007", f"{e.image}: Secret {ns}/{local}{holds} but is not on the pull path of the "
-              f"{_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
-              sa=group.service_account, fix=f"add {local} to {target} ({_fix_command(a)})")
-        return
-    elsewhere = _other_namespace_matches(a.snap, a.secrets, ns, e.repository, set(e.pull_names))
-    if elsewhere:
-        more = f" (and {len(elsewhere) - 1} more)" if len(elsewhere) > 1 else ""
-        a.add("IA008", f"{e.image}: a credential for {host} exists only in another namespace: Secret "
-              f"{elsewhere[0]}{more}; pull Secrets are namespace-local", [i], where=use.field, image=e.image,
-              secret=elsewhere[0], fix=f"kubectl imgaccess fix --copy-from {elsewhere[0]}")
-        return
-    severity = "error" if registry.auth == "required" else "warning"
-    known = " (a registry known to need authentication)" if registry.auth == "required" else ""
-    via_sa = e.pull_from != "domain"
-    path = f"ServiceAccount {group.service_account}'s pull path" if via_sa else "the Domain's pull path"
-    # IA008 could only be ruled out with every namespace's Secrets in view: say so when they were not read.
-    unsearched = "" if a.snap.mode == "files" or a.snap.secrets_listed_everywhere else (
-        "; Secrets of other namespaces were not read (-A looks there too)")
+            because.append("IA006")
+    if not holder and not own_listed:
+        # IA007 and IA008 both need every Secret of the Domain's own namespace: say that they were not read.
+        unsearched = (f"; the Secrets of namespace {ns} could not be listed, so whether one of them holds a "
+                      f"credential for {host} (here or in another namespace) is not known")
+    elif not holder:
+        local = _first_matching(a.snap, a.secrets, ns, None, e.repository)
+        elsewhere = [] if local else _other_namespace_matches(a.snap, a.secrets, ns, e.repository,
+                                                              set(e.pull_names))
+        if local:
+            target = "spec.imagePullSecrets" if pull_target_is_domain(model, sa_refs) else \
+                f"ServiceAccount {group.service_account}'s imagePullSecrets"
+            made = a.secrets.provided_for(ns, local)
+            holds = f", made by {made.describe()}, serves {host} (declared)" if made is not None else \
+                f" holds a credential for {host}"
+            a.add("IA007", f"{e.image}: Secret {ns}/{local}{holds} but is not on the pull path of the "
+                  f"{_roles(group)} pod(s)", [i], where=use.field, image=e.image, secret=local,
+                  sa=group.service_account, fix=f"add {local} to {target} ({_fix_command(a)})")
+            because.append("IA007")
+        elif elsewhere:
+            more = f" (and {len(elsewhere) - 1} more)" if len(elsewhere) > 1 else ""
+            a.add("IA008", f"{e.image}: a credential for {host} exists only in another namespace: Secret "
+                  f"{elsewhere[0]}{more}; pull Secrets are namespace-local", [i], where=use.field, image=e.image,
+                  secret=elsewhere[0], fix=f"kubectl imgaccess fix --copy-from {elsewhere[0]}")
+            because.append("IA008")
+        elif a.snap.mode != "files" and not a.snap.secrets_listed_everywhere:
+            # IA008 could only be ruled out with every namespace's Secrets in view: say so when they were not read.
+            unsearched = "; Secrets of other namespaces were not read (-A looks there too)"
     unknown = a.secrets.unverified_in(ns)
     if unknown:
         unsearched += (f"; Secret {ns}/{unknown[0].name} (made by {unknown[0].describe()}) is not on the pull path "
                        "and its registries are not declared")
-    a.add("IA004", f"{e.image}: no credential on {path} matches {host}{known}; the pull is anonymous "
-          f"(node-level credentials cannot be seen and are not counted){unsearched}", [i], where=use.field,
-          image=e.image,
-          severity=severity, sa=group.service_account if via_sa else None,
-          fix=_new_secret_fix(a, host))
+    # Error when the registry needs authentication, or when a credential for it was evidently intended.
+    severity = "error" if registry.auth == "required" or because else "warning"
+    known = " (a registry known to need authentication)" if registry.auth == "required" else ""
+    _anonymous(a, e, i, use, group, severity, because,
+               f"{e.image}: no credential on {_path_words(e, group)} matches {host}{known}; the pull is anonymous "
+               f"(node-level credentials cannot be seen and are not counted){unsearched}")
+
+
+def _path_words(e: ImageEntry, group: PodGroup) -> str:
+    return f"ServiceAccount {group.service_account}'s pull path" if e.pull_from != "domain" else \
+        "the Domain's pull path"
+
+
+def _anonymous(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse, group: PodGroup, severity: str,
+               because: List[str], message: str) -> None:
+    """IA004, the fact of a pull without a usable credential, linked to the findings that explain it."""
+    f = a.add("IA004", message, [i], where=use.field, image=e.image, severity=severity,
+              sa=group.service_account if e.pull_from != "domain" else None, fix=_new_secret_fix(a, _host(e)))
+    f.causes = sorted(set(f.causes) | set(because))
+
+
+def _link_causes(d: DomainReport) -> None:
+    """Each explanation names the IA004 it explains (same image, rule among the fact's causes)."""
+    for fact in d.findings:
+        if fact.rule != "IA004" or not fact.causes:
+            continue
+        for f in d.findings:
+            if f.rule in fact.causes and set(f.images) & set(fact.images) and "IA004" not in f.explains:
+                f.explains.append("IA004")
 
 
 def _invalid_reference(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse) -> None:
@@ -520,14 +633,49 @@ def _roles(group: PodGroup) -> str:
 
 
 def _suppress(a: _DomainAudit, model: DomainModel) -> None:
-    ignored = set()
-    for text in model.ignore:
-        rule = find_rule(text)
-        if rule is not None:
-            ignored.add(rule.id)
+    """Mark the findings of the rules named by the Domain's annotation (when the policy allows it) or by an
+    unexpired config entry. Each suppressed finding says what suppressed it; nothing else is touched."""
+    by_annotation: Set[str] = set()
+    refused = _annotation_policy(a.config, a.options)
+    if model.ignore and refused:
+        a.notes.append(f"Domain {a.ns}/{a.key.name}: the annotation {IGNORE_ANNOTATION} is not honoured "
+                       f"({refused}); its findings count")
+    elif model.ignore:
+        for text in model.ignore:
+            rule = find_rule(text)
+            if rule is not None:
+                by_annotation.add(rule.id)
+    now = a.options.now
     for f in a.report.findings:
-        if f.rule in ignored or a.config.ignored(f.rule, a.ns, a.key.name):
+        entries = a.config.ignore_entries(f.rule, a.ns, a.key.name)
+        live = [e for e in entries if now is None or not e.expired(now)]
+        for e in entries:
+            if e not in live:
+                f.expired_suppressions.append(e.where)
+                note = (f"{e.where}: the ignore entry for {e.rule} expired on {_rfc3339(e.expires)} and no longer "
+                        f"suppresses it (Domain {a.ns}/{a.key.name})")
+                if note not in a.notes:
+                    a.notes.append(note)
+        if f.rule in by_annotation:
             f.suppressed = True
+            f.suppressed_by = Suppression("annotation", IGNORE_ANNOTATION)
+        elif live:
+            e = live[0]
+            f.suppressed = True
+            f.suppressed_by = Suppression("config", e.where, e.reason, _rfc3339(e.expires) if e.expires else None)
+
+
+def _annotation_policy(config: Config, options: AuditOptions) -> Optional[str]:
+    """Why Domains may not suppress their own findings, or None when they may."""
+    if not options.annotation_ignores:
+        return "--no-annotation-ignores"
+    if config.annotations == "deny":
+        return f"suppressions.annotations: deny in {config.source or 'the config'}"
+    return None
+
+
+def _rfc3339(moment: Optional[datetime.datetime]) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _verdicts(d: DomainReport) -> None:
@@ -552,6 +700,8 @@ def _verdicts(d: DomainReport) -> None:
             img.verdict = "unknown"
         else:
             img.verdict = "pass"
+    if d.needs_unreadable:
+        own.append("unknown")
     d.verdict = worst([img.verdict for img in d.images] + own)
 
 

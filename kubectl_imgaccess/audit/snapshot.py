@@ -77,7 +77,7 @@ class Snapshot:
     audit_domains: Optional[List[ObjectKey]] = None
     # Secrets that will exist, by the Secret's key (files: SealedSecret, ExternalSecret, SOPS, Vault)
     provided: Dict[ObjectKey, ProvidedSecret] = field(default_factory=dict)
-    # Notes for the user about the input (files skipped, and why); printed on stderr
+    # What the source wants the user to know (files skipped, and why): stderr and the JSON's notes
     notes: List[str] = field(default_factory=list)
 
     # (kind, namespace or None) -> objects; built on first use, dropped whenever objects change

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import os
 import sys
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ class CheckOptions:
     registry_ca: Optional[str] = None
     insecure_registries: List[str] = field(default_factory=list)
     probe_concurrency: int = 8
+    annotation_ignores: bool = True  # --no-annotation-ignores: Domains cannot exempt themselves
 
 
 def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Snapshot:
@@ -80,10 +83,15 @@ def _select(snap: Snapshot, scope: ClusterScope) -> List[ObjectKey]:
 def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
     config = load_config(opts.config or default_config_path(os.environ))
     snap = gather(opts, stdin, notes)
-    report = audit(snap, config, AuditOptions(fail_on=opts.fail_on))
+    options = AuditOptions(fail_on=opts.fail_on, now=datetime.datetime.now(datetime.timezone.utc),
+                           annotation_ignores=opts.annotation_ignores)
+    report = audit(snap, config, options)
+    if notes is not None:  # the files' notes were said while reading them; now the audit's own
+        for note in report.notes[len(snap.notes):]:
+            notes.write(f"note: {safe(note)}\n")
     if opts.probe:
         results = run_probe(report, opts)
-        report = audit(snap, config, AuditOptions(fail_on=opts.fail_on, probe_results=results))
+        report = audit(snap, config, dataclasses.replace(options, probe_results=results))
     return report
 
 

@@ -18,6 +18,7 @@ from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.render import FORMATS
 from kubectl_imgaccess.render.view import SHOW_CHOICES
 from kubectl_imgaccess.text import safe
+from kubectl_imgaccess.weblogic.domain import IGNORE_ANNOTATION
 
 PROG = "kubectl-imgaccess"
 _SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-k", "-v")
@@ -116,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
                        help="lowest severity that fails the gate (default error)")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
+    check.add_argument("--no-annotation-ignores", action="store_true",
+                       help=f"Domains cannot suppress their own findings with the {IGNORE_ANNOTATION} annotation")
     check.add_argument("--probe", action="store_true", help="ask the registries whether the credentials pull")
     check.add_argument("--registry-ca", metavar="FILE", help="extra CA bundle for --probe")
     check.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
@@ -324,6 +327,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         offline=args.offline, output=args.output,
         fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
+        annotation_ignores=not args.no_annotation_ignores,
     )
     if opts.probe_concurrency < 1:
         raise UsageError("--probe-concurrency must be at least 1")

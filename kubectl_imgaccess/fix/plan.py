@@ -45,6 +45,8 @@ SIBLING_SUFFIX = "-dockerconfigjson"
 RESTART_FIELD = "restartVersion"
 INTROSPECT_FIELD = "introspectVersion"
 _KIND_ORDER = {"Secret": 0, "ServiceAccount": 1, "Domain": 2}
+# An anonymous pull (IA004) explained by one of these is fixed by fixing the explanation, not by a new Secret.
+_FIXED_BY_CAUSE = frozenset({"IA002", "IA006", "IA007", "IA008"})
 
 
 @dataclass(frozen=True)
@@ -364,7 +366,7 @@ class _Planner:
             if source is not None and payload is not None and source.name == f.secret:
                 type_, data, labels, annotations = payload
                 self.ensure_secret(ns, f.secret, type_, data, f.rule, labels, annotations)
-        elif f.rule in ("IA004", "IA008"):
+        elif f.rule == "IA008" or (f.rule == "IA004" and not set(f.causes) & _FIXED_BY_CAUSE):
             self._new_credential(d, model, f, images)
 
     def _ia006(self, d: DomainReport, model: DomainModel, f: Finding) -> None:

@@ -37,6 +37,10 @@ def render_junit(report: Report) -> str:
                 ET.SubElement(case, "failure", message=_attr(f"{img.image} cannot be pulled")).text = _body(related)
             elif related:
                 ET.SubElement(case, "system-out").text = _body(related)
+            quiet = [f for f in d.findings if i in f.images and f.suppressed]
+            if quiet:
+                ET.SubElement(case, "system-err").text = xml_safe("\n".join(
+                    f"{f.rule} suppressed by {safe(str(f.suppressed_by))}" for f in quiet))
         suite.set("tests", str(n))
         suite.set("failures", str(fails))
         total, failures = total + n, failures + fails

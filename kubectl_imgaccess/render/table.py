@@ -206,12 +206,19 @@ def _finding_line(f: Finding, indent: str, view: View, suffix: str = "") -> List
     return lines
 
 
+def _suppressed_suffix(f: Finding) -> str:
+    """What silenced a finding (the annotation, or the config entry with its reason and expiry)."""
+    if not f.suppressed:
+        return ""
+    return f" (suppressed by {safe(str(f.suppressed_by))})" if f.suppressed_by else " (suppressed)"
+
+
 def _finding_lines(report: Report, view: View) -> List[str]:
     show_info = "info" in view.show
     show_suppressed = "suppressed" in view.show
     lines: List[str] = []
     for f in sorted((f for f in report.findings if show_suppressed or not f.suppressed), key=_order):
-        lines.extend(_finding_line(f, "", view, " (suppressed)" if f.suppressed else ""))
+        lines.extend(_finding_line(f, "", view, _suppressed_suffix(f)))
     for d in worst_first(report.domains):
         shown = [f for f in sorted(d.findings, key=_order)
                  if (show_info or f.severity != "info") and (show_suppressed or not f.suppressed)]
@@ -219,7 +226,7 @@ def _finding_lines(report: Report, view: View) -> List[str]:
             continue
         lines.append(f"{safe(d.namespace)}/{safe(d.name)}: {_paint(d.verdict, d.verdict, view.color)}")
         for f in shown:
-            lines.extend(_finding_line(f, "  ", view, " (suppressed)" if f.suppressed else ""))
+            lines.extend(_finding_line(f, "  ", view, _suppressed_suffix(f)))
     if not show_info:
         lines.extend(_collapsed_info(report, view.color))
     return lines
