@@ -6,6 +6,11 @@ tool cannot read (SealedSecret, ExternalSecret, Vault Secrets Operator secrets, 
 become `ProvidedSecret`s: present with their name and type, content unknown. A document with a syntax
 error, or one that is not a mapping, is an input error naming file:line. Under a directory, Helm charts and
 templates are skipped with a note; a directory holding a kustomization is refused (render it with -k).
+
+Input is bounded (generous for real manifests; a 20 MB Helm-rendered file passes): the limits below are
+checked before anything is built, so a hostile file costs bounded time and memory and ends in one line
+naming file:line. A kept object whose fields the audit reads have the wrong type is refused the same way
+(`kubectl apply` refuses it too), instead of failing somewhere inside the audit.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 from dataclasses import dataclass
-from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -55,6 +61,14 @@ KUSTOMIZE_TIMEOUT = 120.0
 
 STDIN_NAME = "<stdin>"
 
+#: Input limits (docs/security.md lists them). Each is far above what real manifests need.
+MAX_FILE_BYTES = 256 * 1024 * 1024  # one file or stdin
+MAX_DOCUMENTS = 100_000  # YAML documents in one file
+MAX_DEPTH = 100  # nesting of mappings and sequences in one document (Kubernetes objects stay under ~20)
+MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases add when expanded, per document
+MAX_INT_DIGITS = 4000  # an integer literal longer than this is refused before Python parses it
+_INT_TAG = "tag:yaml.org,2002:int"
+
 Located = Tuple[Dict[str, Any], Dict[str, Location]]
 
 
@@ -67,7 +81,7 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
     sources += [(kustomize_name(d), render_kustomization(d), False) for d in kustomizations]
     for name, text, walked in sources:
         try:
-            documents = parse_manifests(text, name)
+            documents = parse_manifests(text, name, lines_for=_lines_wanted)
         except InputError:
             if not (walked and "{{" in text):
                 raise
@@ -90,6 +104,7 @@ def add_object(snap: Snapshot, obj: Dict[str, Any], locs: Dict[str, Location], d
         snap.provided[ObjectKey("Secret", provided.namespace, provided.name)] = provided
         return
     if _keep(obj):
+        check_shape(obj, locs, name)
         _check_served(obj, locs, name)
         meta = obj.setdefault("metadata", {})
         if obj["kind"] not in _CLUSTER_SCOPED and not meta.get("namespace"):
@@ -119,7 +134,7 @@ def _expand(paths: Sequence[str], stdin: Optional[IO[str]], notes: List[str]) ->
         if path == "-":
             if stdin is None:
                 raise InputError("stdin is not available", STDIN_NAME)
-            yield STDIN_NAME, stdin.read(), False
+            yield STDIN_NAME, read_stream(stdin, STDIN_NAME), False
         elif os.path.isdir(path):
             for f in _walk_dir(path, notes):
                 yield f, read_text(f), True
@@ -174,27 +189,73 @@ def render_kustomization(directory: str, kubectl: Optional[str] = None) -> str:
 
 
 def read_text(path: str) -> str:
+    """A regular file's text (UTF-8, at most MAX_FILE_BYTES); a FIFO or device is refused, never opened."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        st = os.stat(path)
     except FileNotFoundError:
         raise InputError("no such file or directory", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("not a regular file (a FIFO or device would block; pipe it with -f - instead)", path)
+    if st.st_size > MAX_FILE_BYTES:
+        raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", path)
+    try:
+        with open(path, "rb") as fh:
+            return _decode(fh.read(MAX_FILE_BYTES + 1), path)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
 
 
-def parse_manifests(text: str, name: str) -> List[Located]:
-    """Every object in a YAML/JSON stream, List kinds unwrapped, each with its field -> line map."""
+def read_stream(stream: IO[str], name: str) -> str:
+    """A stream's text (stdin), bounded like a file; bytes that are not UTF-8 name their line."""
+    raw = getattr(stream, "buffer", None)
+    data: Any = raw.read(MAX_FILE_BYTES + 1) if raw is not None else stream.read(MAX_FILE_BYTES + 1)
+    if isinstance(data, str):
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", name)
+        return data
+    return _decode(data, name)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", name, line) from None
+
+
+def _mib(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB"
+
+
+def parse_manifests(text: str, name: str,
+                    lines_for: Optional[Callable[[Dict[str, Any]], bool]] = None) -> List[Located]:
+    """Every object in a YAML/JSON stream, List kinds unwrapped, each with its field -> line map (only for
+    the objects `lines_for` accepts, when given: nothing else is reported)."""
     out: List[Located] = []
     try:
         loader = _Loader(text)
         try:
+            documents = 0
             while loader.check_node():
                 node = loader.get_node()
                 if node is None:
                     continue
-                data = loader.construct_document(node)
-                _collect(data, node, name, out)
+                documents += 1
+                if documents > MAX_DOCUMENTS:
+                    raise InputError(f"more than {MAX_DOCUMENTS} YAML documents in one file", name,
+                                     node.start_mark.line + 1)
+                bound_node(node, name)
+                try:
+                    data = loader.construct_document(node)
+                except (ValueError, OverflowError, RecursionError) as exc:
+                    raise InputError(f"cannot read a value: {type(exc).__name__}", name,
+                                     node.start_mark.line + 1) from None
+                _collect(data, node, name, out, lines_for)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -205,7 +266,63 @@ def parse_manifests(text: str, name: str) -> List[Located]:
             return _parse_json(text, name)  # JSON that YAML 1.1 refuses (tabs): read it without lines
         hint = f" (a Helm template? {HELM_HINT})" if "{{" in text else ""
         raise InputError(f"invalid YAML: {problem}{hint}", name, line) from None
+    except yaml.YAMLError as exc:  # the reader: a NUL byte or another character YAML does not allow
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        character = getattr(exc, "character", None)
+        code = ord(character) if isinstance(character, str) and len(character) == 1 else character
+        what = f"character U+{code:04X}" if isinstance(code, int) else "a character"
+        raise InputError(f"invalid YAML: {what} is not allowed in YAML", name, line) from None
     return out
+
+
+def bound_node(root: yaml.Node, name: str) -> None:
+    """Refuse a composed document that is too deep, recursive, expands too far through aliases, or holds
+    an integer too long to parse: checked on the node graph (shared by aliases) before anything is built.
+
+    Recursion here is bounded by MAX_DEPTH, which is checked before descending."""
+    sizes: Dict[int, int] = {}  # id(node) -> nodes it expands to, itself included
+    heights: Dict[int, int] = {}  # id(node) -> nesting height of what it expands to
+    open_nodes: Set[int] = set()
+    unique = [0]
+
+    def visit(node: yaml.Node, depth: int) -> None:
+        key = id(node)
+        if key in sizes:
+            if depth + heights[key] - 1 > MAX_DEPTH:
+                raise InputError(f"nested more than {MAX_DEPTH} levels deep", name, node.start_mark.line + 1)
+            return
+        if key in open_nodes:
+            raise InputError("a YAML alias refers to a node that contains it (recursive alias)", name,
+                             node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            raise InputError(f"nested more than {MAX_DEPTH} levels deep", name, node.start_mark.line + 1)
+        unique[0] += 1
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+                raise InputError(f"an integer longer than {MAX_INT_DIGITS} digits", name, node.start_mark.line + 1)
+            sizes[key] = heights[key] = 1
+            return
+        open_nodes.add(key)
+        children = _children(node)
+        for child in children:
+            visit(child, depth + 1)
+        open_nodes.discard(key)
+        sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+        heights[key] = 1 + max((heights[id(c)] for c in children), default=0)
+        if sizes[key] - unique[0] > MAX_ALIAS_NODES:
+            raise InputError(f"YAML aliases expand to more than {MAX_ALIAS_NODES} extra nodes (an alias bomb?)",
+                             name, node.start_mark.line + 1)
+
+    visit(root, 1)
+
+
+def _children(node: yaml.Node) -> List[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _parse_json(text: str, name: str) -> List[Located]:
@@ -213,12 +330,19 @@ def _parse_json(text: str, name: str) -> List[Located]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", name, exc.lineno) from None
+    except (RecursionError, ValueError) as exc:
+        problem = f"nested more than {MAX_DEPTH} levels deep" if isinstance(exc, RecursionError) else \
+            f"cannot read a value: {type(exc).__name__}"
+        raise InputError(f"invalid JSON: {problem}", name) from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", name)
     out: List[Located] = []
     _collect(data, None, name, out)
     return out
 
 
-def _collect(data: Any, node: Optional[yaml.Node], name: str, out: List[Located]) -> None:
+def _collect(data: Any, node: Optional[yaml.Node], name: str, out: List[Located],
+             lines_for: Optional[Callable[[Dict[str, Any]], bool]] = None) -> None:
     if data is None:
         return
     line = node.start_mark.line + 1 if node is not None else None
@@ -230,13 +354,29 @@ def _collect(data: Any, node: Optional[yaml.Node], name: str, out: List[Located]
         item_nodes = _child(node, "items")
         for i, item in enumerate(items):
             sub = item_nodes.value[i] if isinstance(item_nodes, yaml.SequenceNode) else None
-            _collect(item, sub, name, out)
+            _collect(item, sub, name, out, lines_for)
         return
     locs: Dict[str, Location] = {}
-    if node is not None:
+    if node is not None and (lines_for is None or lines_for(data)):
         locs[""] = Location(name, node.start_mark.line + 1)
         _walk(node, "", name, locs)
     out.append((data, locs))
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of plain data, without recursion."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def _child(node: Optional[yaml.Node], key: str) -> Optional[yaml.Node]:
@@ -258,6 +398,11 @@ def _walk(node: yaml.Node, prefix: str, name: str, locs: Dict[str, Location]) ->
             path = f"{prefix}[{i}]"
             locs[path] = Location(name, v.start_mark.line + 1)
             _walk(v, path, name, locs)
+
+
+def _lines_wanted(obj: Dict[str, Any]) -> bool:
+    """Field lines are worth computing only for what a report can name: kept kinds and Secret sources."""
+    return _keep(obj) or obj.get("kind") in SECRET_SOURCES
 
 
 def _keep(obj: Dict[str, Any]) -> bool:
@@ -417,6 +562,7 @@ def document_spans(text: str, name: str) -> List[Spanned]:
                 node = loader.get_node()
                 if node is None:
                     continue
+                bound_node(node, name)
                 data = loader.construct_document(node)
                 _collect_spans(data, node, out)
         finally:
@@ -481,3 +627,93 @@ def _span_walk(node: yaml.Node, path: str, key_line: int, key_column: int, spans
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             _span_walk(v, f"{path}[{i}]", v.start_mark.line, v.start_mark.column, spans)
+
+
+# The fields the audit reads, per kind, with the type each must have ("[]" = every list item, "{}" = every
+# map value). A value of another type is refused with the field's file:line, as `kubectl apply` refuses it;
+# null counts as absent. Domain and Cluster specs are read by the operator model, which reports its own.
+_STR, _MAP, _LIST = (str,), (dict,), (list,)
+_COMMON: Tuple[Tuple[str, Tuple[type, ...]], ...] = (
+    ("metadata", _MAP), ("metadata.name", _STR), ("metadata.namespace", _STR), ("metadata.labels", _MAP),
+    ("metadata.labels.{}", _STR), ("metadata.annotations", _MAP), ("metadata.annotations.{}", _STR),
+)
+_CONTAINER_LISTS = ("spec.containers", "spec.initContainers", "spec.ephemeralContainers")
+_STATUS_LISTS = ("status.containerStatuses", "status.initContainerStatuses", "status.ephemeralContainerStatuses")
+_SHAPES: Dict[str, Tuple[Tuple[str, Tuple[type, ...]], ...]] = {
+    "Domain": (("spec", _MAP), ("status", _MAP), ("status.conditions", _LIST), ("status.conditions[]", _MAP),
+               ("status.conditions[].type", _STR), ("status.conditions[].reason", _STR),
+               ("status.conditions[].message", _STR)),
+    "Cluster": (("spec", _MAP),),
+    "Secret": (("type", _STR), ("data", _MAP), ("stringData", _MAP)),
+    "ServiceAccount": (("imagePullSecrets", _LIST), ("imagePullSecrets[]", _MAP), ("imagePullSecrets[].name", _STR),
+                       ("secrets", _LIST), ("secrets[]", _MAP), ("secrets[].name", _STR)),
+    "Pod": (("spec", _MAP), ("spec.serviceAccountName", _STR), ("spec.imagePullSecrets", _LIST),
+            ("spec.imagePullSecrets[]", _MAP), ("spec.imagePullSecrets[].name", _STR), ("status", _MAP),
+            *((p, _LIST) for p in _CONTAINER_LISTS), *((f"{p}[]", _MAP) for p in _CONTAINER_LISTS),
+            *((f"{p}[].{f}", _STR) for p in _CONTAINER_LISTS for f in ("name", "image", "imagePullPolicy")),
+            *((p, _LIST) for p in _STATUS_LISTS), *((f"{p}[]", _MAP) for p in _STATUS_LISTS),
+            *((f"{p}[].{f}", _STR) for p in _STATUS_LISTS for f in ("name", "image", "imageID")),
+            *((f"{p}[].state", _MAP) for p in _STATUS_LISTS),
+            *((f"{p}[].state.waiting", _MAP) for p in _STATUS_LISTS),
+            *((f"{p}[].state.waiting.{f}", _STR) for p in _STATUS_LISTS for f in ("reason", "message"))),
+    "Event": (("involvedObject", _MAP), ("involvedObject.name", _STR), ("involvedObject.kind", _STR),
+              ("regarding", _MAP), ("regarding.name", _STR), ("regarding.kind", _STR), ("reason", _STR),
+              ("message", _STR), ("note", _STR), ("type", _STR)),
+    "Node": (("status", _MAP), ("status.images", _LIST), ("status.images[]", _MAP),
+             ("status.images[].names", _LIST), ("status.images[].names[]", _STR)),
+}
+_TYPE_NAMES: Dict[type, str] = {str: "a string", dict: "a mapping", list: "a list"}
+
+
+def check_shape(obj: Dict[str, Any], locs: Dict[str, Location], name: str) -> None:
+    """Refuse a kept object whose identifying or audited fields have the wrong type, naming file:line."""
+    kind = str(obj.get("kind"))
+    for pattern, types in _COMMON + _SHAPES.get(kind, ()):
+        for path, value in _matches(obj, pattern):
+            if value is not None and not isinstance(value, types):
+                want = " or ".join(_TYPE_NAMES[t] for t in types)
+                raise InputError(f"{kind} {path} must be {want}, found {_kind_of(value)}", name,
+                                 _line(locs, path))
+    meta = obj.get("metadata") or {}
+    if not meta.get("name"):
+        raise InputError(f"{kind} without metadata.name", name, _line(locs, "metadata"))
+
+
+def _kind_of(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _line(locs: Dict[str, Location], path: str) -> Optional[int]:
+    while True:
+        if path in locs:
+            return locs[path].line
+        if not path:
+            return None
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+
+
+def _matches(obj: Any, pattern: str) -> Iterator[Tuple[str, Any]]:
+    """(concrete path, value) for every value a shape pattern names that is present."""
+    items: List[Tuple[str, Any]] = [("", obj)]
+    for part in pattern.split("."):
+        step = part[:-2] if part.endswith("[]") else part
+        nxt: List[Tuple[str, Any]] = []
+        for path, value in items:
+            if not isinstance(value, dict):
+                continue
+            if step == "{}":
+                nxt.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+                continue
+            if step not in value:
+                continue
+            here = f"{path}.{step}" if path else step
+            child = value[step]
+            if part.endswith("[]"):
+                if isinstance(child, list):
+                    nxt.extend((f"{here}[{i}]", v) for i, v in enumerate(child))
+            else:
+                nxt.append((here, child))
+        items = nxt
+    return iter(items)
