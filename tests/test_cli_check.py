@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from tests.clitools import FIXTURES, active_rules, check_json, run
+from tests.clitools import FIXTURES, ROOT, active_rules, check_json, run
 
 # fixture -> (expected exit code, rules that must fire, rules that must not). IA004 is the fact of an anonymous
 # pull; IA002/IA003/IA006/IA007/IA008 explain it and never replace it.
@@ -338,3 +338,37 @@ def test_main_leaves_the_callers_logging_as_it_found_it(capsys: pytest.CaptureFi
         assert main(["check", "--offline", "-v", verbosity, "-o", "json", "-f", str(FIXTURES / "healthy.yaml")]) == 0
         assert state() == before
     capsys.readouterr()
+
+
+def test_cluster_no_domain_names_is_reported_once_at_its_line(tmp_path: Any) -> None:
+    """The operator reads only the Cluster resources a Domain names in spec.clusters
+    (DomainPresenceInfo.getReferencedClusters): a Cluster from the files that no Domain names gets one IA019
+    at its own line, and its images are audited nowhere."""
+    base = (ROOT / "tests" / "fixtures" / "operator" / "model-in-image.yaml").read_text()
+    stray = (
+        "---\napiVersion: weblogic.oracle/v1\nkind: Cluster\nmetadata:\n  name: shop-cluster-2\n"
+        "  namespace: shop-ns\nspec:\n  clusterName: cluster-2\n  serverPod:\n    containers:\n"
+        "    - name: side\n      image: registry.example.com/side:1\n"
+    )
+    path = tmp_path / "shop.yaml"
+    path.write_text(base + stray)
+    _, doc = check_json("-f", str(path))
+    ia019 = [f for f in doc["findings"] if f["rule"] == "IA019"]
+    assert len(ia019) == 1
+    assert "Cluster shop-ns/shop-cluster-2 is not named in any Domain's spec.clusters" in ia019[0]["message"]
+    assert ia019[0]["severity"] == "info" and not ia019[0]["suppressed"]
+    assert path.read_text().splitlines()[ia019[0]["location"]["line"] - 1].startswith("apiVersion")
+    assert "registry.example.com/side:1" not in {i["image"] for d in doc["domains"] for i in d["images"]}
+    assert not [f for d in doc["domains"] for f in d["findings"] if f["rule"] == "IA019"]
+    assert doc["summary"]["incomplete"] is False  # an ignored Cluster leaves nothing unread
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("ignore:\n  - rule: operator-ignored-field\n    namespace: shop-ns\n    reason: known\n")
+    _, doc = check_json("-f", str(path), "--config", str(cfg))
+    assert [f["suppressed"] for f in doc["findings"] if f["rule"] == "IA019"] == [True]
+
+    # Narrowed to a Domain of another namespace, the stray Cluster is none of the run's business.
+    other = tmp_path / "other.yaml"
+    other.write_text((FIXTURES / "healthy.yaml").read_text())
+    _, doc = check_json("good", "-n", "apps", "-f", str(other), "-f", str(path))
+    assert not [f for f in doc["findings"] if f["rule"] == "IA019"]

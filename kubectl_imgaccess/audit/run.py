@@ -39,6 +39,7 @@ from kubectl_imgaccess.weblogic.domain import (
     DomainModel,
     ImageUse,
     PodGroup,
+    cluster_names,
     model_domain,
 )
 
@@ -64,7 +65,7 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
     incomplete = bool(scope) or any(f.rule == "IA017" for d in domains for f in d.findings)
     return Report(
         domains=domains,
-        findings=scope,
+        findings=scope + _unreferenced_clusters(snapshot, config, options.now),
         mode=snapshot.mode,
         context=snapshot.context,
         files=list(snapshot.files),
@@ -83,6 +84,37 @@ def _scope_finding(u: Unreadable) -> Finding:
     return Finding(rule.id, rule.name, rule.severity, f"cannot read {where}: {u.reason}",
                    fix=f"grant get/list on domains.weblogic.oracle (kubectl auth can-i list domains.weblogic.oracle"
                        f"{' -n ' + u.namespace if u.namespace else ' -A'})")
+
+
+def _unreferenced_clusters(snapshot: Snapshot, config: Config, now: Optional[datetime.datetime]) -> List[Finding]:
+    """Cluster resources from files that no Domain of their namespace names in spec.clusters: the operator
+    reads only referenced Clusters, so their serverPod images are never pulled (IA019)."""
+    referenced: Set[Tuple[str, str]] = set()
+    for key, obj in snapshot.objects.items():
+        if key.kind == "Domain":
+            try:
+                referenced.update((key.namespace, name) for name in cluster_names(obj))
+            except DomainError:
+                continue  # the Domain's own audit reports its shape
+    namespaces = None if snapshot.audit_domains is None else {k.namespace for k in snapshot.audit_domains}
+    rule = BY_ID["IA019"]
+    found: List[Finding] = []
+    for key in sorted(k for k in snapshot.objects if k.kind == "Cluster"):
+        location = snapshot.location(FieldRef(key, ""))
+        if (key.namespace, key.name) in referenced or location is None:
+            continue
+        if namespaces is not None and key.namespace not in namespaces:
+            continue
+        f = Finding(rule.id, rule.name, rule.severity,
+                    f"Cluster {key.namespace}/{key.name} is not named in any Domain's spec.clusters: the operator "
+                    "ignores it, so its serverPod images are never pulled", location=location)
+        live = [e for e in config.ignore_entries(rule.id, key.namespace, "") if now is None or not e.expired(now)]
+        if live:
+            f.suppressed = True
+            f.suppressed_by = Suppression("config", live[0].where, live[0].reason,
+                                          _rfc3339(live[0].expires) if live[0].expires else None)
+        found.append(f)
+    return found
 
 
 def probe_keys(report: Report) -> List[ProbeKey]:
