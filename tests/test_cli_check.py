@@ -309,7 +309,7 @@ def test_malformed_domain_is_an_input_error(tmp_path: Any) -> None:
     assert f"{bad}:" in proc.stderr and "imagePullSecrets" in proc.stderr
 
 
-@pytest.mark.parametrize("args", [["check", "--docker-pw=hunter2"], ["rules", "--token", "hunter2"],
+@pytest.mark.parametrize("args", [["check", "--docker-pw=hunter2"], ["rules", "--tokn", "hunter2"],
                                   ["fix", "--docker-pass=hunter2"], ["explain", "IA001", "hunter2"]])
 def test_mistyped_flags_never_echo_their_values(args: List[str]) -> None:
     proc = run(args)

@@ -9,18 +9,84 @@ import os
 import re
 import sys
 import traceback
-from typing import IO, Any, Dict, Iterator, List, Mapping, NoReturn, Optional, Sequence
+from typing import IO, Any, Dict, Iterator, List, Mapping, NoReturn, Optional, Sequence, Set
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import RULES, find_rule
+from kubectl_imgaccess.durations import parse_duration
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.render import FORMATS
 from kubectl_imgaccess.render.view import SHOW_CHOICES
-from kubectl_imgaccess.text import safe
+from kubectl_imgaccess.text import remember_secret, safe
 from kubectl_imgaccess.weblogic.domain import IGNORE_ANNOTATION
 
-PROG = "kubectl-imgaccess"
+PROG = "kubectl-imgaccess"  # the executable (and the tool's name in --version)
+PLUGIN_PROG = "kubectl imgaccess"  # how a user types it when kubectl runs it as a plugin
+
+
+def program_name(argv0: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> str:
+    """`kubectl imgaccess` when run as a plugin (kubectl sets KUBECTL_PLUGINS_CALLER; or the executable is
+    kubectl-imgaccess), `python -m kubectl_imgaccess` when run so."""
+    env = os.environ if env is None else env
+    base = os.path.basename(argv0 if argv0 is not None else (sys.argv[0] if sys.argv else ""))
+    if env.get("KUBECTL_PLUGINS_CALLER") or base.startswith(PROG):
+        return PLUGIN_PROG
+    if base in ("__main__.py", "-m", "-c"):
+        return "python -m kubectl_imgaccess"
+    return PLUGIN_PROG
+
+
+EXAMPLES = {
+    "": """  # Audit every Domain in every namespace
+  {prog} check -A
+
+  # Audit manifests before applying them, without a cluster
+  {prog} check -f domain.yaml --offline""",
+    "check": """  # Audit every Domain in every namespace of the current context
+  {prog} check -A
+
+  # Audit two Domains in one namespace of another context, one line per image
+  {prog} --context prod check -n orders-ns orders billing -o wide
+
+  # Manifests laid over the cluster: what happens if these files are applied now
+  {prog} check -f deploy/domain.yaml
+
+  # CI: the table in the log, SARIF and JUnit as artifacts, from one run
+  {prog} check -A --output-file sarif=imgaccess.sarif --output-file junit=imgaccess.xml
+
+  # The failing Domains, for xargs
+  {prog} check -A -o name | xargs -r kubectl get -A
+
+  # Ask the registries whether the credentials really pull
+  {prog} check -n orders-ns --probe""",
+    "fix": """  # Show what would change, touching nothing
+  {prog} fix -n orders-ns orders --dry-run=client
+
+  # Create a pull Secret from a password on stdin and reference it
+  {prog} fix -n orders-ns orders --secret ocr --docker-server container-registry.oracle.com \\
+      --docker-username me@example.com --password-stdin < password.txt
+
+  # Copy an existing pull Secret from another namespace, then restart the stuck pods
+  {prog} fix -n orders-ns orders --copy-from hr-ns/ocr-credentials --restart --yes""",
+    "rules": """  # The rule catalog
+  {prog} rules
+
+  # As JSON
+  {prog} rules -o json""",
+    "explain": """  # One rule by id or by name
+  {prog} explain IA006
+  {prog} explain serviceaccount-secrets-ignored""",
+    "version": """  # The client's version
+  {prog} version
+
+  # With the server's, as JSON
+  {prog} version --server -o json""",
+}
+
+
+def _examples(command: str, prog: str) -> str:
+    return "Examples:\n" + EXAMPLES[command].format(prog=prog)
 _SHORT_WITH_VALUE = ("-n", "-l", "-o", "-f", "-k", "-v")
 log = logging.getLogger("kubectl_imgaccess")
 
@@ -61,11 +127,11 @@ def _flag_only(word: str) -> str:
 
 
 def _duration(text: str) -> Optional[float]:
-    """kubectl's --request-timeout: '30s', '1m', '1h', '500ms', a bare number of seconds, or 0 for none."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30s, 1m, 0)")
-    value = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    """kubectl's --request-timeout: a Go duration (1m30s, 500ms, 1h2m3.5s), a bare number of seconds, 0 = none."""
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return None if value == 0 else value
 
 
@@ -76,27 +142,57 @@ def _level(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid level {text!r}") from None
 
 
-def _cluster_flags(p: argparse.ArgumentParser) -> None:
+ASK_SERVER = "<ask the server>"  # `version --server` without a value: the contract's "also ask the cluster"
+
+
+def _cluster_flags(p: argparse.ArgumentParser, hidden: bool = False, server_optional: bool = False) -> None:
+    """The flags kubectl takes on every command (global: accepted before the subcommand too)."""
+    def h(text: str) -> str:
+        return argparse.SUPPRESS if hidden else text
+
     g = p.add_argument_group("cluster")
-    g.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (else $KUBECONFIG, ~/.kube/config, "
-                   "in-cluster)")
-    g.add_argument("--context", metavar="NAME", help="kubeconfig context")
-    g.add_argument("-n", "--namespace", metavar="NS", help="namespace (else the context's, else default)")
-    g.add_argument("-A", "--all-namespaces", action="store_true", help="every namespace")
-    g.add_argument("-l", "--selector", metavar="SELECTOR", help="label selector on Domains")
+    g.add_argument("--kubeconfig", metavar="FILE", help=h("kubeconfig file (else $KUBECONFIG, ~/.kube/config, "
+                                                          "in-cluster)"))
+    g.add_argument("--context", metavar="NAME", help=h("kubeconfig context"))
+    g.add_argument("--cluster", metavar="NAME", help=h("the kubeconfig cluster to use (instead of the context's)"))
+    g.add_argument("--user", metavar="NAME", help=h("the kubeconfig user to use (instead of the context's)"))
+    g.add_argument("-n", "--namespace", metavar="NS", help=h("namespace (else the context's, else default)"))
+    g.add_argument("-A", "--all-namespaces", action="store_true", help=h("every namespace"))
+    g.add_argument("-l", "--selector", metavar="SELECTOR", help=h("label selector on Domains"))
     g.add_argument("--request-timeout", type=_duration, default=None, metavar="DURATION",
-                   help="per request: 30s, 1m, 0 = none")
+                   help=h("per request, a Go duration: 30s, 1m30s, 500ms; 0 = none"))
+    a = p.add_argument_group("authentication (as kubectl; laid over the kubeconfig)")
+    if server_optional:
+        a.add_argument("-s", "--server", nargs="?", const=ASK_SERVER, metavar="URL",
+                       help=h("the API server's address; without a value: also show the server's version"))
+    else:
+        a.add_argument("-s", "--server", metavar="URL", help=h("the API server's address"))
+    a.add_argument("--token", metavar="TOKEN", help=h("bearer token (visible to other users in the process "
+                                                      "list: prefer a kubeconfig or its tokenFile)"))
+    a.add_argument("--certificate-authority", metavar="FILE", help=h("CA bundle for the API server"))
+    a.add_argument("--client-certificate", metavar="FILE", help=h("client certificate for TLS"))
+    a.add_argument("--client-key", metavar="FILE", help=h("client key for TLS"))
+    a.add_argument("--insecure-skip-tls-verify", action="store_true",
+                   help=h("do not check the server's certificate (insecure)"))
+    a.add_argument("--tls-server-name", metavar="NAME", help=h("server name to check the certificate for"))
+    a.add_argument("--as", dest="as_user", metavar="USER", help=h("impersonate this user"))
+    a.add_argument("--as-group", dest="as_group", action="append", default=[], metavar="GROUP",
+                   help=h("impersonate this group (repeatable)"))
+    a.add_argument("--as-uid", metavar="UID", help=h("impersonate this UID"))
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, hidden: bool = False) -> None:
     p.add_argument("-v", "--v", dest="verbosity", type=_level, default=0, metavar="LEVEL",
-                   help="diagnostics on stderr (never secret values)")
+                   help=argparse.SUPPRESS if hidden else "diagnostics on stderr (never secret values)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="color the verdicts: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it)")
+                   help=argparse.SUPPRESS if hidden else
+                   "color the verdicts: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Can every pod of each WebLogic Domain pull every image it needs?")
+def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
+    prog = prog or program_name()
+    parser = _Parser(prog=prog, description="Can every pod of each WebLogic Domain pull every image it needs?",
+                     epilog=_examples("", prog), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -127,16 +223,66 @@ def build_parser() -> argparse.ArgumentParser:
     _cluster_flags(check)
     _common(check)
 
-    sub.add_parser("rules", help="the rule catalog").add_argument(
-        "-o", "--output", default="table", choices=("table", "json", "yaml"))
+    rules = sub.add_parser("rules", help="the rule catalog")
+    rules.add_argument("-o", "--output", default="table", choices=("table", "json", "yaml"))
     explain = sub.add_parser("explain", help="one rule: what it means, why, how to fix")
     explain.add_argument("rule", metavar="RULE", help="rule id or name")
+    for p in (rules, explain):  # kubectl's global flags are accepted by every command
+        _cluster_flags(p, hidden=True)
+        _common(p, hidden=True)
     version = sub.add_parser("version", help="client version (and the cluster's with --server)")
-    version.add_argument("--server", action="store_true", help="also ask the cluster")
-    _cluster_flags(version)
+    version.add_argument("-o", "--output", choices=("json", "yaml"), default=None,
+                         help="json or yaml (clientVersion, and serverVersion with --server)")
+    _cluster_flags(version, server_optional=True)
     _common(version)
     _register_fix(sub)
+    for name, command in sub.choices.items():
+        if name in EXAMPLES:
+            command.epilog = _examples(name, prog)
+            command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def _global_flags() -> Dict[str, bool]:
+    """kubectl's global flags (option string -> takes a value), from the one place that defines them."""
+    template = _Parser(add_help=False)
+    _cluster_flags(template)
+    _common(template)
+    return {o: a.nargs != 0 for a in template._actions for o in a.option_strings}
+
+
+def _boolean_flags(parser: argparse.ArgumentParser) -> Set[str]:
+    """Every store_true long flag of every command (pflag also takes `--flag=true|false` for those)."""
+    found: Set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                found |= _boolean_flags(command)
+        elif isinstance(action, argparse._StoreTrueAction):
+            found |= {o for o in action.option_strings if o.startswith("--")}
+    return found
+
+
+def hoist_global_flags(argv: Sequence[str], commands: Sequence[str]) -> List[str]:
+    """`--context prod check`, `-A check` -> `check --context prod`, `check -A`: kubectl takes global flags
+    before the subcommand too; argparse wants them after it. Anything else is left for argparse to judge."""
+    flags = _global_flags()
+    moved: List[str] = []
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-", "--"):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        glued = False
+        if name not in flags and not arg.startswith("--") and arg[:2] in flags:
+            name, glued = arg[:2], True  # -nprod, -v6
+        if name not in flags:
+            return list(argv)
+        takes_value = flags[name] and "=" not in arg and not glued
+        moved.extend(argv[i:i + 2] if takes_value else [arg])
+        i += 2 if takes_value else 1
+    if moved and i < len(argv) and argv[i] in commands:
+        return [argv[i], *moved, *argv[i + 1:]]
+    return list(argv)
 
 
 def _register_fix(sub: Any) -> None:
@@ -149,14 +295,26 @@ def _register_fix(sub: Any) -> None:
     COMMANDS["fix"] = module.add_parser(sub, _cluster_flags, _common)
 
 
-def _normalize_argv(argv: Sequence[str]) -> List[str]:
-    """Accept kubectl's `-n=ns` / `-v=6` spellings, which argparse would read as '=ns'."""
+def _normalize_argv(argv: Sequence[str], parser: Optional[argparse.ArgumentParser] = None) -> List[str]:
+    """kubectl's spellings argparse does not know: `-n=ns` / `-v=6` (argparse would read '=ns'),
+    `--all-namespaces=true|false` (pflag booleans), and global flags before the subcommand."""
+    booleans = _boolean_flags(parser) if parser is not None else set()
     out: List[str] = []
-    for arg in argv:
+    for n, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(argv[n:])
+            break
+        name, eq, value = arg.partition("=")
         if len(arg) > 3 and arg[:2] in _SHORT_WITH_VALUE and arg[2] == "=":
             out.extend([arg[:2], arg[3:]])
+        elif eq and name in booleans and value.lower() in ("true", "false", "1", "0", "t", "f"):
+            if value.lower() in ("true", "1", "t"):
+                out.append(name)
         else:
             out.append(arg)
+    if parser is not None:
+        commands = [c for a in parser._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices]
+        out = hoist_global_flags(out, commands)
     return out
 
 
@@ -216,8 +374,8 @@ def terminal_width(stream: IO[str], env: Optional[Mapping[str, str]] = None) -> 
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args_list = _normalize_argv(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    args_list = _normalize_argv(sys.argv[1:] if argv is None else argv, parser)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
@@ -288,7 +446,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     rule = find_rule(args.rule)
     if rule is None:
-        raise UsageError(f"unknown rule {args.rule!r}; `{PROG} rules` lists them")
+        raise UsageError(f"unknown rule {args.rule!r}; `{program_name()} rules` lists them")
     lines = [f"{rule.id} {rule.name} ({rule.severity})", "", rule.summary, "", "Why: " + rule.why]
     if rule.adjust:
         lines += ["", f"Severity: {rule.severity} by default; {rule.adjust}."]
@@ -300,22 +458,46 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_version(args: argparse.Namespace) -> int:
-    sys.stdout.write(f"Client Version: {PROG} {__version__}\n")
-    if args.server:
+    """`Client Version: ...` (and `Server Version: ...` with --server), or kubectl's document with -o."""
+    import platform
+
+    client = {"name": PROG, "version": __version__, "python": platform.python_version(),
+              "platform": f"{sys.platform}/{platform.machine().lower()}"}
+    doc: Dict[str, Any] = {"clientVersion": client}
+    if args.server is not None:
         from kubectl_imgaccess.kube.reader import server_version
 
-        sys.stdout.write(f"Server Version: {server_version(scope_from(args))}\n")
+        doc["serverVersion"] = {"gitVersion": server_version(scope_from(args))}
+    if args.output is not None:
+        from kubectl_imgaccess.render.structured import dump_json, dump_yaml
+
+        sys.stdout.write(dump_json(doc) if args.output == "json" else dump_yaml(doc))
+        return ExitCode.OK
+    sys.stdout.write(f"Client Version: {PROG} {__version__}\n")
+    if "serverVersion" in doc:
+        sys.stdout.write(f"Server Version: {safe(doc['serverVersion']['gitVersion'])}\n")
     return ExitCode.OK
 
 
 def scope_from(args: argparse.Namespace) -> Any:
-    from kubectl_imgaccess.kube.scope import ClusterScope
+    from kubectl_imgaccess.kube.scope import AuthOverrides, ClusterScope
 
+    if args.token:
+        remember_secret(args.token)
+    if (args.as_group or args.as_uid) and not args.as_user:
+        raise UsageError("--as-group and --as-uid need --as USER (impersonating a user)")
+    server = None if args.server == ASK_SERVER else args.server
+    auth = AuthOverrides(
+        cluster=args.cluster, user=args.user, server=server, certificate_authority=args.certificate_authority,
+        client_certificate=args.client_certificate, client_key=args.client_key, token=args.token,
+        insecure_skip_tls_verify=args.insecure_skip_tls_verify, tls_server_name=args.tls_server_name,
+        as_user=args.as_user, as_groups=tuple(args.as_group), as_uid=args.as_uid,
+    )
     return ClusterScope(
         kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
         all_namespaces=args.all_namespaces, selector=args.selector,
         domains=list(getattr(args, "domains", []) or []), request_timeout=args.request_timeout,
-        verbosity=getattr(args, "verbosity", 0),
+        verbosity=getattr(args, "verbosity", 0), auth=auth,
     )
 
 

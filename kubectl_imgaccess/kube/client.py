@@ -35,7 +35,7 @@ from kubectl_imgaccess.errors import (
     Unauthorized,
 )
 from kubectl_imgaccess.kube.execcred import ExecCredential, run_plugin
-from kubectl_imgaccess.kube.scope import ClusterScope
+from kubectl_imgaccess.kube.scope import AuthOverrides, ClusterScope
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
 
@@ -155,9 +155,11 @@ class ClusterClient:
         namespace: str,
         timeout: Optional[float] = None,
         verbosity: int = 0,
+        impersonate: Sequence[Tuple[str, str]] = (),
     ) -> None:
         rest = _module("kubernetes.client.rest")
         self.server = server
+        self.impersonate = tuple(impersonate)  # (header, value) pairs sent with every request
         self.context = context
         self.namespace = namespace
         self.timeout = timeout if timeout and timeout > 0 else None
@@ -272,10 +274,16 @@ class ClusterClient:
 
     # -- transport ------------------------------------------------------------------------------
 
-    def _headers(self, content_type: Optional[str]) -> Dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": f"kubectl-imgaccess/{__version__}"}
+    def _headers(self, content_type: Optional[str]) -> Any:
+        """An urllib3 HTTPHeaderDict: Impersonate-Group is sent once per group, as the API server reads it."""
+        import urllib3
+
+        headers = urllib3.HTTPHeaderDict({"Accept": "application/json",
+                                          "User-Agent": f"kubectl-imgaccess/{__version__}"})
         if content_type:
             headers["Content-Type"] = content_type
+        for name, value in self.impersonate:
+            headers.add(name, value)
         try:
             with self._auth_lock:
                 auth = self._cfg.get_api_key_with_prefix("authorization")
@@ -365,8 +373,8 @@ class ClusterClient:
             log.info(msg, *args)
 
 
-def _masked(headers: Mapping[str, str]) -> Dict[str, str]:
-    return {k: ("<masked>" if k.lower() == "authorization" else v) for k, v in headers.items()}
+def _masked(headers: Any) -> List[Tuple[str, str]]:
+    return [(k, "<masked>" if k.lower() == "authorization" else v) for k, v in headers.items()]
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -444,38 +452,124 @@ def _apply_exec(cfg: Any, exec_cfg: Dict[str, Any], base_dir: str, cluster: Opti
                                                   base64_file_content=False).as_file())
 
 
-def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any) -> Tuple[Optional[str], Optional[str]]:
-    """Fill cfg from the merged kubeconfig files; return (context name, context namespace)."""
-    kube_config = _module("kubernetes.config.kube_config")
-    where = os.pathsep.join(paths)
-    try:
-        merger = kube_config.KubeConfigMerger(where)
-    except Exception as exc:
-        raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
-    if merger.config is None:
-        raise ClusterError(f"kubeconfig {where}: empty")
-    context = scope.context
-    if not context:
-        # kubectl: the first file that sets current-context wins (the client's merger keeps the last).
-        for path in merger.paths:
-            current = (merger.config_files.get(path) or {}).get("current-context")
-            if current:
-                context = str(current)
-                break
-    if not context:
-        raise ClusterError(f"kubeconfig {where}: no current-context; use --context")
+FLAGS_ENTRY = "(command-line flags)"  # the context, cluster and user made when no kubeconfig is used
+
+
+def _entry_names(merged: Any, section: str) -> List[str]:
     names = []
-    for node in merger.config.value.get("contexts") or []:
+    for node in merged.value.get(section) or []:
         value = getattr(node, "value", node)
         if isinstance(value, dict):
-            names.append(value.get("name"))
-    if context not in names:
+            names.append(str(value.get("name")))
+    return names
+
+
+def _flags_only_config(kube_config: Any) -> Any:
+    """The kubeconfig `--server` alone describes (kubectl runs without a kubeconfig file then)."""
+    doc = {"clusters": [{"name": FLAGS_ENTRY, "cluster": {}}], "users": [{"name": FLAGS_ENTRY, "user": {}}],
+           "contexts": [{"name": FLAGS_ENTRY, "context": {"cluster": FLAGS_ENTRY, "user": FLAGS_ENTRY}}],
+           "current-context": FLAGS_ENTRY}
+    return kube_config.ConfigNode("flags", doc, None)
+
+
+def _apply_overrides(merged: Any, context: str, auth: AuthOverrides, where: str) -> None:
+    """Lay kubectl's connection flags over the context's cluster and user entries, as client-go does:
+    --cluster/--user pick other entries; a file flag replaces the entry's file and inline data; --token
+    replaces the user's own authentication (token file, exec plugin, auth provider, basic auth);
+    --insecure-skip-tls-verify drops the CA and --certificate-authority turns verification back on."""
+    ctx = _named(merged, "contexts", context, "context")
+    if not isinstance(ctx, dict):
+        raise ClusterError(f'kubeconfig {where}: context "{context}" is empty')
+    for flag, section, key, name in (("--cluster", "clusters", "cluster", auth.cluster),
+                                     ("--user", "users", "user", auth.user)):
+        if name is not None:
+            if name not in _entry_names(merged, section):
+                raise ClusterError(f'kubeconfig {where}: {flag} "{name}" not found')
+            ctx[key] = name
+    if not ctx.get("user"):
+        merged.value.setdefault("users", []).append({"name": FLAGS_ENTRY, "user": {}})
+        ctx["user"] = FLAGS_ENTRY
+    cluster = _named(merged, "clusters", str(ctx.get("cluster")), "cluster")
+    user = _named(merged, "users", str(ctx["user"]), "user")
+    if not isinstance(cluster, dict) or not isinstance(user, dict):
+        return  # the loader names what is missing
+    if auth.server is not None:
+        cluster["server"] = auth.server
+    if auth.certificate_authority is not None:
+        cluster.pop("certificate-authority-data", None)
+        cluster.pop("insecure-skip-tls-verify", None)
+        cluster["certificate-authority"] = os.path.abspath(os.path.expanduser(auth.certificate_authority))
+    if auth.insecure_skip_tls_verify:
+        cluster.pop("certificate-authority-data", None)
+        cluster.pop("certificate-authority", None)
+        cluster["insecure-skip-tls-verify"] = True
+    if auth.tls_server_name is not None:
+        cluster["tls-server-name"] = auth.tls_server_name
+    for key, value in (("client-certificate", auth.client_certificate), ("client-key", auth.client_key)):
+        if value is not None:
+            user.pop(f"{key}-data", None)
+            user[key] = os.path.abspath(os.path.expanduser(value))
+    if auth.token is not None:
+        for key in ("tokenFile", "exec", "auth-provider", "username", "password"):
+            user.pop(key, None)
+        user["token"] = auth.token
+
+
+def _impersonation(merged: Any, context: Optional[str], auth: AuthOverrides) -> List[Tuple[str, str]]:
+    """Impersonate-* headers: the flags, else the kubeconfig user's `as`, `as-groups`, `as-uid`."""
+    user: Any = None
+    if merged is not None and context is not None:
+        ctx = _named(merged, "contexts", context, "context")
+        if isinstance(ctx, dict) and ctx.get("user"):
+            user = _named(merged, "users", str(ctx["user"]), "user")
+    user = user if isinstance(user, dict) else {}
+    name = auth.as_user if auth.as_user is not None else user.get("as")
+    groups = list(auth.as_groups) if auth.as_groups else list(user.get("as-groups") or [])
+    uid = auth.as_uid if auth.as_uid is not None else user.get("as-uid")
+    if (groups or uid) and not name:
+        raise ClusterError("requesting uid or groups without impersonating a user: add --as NAME")
+    headers = [("Impersonate-User", str(name))] if name else []
+    headers += [("Impersonate-Group", str(g)) for g in groups]
+    headers += [("Impersonate-Uid", str(uid))] if uid else []
+    return headers
+
+
+def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any
+                     ) -> Tuple[Optional[str], Optional[str], List[Tuple[str, str]]]:
+    """Fill cfg from the merged kubeconfig files (none: the flags alone) with the flags laid over them;
+    return (context name, context namespace, impersonation headers)."""
+    kube_config = _module("kubernetes.config.kube_config")
+    where = os.pathsep.join(paths) or "(none)"
+    if paths:
+        try:
+            merger = kube_config.KubeConfigMerger(where)
+        except Exception as exc:
+            raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
+        if merger.config is None:
+            raise ClusterError(f"kubeconfig {where}: empty")
+        merged = merger.config
+        context = scope.context
+        if not context:
+            # kubectl: the first file that sets current-context wins (the client's merger keeps the last).
+            for path in merger.paths:
+                current = (merger.config_files.get(path) or {}).get("current-context")
+                if current:
+                    context = str(current)
+                    break
+    else:
+        merged, context = _flags_only_config(kube_config), scope.context or FLAGS_ENTRY
+    if not context:
+        raise ClusterError(f"kubeconfig {where}: no current-context; use --context")
+    if context not in _entry_names(merged, "contexts"):
         raise ClusterError(f'kubeconfig {where}: context "{context}" not found')
+    _apply_overrides(merged, context, scope.auth, where)
+    impersonate = _impersonation(merged, context, scope.auth)
+    merger_config = merged
     try:
-        exec_cfg, base_dir, cluster = _take_exec(merger.config, context)
+        exec_cfg, base_dir, cluster = _take_exec(merger_config, context)
         if not cluster or not cluster.get("server"):
             raise ClusterError(f'kubeconfig {where}: context "{context}" has no cluster server')
-        loader = kube_config.KubeConfigLoader(config_dict=merger.config, active_context=context,
+        loader = kube_config.KubeConfigLoader(config_dict=merger_config, active_context=context,
                                               config_base_path=None)
         loader.load_and_set(cfg)
         namespace = (loader.current_context.get("context") or {}).get("namespace")
@@ -485,7 +579,7 @@ def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any) -> Tuple[O
         raise ClusterError(f'kubeconfig {where}: context "{context}": {_one_line(str(exc), 200)}') from None
     if exec_cfg is not None:
         _apply_exec(cfg, exec_cfg, base_dir, cluster, scope.request_timeout)
-    return context, (str(namespace) if namespace else None)
+    return context, (str(namespace) if namespace else None), impersonate
 
 
 def _from_in_cluster(cfg: Any) -> Optional[str]:
@@ -511,12 +605,16 @@ def connect(scope: ClusterScope) -> ClusterClient:
     cfg = _module("kubernetes.client").Configuration()
     paths = _kubeconfig_paths(scope)
     context: Optional[str] = None
-    if paths:
-        context, ctx_namespace = _from_kubeconfig(scope, paths, cfg)
+    if paths or scope.auth.any_connection():
+        context, ctx_namespace, impersonate = _from_kubeconfig(scope, paths or [], cfg)
         if scope.verbosity >= 6:
-            log.info("config loaded from %s, context %s", os.pathsep.join(paths), context)
+            log.info("config loaded from %s, context %s", os.pathsep.join(paths or ["flags"]), context)
     elif os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT"):
         ctx_namespace = _from_in_cluster(cfg)
+        impersonate = _impersonation(None, None, scope.auth)
+        if scope.auth.token is not None:
+            cfg.api_key["authorization"] = f"Bearer {scope.auth.token}"
+            cfg.refresh_api_key_hook = None
         if scope.verbosity >= 6:
             log.info("using the in-cluster configuration")
     else:
@@ -531,4 +629,5 @@ def connect(scope: ClusterScope) -> ClusterClient:
         namespace=scope.namespace or ctx_namespace or "default",
         timeout=scope.request_timeout,
         verbosity=scope.verbosity,
+        impersonate=impersonate,
     )

@@ -90,7 +90,8 @@ class Recorded:
         self.query = query
         self.headers = headers  # http.client.HTTPMessage: .get() is case-insensitive
         self.body = body
-        self.user: Optional[str] = None
+        self.user: Optional[str] = None  # the identity the request ran as (the impersonated one, if any)
+        self.impersonator: Optional[str] = None  # who sent Impersonate-* headers (allowed to)
         self.status = 0
         self.content_type = (headers.get("Content-Type") or "").split(";")[0].strip()
         self.fault: Optional[Fault] = None
@@ -465,6 +466,26 @@ class _Handler(BaseHTTPRequestHandler):
             raise errors.unauthorized()
         return User(ANONYMOUS, ("system:unauthenticated",))
 
+    def _impersonate(self, user: User) -> User:
+        """Impersonate-User/-Group/-Uid as the API server reads them: the caller needs `impersonate` on the
+        users, groups and uids (authentication.k8s.io) named, else 403; the request then runs as that identity
+        (its groups plus system:authenticated)."""
+        name = self.headers.get("Impersonate-User")
+        groups = list(self.headers.get_all("Impersonate-Group") or [])
+        uid = self.headers.get("Impersonate-Uid")
+        if name is None:
+            if groups or uid:
+                raise ApiError(500, "InternalError",
+                               "Internal error occurred: requested groups or uid without impersonating a user")
+            return user
+        checks = [("users", "", name)] + [("groups", "", g) for g in groups]
+        if uid is not None:
+            checks.append(("uids", "authentication.k8s.io", uid))
+        for resource, group, value in checks:
+            if not self.sandbox.authority.allowed(user, "impersonate", resource, group, None, value):
+                raise errors.forbidden(user.name, "impersonate", resource, group, None, value)
+        return User(name, (*groups, "system:authenticated"))
+
     def _serve(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
@@ -478,6 +499,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(413, "RequestEntityTooLarge", "request entity too large")
             user = self._authenticate()
             rec.user = user.name
+            impersonated = self._impersonate(user)
+            if impersonated is not user:
+                rec.impersonator, rec.user, user = user.name, impersonated.name, impersonated
             fault = self.sandbox._take_fault(method, url.path, query)
             if fault is not None:
                 rec.fault = fault
