@@ -194,14 +194,50 @@ RULES: Tuple[Rule, ...] = (
     Rule(
         "IA020", "credential-unverifiable", "warning",
         "A credential for the image may exist but its content cannot be read: a Secret made from a SealedSecret, "
-        "ExternalSecret, SOPS file or Vault.",
+        "ExternalSecret, SOPS file or Vault, or the node's own credentials.",
         "A Secret produced by a controller (Sealed Secrets, External Secrets, Vault Secrets Operator) or kept "
         "encrypted with SOPS exists with its name and type, but its registry entries are unknown until it is "
-        "made, so the tool cannot tell whether it matches the image.",
+        "made, so the tool cannot tell whether it matches the image. Node-level credentials (the kubelet's "
+        "credential provider on EKS, GKE and AKS, or `auth: node` in the config) are not visible through the "
+        "API at all: the kubelet asks the provider when it pulls.",
         "Declare the registries the Secret serves: the annotation imgaccess.weblogic.oracle/registries: "
         "\"HOST[,HOST...]\" on the source object (SealedSecret, ExternalSecret, VaultStaticSecret ...), or a "
         "config entry under provided: (namespace, name, type, registries). Then the Secret counts as a "
         "credential for those registries and this warning goes away; --probe cannot read it either.",
+        adjust="info when the node's credential provider serves the registry (cloud registries on their cloud, "
+               "or auth: node in the config)",
+    ),
+    Rule(
+        "IA021", "short-lived-token", "warning",
+        "A pull Secret holds a short-lived registry token (ECR 12 h, Google oauth2accesstoken 1 h, ACR 3 h) "
+        "that something must keep refreshing.",
+        "Entries with user AWS for ECR, oauth2accesstoken for GCR/Artifact Registry, or the all-zero user "
+        "00000000-0000-0000-0000-000000000000 for ACR carry tokens that expire within hours. Unless a "
+        "refresher rewrites the Secret, pulls start failing with 401 once the token expires, typically when "
+        "pods are rescheduled on a node that does not cache the image.",
+        "Prefer the node's credential provider (no Secret at all), or run a refresher (a CronJob, External "
+        "Secrets' ECRAuthorizationToken/GCRAccessToken/ACRAccessToken generators) that rewrites the Secret "
+        "well within the token's life. `check --probe` confirms whether the token still works.",
+        adjust="error when the Secret was last written (newest of creationTimestamp and managedFields times) "
+               "longer ago than the token's life",
+    ),
+    Rule(
+        "IA022", "cached-image-needs-credential", "warning",
+        "Pods pull an image IfNotPresent without a credential and run only because nodes cache it: from "
+        "kubelet 1.35 (KEP-2535) they stop starting.",
+        "The kubelet's KubeletEnsureSecretPulledImages feature (KEP-2535; beta and on by default from "
+        "Kubernetes 1.35) records which credentials pulled each image. A pod that asks for an image already "
+        "on the node with IfNotPresent must now present credentials that could pull it too, unless the image "
+        "was pulled anonymously or with node-wide credentials, or was on the node before the kubelet kept "
+        "records (the default policy NeverVerifyPreloadedImages: an image already on a node upgraded in place "
+        "is not re-checked until it is pulled again; nodes replaced by an upgrade, the usual way on managed "
+        "clusters, start with an empty cache). A Domain whose pods have no credential and start today only "
+        "because another pod's Secret pulled the image onto the node fails with ErrImagePull once its nodes "
+        "run kubelet 1.35.",
+        "Give the Domain's pods their own credential for the registry (spec.imagePullSecrets, or the "
+        "ServiceAccount when the Domain lists none): `kubectl imgaccess fix`. Do it before upgrading the nodes.",
+        adjust="error when nodes that cache the image run kubelet 1.35 or newer",
+        needs="cluster",
     ),
 )
 

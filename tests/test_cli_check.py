@@ -205,7 +205,7 @@ def test_config_errors_name_file_and_line(tmp_path: Any) -> None:
     cfg.write_text("registries:\n  - match: quay.io\n    auth: maybe\n")
     proc = run(["check", "--offline", "-f", str(FIXTURES / "healthy.yaml"), "--config", str(cfg)])
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {cfg}:3: auth must be one of required, anonymous, unknown, not 'maybe'"
+    assert proc.stderr.strip() == f"error: {cfg}:3: auth must be one of required, anonymous, unknown, node, not 'maybe'"
 
 
 @pytest.mark.parametrize("fmt", ["table", "wide", "json", "yaml", "sarif", "junit"])

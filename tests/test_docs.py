@@ -25,5 +25,5 @@ def test_catalog_ids_are_sequential_and_names_unique() -> None:
     ids = [r.id for r in RULES]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(len(i) == 5 and i.startswith("IA") and i[2:].isdigit() for i in ids)
-    assert {f"IA{n:03d}" for n in range(1, 21)} <= set(ids)
+    assert {f"IA{n:03d}" for n in range(1, 23)} <= set(ids)
     assert len({r.name for r in RULES}) == len(RULES)

@@ -15,7 +15,17 @@ from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet.keyring import key_matches
 from kubectl_imgaccess.objects import ObjectKey
 
-AUTH_VALUES = ("required", "anonymous", "unknown")
+AUTH_VALUES = ("required", "anonymous", "unknown", "node")  # node: the nodes' own credentials serve it
+CLOUDS = ("aws", "gcp", "azure")
+CLOUD_CHOICES = (*CLOUDS, "none")  # --cloud
+# node.spec.providerID prefix -> the cloud whose credential provider the kubelet runs there
+PROVIDER_ID_PREFIXES = {"aws://": "aws", "gce://": "gcp", "azure://": "azure"}
+# the kubelet credential provider each cloud's nodes run for its registry
+CREDENTIAL_PROVIDERS = {
+    "aws": "ecr-credential-provider (EKS)",
+    "gcp": "the GCP credential provider, auth-provider-gcp (GKE)",
+    "azure": "acr-credential-provider (AKS)",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,21 @@ class RegistryRule:
     match: str  # kubelet-style key: host[:port][/path prefix], globs per host label
     auth: str = "unknown"
     terms: bool = False
+    cloud: Optional[str] = None  # a cloud's registry: served by the nodes' credential provider on that cloud
+
+    def auth_on(self, cloud: Optional[str]) -> str:
+        """The registry's auth on a cluster running on `cloud` (None: not known; "none": no cloud)."""
+        if self.cloud is None:
+            return self.auth
+        if cloud == self.cloud:
+            return "node"
+        return "unknown" if cloud is None else "required"
+
+    def node_provider(self, cloud: Optional[str]) -> str:
+        """Who supplies the nodes' credentials, for messages."""
+        if self.cloud is not None and cloud == self.cloud:
+            return f"the kubelet's credential provider {CREDENTIAL_PROVIDERS[self.cloud]}"
+        return f"the nodes' own credentials (config: auth: node for {self.match})"
 
 
 @dataclass(frozen=True)
@@ -53,6 +78,13 @@ BUILTIN_REGISTRIES: Tuple[RegistryRule, ...] = (
     RegistryRule("ghcr.io/oracle/weblogic-monitoring-exporter", auth="anonymous"),
     RegistryRule("docker.io/fluent/fluentd-kubernetes-daemonset", auth="anonymous"),
     RegistryRule("docker.io/fluent/fluent-bit", auth="anonymous"),
+    # Cloud registries: the kubelet's credential provider serves them on that cloud's nodes, with no Secret.
+    RegistryRule("*.dkr.ecr.*.amazonaws.com", auth="required", cloud="aws"),
+    RegistryRule("*.dkr.ecr.*.amazonaws.com.cn", auth="required", cloud="aws"),
+    RegistryRule("*-docker.pkg.dev", auth="required", cloud="gcp"),
+    RegistryRule("gcr.io", auth="required", cloud="gcp"),
+    RegistryRule("*.gcr.io", auth="required", cloud="gcp"),
+    RegistryRule("*.azurecr.io", auth="required", cloud="azure"),
 )
 
 

@@ -5,7 +5,8 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+import re
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from kubectl_imgaccess.audit.report import ImageEntry
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
@@ -90,6 +91,42 @@ def node_holders(snap: Snapshot, entry: ImageEntry) -> Optional[Tuple[List[str],
     return sorted(held), len(nodes)
 
 
+def cluster_cloud(snap: Snapshot, prefixes: Mapping[str, str]) -> Optional[str]:
+    """The cloud the nodes run on, from spec.providerID: a cloud, "none" (nodes, on no known cloud), or None
+    (no nodes known, or nodes on different clouds)."""
+    clouds = set()
+    nodes = list(snap.of_kind("Node"))
+    for node in nodes:
+        provider_id = str((node.get("spec") or {}).get("providerID") or "")
+        clouds.add(next((c for p, c in prefixes.items() if provider_id.startswith(p)), "none"))
+    return clouds.pop() if len(clouds) == 1 else None
+
+
+def nodes_caching(snap: Snapshot, entry: ImageEntry) -> List[Tuple[str, str]]:
+    """(node, kubeletVersion) of every node whose cache (status.images) holds the image."""
+    if not entry.repository:
+        return []
+    want = _norm(entry.image)
+    out = []
+    for node in snap.of_kind("Node"):
+        status = node.get("status") or {}
+        names = [str(n) for img in (status.get("images") or []) for n in (img.get("names") or [])]
+        if any(_norm(n) == want for n in names):
+            version = str((status.get("nodeInfo") or {}).get("kubeletVersion") or "")
+            out.append((str(node["metadata"].get("name", "")), version))
+    return sorted(out)
+
+
+def kubelet_at_least(version: str, minimum: str) -> Optional[bool]:
+    """Whether a kubeletVersion ("v1.35.0", "v1.30.2-eks-1552ad0") is at least `minimum`; None if unreadable."""
+    from packaging.version import Version
+
+    m = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
+    if m is None:
+        return None
+    return Version(".".join(g or "0" for g in m.groups())) >= Version(minimum)
+
+
 def _norm(name: str) -> str:
     """One spelling per image as nodes report it: name@digest, else name:tag (tag defaulting to latest)."""
     try:
@@ -99,4 +136,5 @@ def _norm(name: str) -> str:
     return f"{ref.name}@{ref.digest}" if ref.digest else f"{ref.name}:{ref.reference}"
 
 
-__all__ = ["PULL_WAITING_REASONS", "domain_pods", "node_holders", "pull_failures"]
+__all__ = ["PULL_WAITING_REASONS", "cluster_cloud", "domain_pods", "kubelet_at_least", "node_holders",
+           "nodes_caching", "pull_failures"]

@@ -10,8 +10,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.audit.config import DEFAULT, Config
-from kubectl_imgaccess.audit.evidence import node_holders, pull_failures
+from kubectl_imgaccess.audit.config import DEFAULT, PROVIDER_ID_PREFIXES, Config, RegistryRule
+from kubectl_imgaccess.audit.evidence import (
+    cluster_cloud,
+    kubelet_at_least,
+    node_holders,
+    nodes_caching,
+    pull_failures,
+)
 from kubectl_imgaccess.audit.report import (
     DomainReport,
     Finding,
@@ -22,6 +28,7 @@ from kubectl_imgaccess.audit.report import (
     worst,
 )
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, Obj, ProvidedSecret, Snapshot, Unreadable
+from kubectl_imgaccess.audit.tokens import short_lived_token
 from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet import imageref
@@ -45,13 +52,17 @@ from kubectl_imgaccess.weblogic.domain import (
 
 ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
 
+# KEP-2535: the kubelet version from which KubeletEnsureSecretPulledImages is on by default (beta).
+ENSURE_PULLED_IMAGES_KUBELET = "1.35"
+
 
 @dataclass(frozen=True)
 class AuditOptions:
     fail_on: str = "error"
     probe_results: Optional[Mapping[ProbeKey, ProbeOutcome]] = None
-    now: Optional[datetime.datetime] = None  # for ignore entries' `expires` (None: none expires)
+    now: Optional[datetime.datetime] = None  # for ignore entries' `expires` (None: none expires) and token ages
     annotation_ignores: bool = True  # False (--no-annotation-ignores): the Domain annotation suppresses nothing
+    cloud: Optional[str] = None  # --cloud: aws | gcp | azure | none; None = from the nodes' spec.providerID
 
 
 def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = AuditOptions()) -> Report:
@@ -142,6 +153,8 @@ class _DomainAudit:
         self.options = options
         self.obj: Obj = snap.objects[key]
         self.report = DomainReport(key.namespace, key.name, key.name, location=snap.location(FieldRef(key, "")))
+        self.cloud = options.cloud if options.cloud is not None else cluster_cloud(snap, PROVIDER_ID_PREFIXES)
+        self.now = options.now or datetime.datetime.now(datetime.timezone.utc)
         self._by_key: Dict[Tuple[Any, ...], Finding] = {}
         self.notes: List[str] = []
 
@@ -161,6 +174,10 @@ class _DomainAudit:
         self._by_key[f.dedupe_key()] = f
         self.report.findings.append(f)
         return f
+
+    def auth(self, registry: RegistryRule) -> str:
+        """The registry's auth on this cluster: cloud registries are `node` on their own cloud."""
+        return registry.auth_on(self.cloud)
 
     def unreadable(self, kind: str, name: Optional[str], images: Sequence[int], *, verdict: bool = True) -> bool:
         """IA017 when the object could not be read. `images`: the verdicts that depend on it (none: the Domain's
@@ -319,6 +336,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
                   fix=f"recreate it with a username and password: kubectl create secret docker-registry {name} "
                       f"-n {ns} ...")
         creds.extend(payload.credentials)
+        _token_checks(a, secret, payload.credentials, where, entries, idx)
 
     keyring = Keyring(creds)
     causes.latent = Keyring(ignored)
@@ -332,7 +350,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
             # An entry without username and password matches but gives empty credentials: an anonymous pull.
             e.credentials = tuple(c for c in matched if not c.empty)
         registry = a.config.registry_for(e.repository)
-        if causes.broken or (not e.credentials and registry.auth != "anonymous"):
+        if causes.broken or (not e.credentials and a.auth(registry) not in ("anonymous", "node")):
             uncovered = True
         if not e.credentials:
             e.unverified = [p.describe() for p in causes.unverified]
@@ -413,17 +431,24 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         return
     if e.credentials or path_unknown:
         return
+    auth = a.auth(registry)
     holders = node_holders(a.snap, e)
     if holders is not None:
         held, total = holders
-        if 0 < len(held) < total and registry.auth != "anonymous":
+        if 0 < len(held) < total and auth not in ("anonymous", "node"):
             a.add("IA011", f"{e.image} has no credential and is cached only on {len(held)} of {total} nodes "
                   f"({', '.join(held)}): pods scheduled elsewhere cannot get it", [i], where=use.field,
                   image=e.image)
-    if registry.auth == "anonymous":
+    if auth == "anonymous":
         a.add("IA018", f"{e.image} is pulled anonymously from {host}, which serves it without credentials",
               [i], where=use.field, image=e.image)
         return
+    if auth == "node":
+        a.add("IA020", f"{e.image}: no pull Secret needed: on these nodes {registry.node_provider(a.cloud)} "
+              f"supplies the credentials for {host} (not visible through the API)", [i], where=use.field,
+              image=e.image, severity="info")
+        return
+    _cached_image_check(a, group, e, i, use, auth)
     if causes.unverified:
         # Not known to be anonymous: a Secret on the path will exist, but what it serves cannot be read here.
         first = causes.unverified[0]
@@ -486,8 +511,13 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         unsearched += (f"; Secret {ns}/{unknown[0].name} (made by {unknown[0].describe()}) is not on the pull path "
                        "and its registries are not declared")
     # Error when the registry needs authentication, or when a credential for it was evidently intended.
-    severity = "error" if registry.auth == "required" or because else "warning"
-    known = " (a registry known to need authentication)" if registry.auth == "required" else ""
+    severity = "error" if auth == "required" or because else "warning"
+    known = " (a registry known to need authentication)" if auth == "required" else ""
+    if registry.cloud is not None and a.cloud is None:
+        known = (f" (on {registry.cloud.upper() if registry.cloud != 'azure' else 'Azure'} nodes the kubelet's "
+                 f"credential provider would serve it: say --cloud {registry.cloud} if the cluster runs there)")
+    elif registry.cloud is not None:
+        known = f" (a {registry.cloud} registry; this cluster's nodes are not on {registry.cloud})"
     _anonymous(a, e, i, use, group, severity, because,
                f"{e.image}: no credential on {_path_words(e, group)} matches {host}{known}; the pull is anonymous "
                f"(node-level credentials cannot be seen and are not counted){unsearched}")
@@ -514,6 +544,91 @@ def _link_causes(d: DomainReport) -> None:
         for f in d.findings:
             if f.rule in fact.causes and set(f.images) & set(fact.images) and "IA004" not in f.explains:
                 f.explains.append("IA004")
+
+
+def _cached_image_check(a: _DomainAudit, group: PodGroup, e: ImageEntry, i: int, use: ImageUse, auth: str) -> None:
+    """IA022 (KEP-2535): no credential, IfNotPresent, from a registry that needs one, yet cached on nodes."""
+    if use.pull_policy != "IfNotPresent":
+        return
+    needs = auth == "required" or (auth == "unknown" and any(
+        a.secrets.matches(k.namespace, k.name, e.repository) for k in a.secrets.all_keys()))
+    if not needs:
+        return
+    cached = nodes_caching(a.snap, e)
+    if not cached:
+        return
+    newer = [n for n, v in cached if kubelet_at_least(v, ENSURE_PULLED_IMAGES_KUBELET)]
+    versions = ", ".join(f"{n} ({v or 'kubelet version unknown'})" for n, v in cached)
+    host = e.repository.split("/", 1)[0]
+    lead = (f"{e.image}: the {_roles(group)} pod(s) pull it IfNotPresent with no credential for {host}, and start "
+            f"only because nodes cache it: {versions}")
+    if newer:
+        a.add("IA022", f"{lead}; kubelet {ENSURE_PULLED_IMAGES_KUBELET}+ on {', '.join(newer)} re-checks "
+              "credentials for cached images (KEP-2535, KubeletEnsureSecretPulledImages): new pods there fail "
+              "to start", [i], where=use.pull_policy_field or use.field, image=e.image, severity="error",
+              fix="give these pods their own credential for the registry (kubectl imgaccess fix)")
+    else:
+        a.add("IA022", f"{lead}; once the nodes run kubelet {ENSURE_PULLED_IMAGES_KUBELET} or newer, which re-checks "
+              "credentials for cached images (KEP-2535), the pods will stop starting", [i],
+              where=use.pull_policy_field or use.field, image=e.image,
+              fix="give these pods their own credential for the registry before the node upgrade "
+                  "(kubectl imgaccess fix)")
+
+
+def _token_checks(a: _DomainAudit, secret: Obj, credentials: Sequence[Credential], where: FieldRef,
+                  entries: Sequence[ImageEntry], idx: Sequence[int]) -> None:
+    """IA021: entries that hold a short-lived registry token; an error when the Secret outlived it."""
+    for cred in credentials:
+        token = short_lived_token(cred)
+        if token is None:
+            continue
+        keyring = Keyring([cred])
+        images = [i for i, e in zip(idx, entries) if e.repository and keyring.lookup(e.repository)]
+        written = last_written(secret)
+        ns, name = cred.namespace, cred.secret
+        what = (f"Secret {ns}/{name}'s entry for {cred.key} (user {cred.username}) holds {token.what}, valid "
+                f"{token.life_text}")
+        fix = (f"let the nodes' credential provider pull from {token.registry} (no Secret), or refresh the Secret "
+               f"well within {token.life_text} ({token.refresh}); check --probe tells whether it still works")
+        if written is None:
+            a.add("IA021", f"{what}; when it was last written is unknown: unless a refresher rewrites it, pulls "
+                  "fail once the token expires", images, where=where, secret=name, fix=fix)
+            continue
+        age = a.now - written
+        ago = _duration(age.total_seconds())
+        if age > token.life:
+            a.add("IA021", f"{what}; the Secret was last written {ago} ago ({written:%Y-%m-%d %H:%M}Z), so the "
+                  "token has almost certainly expired: pulls that need it fail with 401", images, where=where,
+                  secret=name, severity="error", fix=fix)
+        else:
+            a.add("IA021", f"{what}; the Secret was last written {ago} ago: it works only while a refresher keeps "
+                  "rewriting it", images, where=where, secret=name, fix=fix)
+
+
+def last_written(obj: Obj) -> Optional[datetime.datetime]:
+    """The newest of metadata.creationTimestamp and its managedFields times; None when none is recorded."""
+    meta = obj.get("metadata") or {}
+    stamps = [meta.get("creationTimestamp")] + [m.get("time") for m in meta.get("managedFields") or []
+                                                if isinstance(m, dict)]
+    times = []
+    for stamp in stamps:
+        if isinstance(stamp, datetime.datetime):  # YAML reads unquoted timestamps as datetimes
+            times.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.timezone.utc))
+        elif isinstance(stamp, str) and stamp:
+            try:
+                parsed = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            times.append(parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc))
+    return max(times) if times else None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{max(0, int(seconds // 60))} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} d"
 
 
 def _invalid_reference(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse) -> None:

@@ -34,6 +34,7 @@ class CheckOptions:
     insecure_registries: List[str] = field(default_factory=list)
     probe_concurrency: int = 8
     annotation_ignores: bool = True  # --no-annotation-ignores: Domains cannot exempt themselves
+    cloud: Optional[str] = None  # --cloud
 
 
 def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Snapshot:
@@ -84,7 +85,7 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Option
     config = load_config(opts.config or default_config_path(os.environ))
     snap = gather(opts, stdin, notes)
     options = AuditOptions(fail_on=opts.fail_on, now=datetime.datetime.now(datetime.timezone.utc),
-                           annotation_ignores=opts.annotation_ignores)
+                           annotation_ignores=opts.annotation_ignores, cloud=opts.cloud)
     report = audit(snap, config, options)
     if notes is not None:  # the files' notes were said while reading them; now the audit's own
         for note in report.notes[len(snap.notes):]:

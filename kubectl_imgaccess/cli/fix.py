@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Any, Callable, List, Optional, TextIO
 
+from kubectl_imgaccess.audit.config import CLOUD_CHOICES
 from kubectl_imgaccess.errors import FixRefused, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.text import remember_secret
@@ -57,6 +58,8 @@ def add_parser(sub: Any, cluster_flags: Callable[[argparse.ArgumentParser], None
                    help="bump spec.restartVersion (spec.introspectVersion) so stuck pods are created again")
     p.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
     p.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
+    p.add_argument("--cloud", choices=CLOUD_CHOICES, default=None,
+                   help="the cloud the nodes run on (default: from the nodes' spec.providerID)")
     cluster_flags(p)
     common(p)
     return run_fix
@@ -187,9 +190,9 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
     snapshot = read_cluster(scope)
     _require_domains(snapshot, scope)
     source = credential_source(args, stdin, scope, snapshot)
-    report = audit(snapshot, config, AuditOptions())
+    report = audit(snapshot, config, AuditOptions(cloud=args.cloud))
     plan = make_plan(snapshot, report, FixOptions(strategy=args.strategy, source=source, restart=args.restart,
-                                                  config=config))
+                                                  config=config, cloud=args.cloud))
     structured = args.output in ("json", "yaml")
 
     def emit_doc(applied: bool, after: Any, results: List[str]) -> None:
@@ -242,7 +245,7 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
                       "write and kept none.\n")
         return int(ExitCode.OK)
     after_snapshot = read_cluster(scope_from(args))
-    after = audit(after_snapshot, config, AuditOptions())
+    after = audit(after_snapshot, config, AuditOptions(cloud=args.cloud))
     if structured:
         emit_doc(True, after, results)
     else:
@@ -280,9 +283,9 @@ def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     config = load_config(args.config or default_config_path(os.environ))
     opts = CheckOptions(scope=scope, files=list(args.filename), offline=True)
     snapshot = gather(opts, stdin, sys.stderr)
-    report = audit(snapshot, config, AuditOptions())
+    report = audit(snapshot, config, AuditOptions(cloud=args.cloud))
     plan = make_plan(snapshot, report, FixOptions(strategy=args.strategy, config=config, files=True,
-                                                  reference=args.secret))
+                                                  reference=args.secret, cloud=args.cloud))
     edits = files.plan_edits(snapshot, plan, namespace) if not plan.refused else []
     missing = sorted({(u.namespace, u.secret) for u in plan.unfixed if u.rule == "IA001" and u.secret})
     prefer_external = any(p.source.kind == "ExternalSecret" for p in snapshot.provided.values())
@@ -304,7 +307,7 @@ def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         return int(ExitCode.OK) if changed else int(for_outcome(report.gate_failed, report.incomplete))
     written = files.write_files(changed)
     after_snapshot = gather(opts, stdin)
-    after = audit(after_snapshot, config, AuditOptions())
+    after = audit(after_snapshot, config, AuditOptions(cloud=args.cloud))
     if structured:
         out.write(_dump(view.file_document(plan, edits, steps, written, after), args.output))
     else:

@@ -12,6 +12,7 @@ import traceback
 from typing import IO, Any, Dict, Iterator, List, Mapping, NoReturn, Optional, Sequence, Set
 
 from kubectl_imgaccess import __version__
+from kubectl_imgaccess.audit.config import CLOUD_CHOICES
 from kubectl_imgaccess.catalog import RULES, find_rule
 from kubectl_imgaccess.durations import parse_duration
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
@@ -215,6 +216,9 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
     check.add_argument("--no-annotation-ignores", action="store_true",
                        help=f"Domains cannot suppress their own findings with the {IGNORE_ANNOTATION} annotation")
+    check.add_argument("--cloud", choices=CLOUD_CHOICES, default=None,
+                       help="the cloud the nodes run on (default: from the nodes' spec.providerID; offline: "
+                            "unknown): its registry is served by the kubelet's credential provider")
     check.add_argument("--probe", action="store_true", help="ask the registries whether the credentials pull")
     check.add_argument("--registry-ca", metavar="FILE", help="extra CA bundle for --probe")
     check.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
@@ -506,7 +510,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     opts = CheckOptions(
         scope=scope_from(args), files=list(args.filename), kustomizations=list(args.kustomize),
-        offline=args.offline, output=args.output,
+        offline=args.offline, cloud=args.cloud, output=args.output,
         fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
         annotation_ignores=not args.no_annotation_ignores,

@@ -59,6 +59,7 @@ class FixOptions:
     # Secret that will exist (a SealedSecret or ExternalSecret made by the user) to put on the pull path.
     files: bool = False
     reference: Optional[str] = None
+    cloud: Optional[str] = None  # --cloud, for the planner's own audits
 
 
 @dataclass
@@ -524,7 +525,7 @@ def _dig(obj: Optional[Mapping[str, Any]], path: Sequence[str]) -> Any:
 def make_plan(snapshot: Snapshot, report: Report, options: FixOptions = FixOptions()) -> Plan:
     """The plan for the report's Domains. Pure: neither argument is modified."""
     planner = _Planner(snapshot, report, options)
-    audit_options = AuditOptions(fail_on=report.fail_on)
+    audit_options = AuditOptions(fail_on=report.fail_on, cloud=options.cloud)
     current = report
     for _ in range(MAX_ROUNDS):
         if not planner.round(current):
