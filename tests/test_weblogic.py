@@ -875,7 +875,9 @@ def test_v8_schema_fields_the_api_server_prunes() -> None:
     dom, clusters = fixture("auxiliary-images-v8.yaml")
     dom["spec"]["configuration"]["model"]["auxiliaryImages"] = [{"image": "registry.example.com/claims/v9:1"}]
     dom["spec"]["fluentbitSpecification"] = {"image": "fluent/fluent-bit:3.0"}
+    dom["spec"]["introspector"] = {"serverPod": {"env": [{"name": "A", "value": "1"}]}}
     m = model_domain(dom, clusters)
+    assert ignored_at(m, "spec.introspector").image is None
     assert {MODEL_AUX, "spec.fluentbitSpecification.image"} <= {i.field.path for i in m.ignored_fields}
     assert not {MODEL_AUX, "spec.fluentbitSpecification.image"} & all_paths(m)
     assert "weblogic.oracle/v8 Domain schema has no" in ignored_at(m, MODEL_AUX).message
@@ -918,6 +920,9 @@ def test_server_start_policy_never_and_admin_only_leave_servers_without_pods() -
     assert "cluster billing-cluster-1 is not started (serverStartPolicy Never)" in cluster_field.message
     prepare3 = ignored_at(m, "spec.managedServers[0].serverPod.initContainers[0].image")
     assert "managed server managed-server1 is not started (serverStartPolicy Never)" in prepare3.message
+    # The domain's log-shipper:2 only reached managed-server1, which does not run: a stopped pod replaces nothing.
+    shipper2 = ignored_at(m, "spec.serverPod.containers[0].image")
+    assert "managed-server1 is not started" in shipper2.message and "managed-server1 runs" not in shipper2.message
 
     dom, clusters = fixture("server-pod-levels.yaml")
     dom["spec"]["serverStartPolicy"] = "AdminOnly"

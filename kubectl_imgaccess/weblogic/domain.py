@@ -541,12 +541,8 @@ def _pull_secrets(spec: Mapping[str, Any], key: ObjectKey) -> Tuple[PullSecretRe
     return tuple(refs)
 
 
-def source_type(domain: Mapping[str, Any]) -> Tuple[str, str]:
-    """The Domain's effective `domainHomeSourceType` and, for messages, how it came about."""
-    return _source_type(_spec(domain), _api_version(domain))
-
-
 def _source_type(spec: Mapping[str, Any], api_version: str) -> Tuple[str, str]:
+    """The Domain's effective `domainHomeSourceType` and, for messages, how it came about."""
     written = _string(spec.get("domainHomeSourceType"), "spec.domainHomeSourceType")
     if written is not None:
         if written not in SOURCE_TYPES:
@@ -724,7 +720,6 @@ def model_domain(
     admin_only = domain_level.start_policy == ADMIN_ONLY
 
     def server_role(role: str, label: str, levels: Sequence[_Level]) -> None:
-        images = server_common + _merged(label, levels, why) + sidecars
         own = levels[0]
         stopped = None
         if role == "admin-server":
@@ -734,9 +729,10 @@ def model_domain(
         elif admin_only:
             stopped = f"{label} is not started (spec.serverStartPolicy AdminOnly)"
         if stopped is not None:
-            for use in images:
+            for use in server_common + _merged(label, levels, {}) + sidecars:
                 why.setdefault(use.order, []).append(stopped)
             return
+        images = server_common + _merged(label, levels, why) + sidecars
         sa, sa_field = _service_account(levels)
         roles.append(_Role(role, SERVER, sa, sa_field, images))
 
