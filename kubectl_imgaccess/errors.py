@@ -40,6 +40,10 @@ class FixRefused(ImgaccessError):
     """fix will not act (unsafe, aborted, or no terminal and no --yes)."""
 
 
+class OutputError(ImgaccessError):
+    """An --output-file cannot be written (the file named is left as it was)."""
+
+
 
 class ApiError(ClusterError):
     """The API server answered with an error status. kube.client maps each response to one subclass, once;

@@ -219,3 +219,10 @@ def test_plugin_help_through_the_real_kubectl(tmp_path: Path) -> None:
     out = subprocess.run([kubectl, "imgaccess", "check", "--help"], capture_output=True, text=True, env=env,
                          check=False, timeout=60).stdout
     assert out.startswith("usage: kubectl imgaccess check")
+
+
+def test_completion_knows_global_flags_before_the_command() -> None:
+    from kubectl_imgaccess.cli.complete import candidates
+
+    words, _ = candidates(["--context", "prod", "-A", "ch"])
+    assert [w for w, _ in words] == ["check"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from kubectl_imgaccess.catalog import RULES
-from kubectl_imgaccess.cli.main import build_parser
+from kubectl_imgaccess.cli.main import build_parser, global_flags_parser
 
 LOOKUP_SECONDS = 2.0
 NO_FILES = ":4"  # cobra's ShellCompDirectiveNoFileComp
@@ -64,7 +64,7 @@ def _takes_value(action: argparse.Action) -> bool:
 
 def _scan(words: Sequence[str]) -> _State:
     state = _State(build_parser())
-    options = _options(state.parser)
+    options = {**_options(global_flags_parser()), **_options(state.parser)}  # global flags before the command
     for word in words:
         if state.pending is not None:
             state.values.setdefault(state.pending.dest, []).append(word)

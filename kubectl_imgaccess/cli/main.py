@@ -14,6 +14,7 @@ from typing import IO, Any, Dict, Iterator, List, Mapping, NoReturn, Optional, S
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.config import CLOUD_CHOICES
 from kubectl_imgaccess.catalog import RULES, find_rule
+from kubectl_imgaccess.cli.outputs import check_destinations, output_file_type, write_atomically
 from kubectl_imgaccess.durations import parse_duration
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
@@ -208,6 +209,9 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     check.add_argument("-o", "--output", default="table", choices=FORMATS,
                        help="table (one row per Domain), wide (one row per image), name (failing Domains), "
                             "json, yaml, sarif, junit")
+    check.add_argument("--output-file", action="append", default=[], type=output_file_type(FORMATS),
+                       metavar="FORMAT=PATH", help="also write FORMAT to PATH from the same run (repeatable; "
+                       "e.g. sarif=imgaccess.sarif); written whole or not at all")
     check.add_argument("--no-headers", action="store_true", help="table and wide: no header row")
     check.add_argument("--show", action="append", default=[], choices=SHOW_CHOICES,
                        help="table and wide: also list info findings one by one, or suppressed ones (repeatable)")
@@ -247,12 +251,17 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _global_flags() -> Dict[str, bool]:
-    """kubectl's global flags (option string -> takes a value), from the one place that defines them."""
+def global_flags_parser() -> argparse.ArgumentParser:
+    """A parser with only kubectl's global flags (those accepted before the subcommand too)."""
     template = _Parser(add_help=False)
     _cluster_flags(template)
     _common(template)
-    return {o: a.nargs != 0 for a in template._actions for o in a.option_strings}
+    return template
+
+
+def _global_flags() -> Dict[str, bool]:
+    """kubectl's global flags (option string -> takes a value), from the one place that defines them."""
+    return {o: a.nargs != 0 for a in global_flags_parser()._actions for o in a.option_strings}
 
 
 def _boolean_flags(parser: argparse.ArgumentParser) -> Set[str]:
@@ -517,13 +526,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if opts.probe_concurrency < 1:
         raise UsageError("--probe-concurrency must be at least 1")
+    check_destinations(args.output_file)  # before reading anything: a typo in a path costs no cluster read
     report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
     from kubectl_imgaccess.render import render
     from kubectl_imgaccess.render.view import View
 
     view = View(color=use_color(sys.stdout, args.color), width=terminal_width(sys.stdout),
                 headers=not args.no_headers, show=frozenset(args.show))
-    sys.stdout.write(render(report, args.output, view))
+    file_view = View(headers=view.headers, show=view.show)  # a file is not a terminal: no color, no cutting
+    texts = [(path, render(report, fmt, file_view)) for fmt, path in args.output_file]
+    stdout_text = render(report, args.output, view)
+    for path, text in texts:
+        write_atomically(path, text)
+    sys.stdout.write(stdout_text)
     sys.stdout.flush()
     return for_outcome(report.gate_failed, report.incomplete)
 
