@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo bench docs dist clean
+.PHONY: install test lint typecheck unit test-matrix demo bench docs dist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The suite on every CPython 3.9-3.13 found (PATH or pyenv); MATRIX=oldest,newest keeps to the two ends and
+# MATRIX_PYTEST passes pytest arguments (CI: -m "not slow", since the main run covers those).
+MATRIX ?=
+MATRIX_PYTEST ?=
+test-matrix: $(STAMP)
+	$(BIN)/python -m tools.matrix --only '$(MATRIX)' -- $(MATRIX_PYTEST)
+
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo
 
@@ -32,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tools.bench
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-matrix build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
 
 docs: $(STAMP)
 	$(BIN)/python -m tools.docs

@@ -180,7 +180,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             assert not member.name.startswith(("/", "..")) and ".." not in Path(member.name).parts
-        tar.extractall(staging)
+        tar.extractall(staging, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     entry = next(p for p in yaml.safe_load(dist.TEMPLATE.read_text(encoding="utf-8"))["spec"]["platforms"]
                  if p["selector"]["matchLabels"] == {"os": "linux", "arch": ARCH})
     install.mkdir(parents=True)
@@ -193,6 +193,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield bindir
 
 
+@pytest.mark.slow
 def test_the_archive_holds_the_launchers_the_licence_and_no_compiled_code(installed: Path) -> None:
     folder = (installed / "kubectl-imgaccess").resolve().parent
     assert (folder / "LICENSE").read_text() == (ROOT / "LICENSE").read_text()
@@ -227,6 +228,7 @@ def _runner(bindir: Path, python: str, how: str) -> Callable[..., subprocess.Com
     return go
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", [0, 1])
 def test_the_unpacked_archive_runs_under_other_pythons(installed: Path, which: int, tmp_path: Path) -> None:
     pythons = _other_pythons()
@@ -257,6 +259,7 @@ def test_the_unpacked_archive_runs_under_other_pythons(installed: Path, which: i
     assert len(json.loads(archive.stdout)["domains"]) >= 8
 
 
+@pytest.mark.slow
 def test_kubectl_runs_the_linked_archive(installed: Path) -> None:
     from tests.sandbox.fixtures import kubectl_path
 
@@ -268,6 +271,7 @@ def test_kubectl_runs_the_linked_archive(installed: Path) -> None:
     assert proc.returncode == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_or_old_python_is_one_line(installed: Path, tmp_path: Path) -> None:
     env = {"PATH": f"{installed}:/usr/bin:/bin", "KUBECTL_IMGACCESS_PYTHON": str(tmp_path / "no-python")}
     proc = subprocess.run([str(installed / "kubectl-imgaccess"), "version"], capture_output=True, text=True,

@@ -32,3 +32,16 @@ def test_readme_quick_start_has_exactly_the_two_commands() -> None:
 def test_version_flag() -> None:
     assert run(["--version"]).stdout.strip() == f"kubectl-imgaccess {__version__}"
     assert Path(ROOT / "LICENSE").is_file()
+
+
+def test_classifiers_name_every_python_the_matrix_runs() -> None:
+    import configparser
+
+    from tools.matrix import MINORS
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    named = {line.rsplit("::", 1)[1].strip() for line in cfg.get("metadata", "classifiers").splitlines()
+             if line.startswith("Programming Language :: Python :: 3.")}
+    assert named == {f"3.{m}" for m in MINORS}
+    assert cfg.get("options", "python_requires") == f">=3.{min(MINORS)}"

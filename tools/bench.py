@@ -109,7 +109,28 @@ def bench_probe() -> None:
     print("\n".join(lines) if lines else proc.stdout[-2000:])
 
 
+def bench_completion() -> None:
+    """A TAB press runs kubectl_complete-imgaccess once: its start-up is the latency the user feels."""
+    import shutil
+
+    binary = os.path.dirname(sys.executable)
+    completer = os.path.join(binary, "kubectl_complete-imgaccess")
+    kubectl = shutil.which("kubectl")
+    runs: List[Tuple[str, List[str]]] = [
+        ("kubectl_complete-imgaccess check -o ''", [completer, "check", "-o", ""]),
+        ("kubectl_complete-imgaccess explain IA0", [completer, "explain", "IA0"]),
+        ("kubectl_complete-imgaccess check --", [completer, "check", "--"]),
+    ]
+    if kubectl:
+        runs.append(("kubectl version --client", [kubectl, "version", "--client"]))
+    print("static completion start-up (a process per TAB), median of", REPEAT)
+    for label, argv in runs:
+        t = median(lambda argv=argv: subprocess.run(argv, capture_output=True, check=True))  # type: ignore[misc]
+        print(f"  {label:<40} {t * 1000:6.0f} ms")
+
+
 def main() -> None:
+    bench_completion()
     bench_offline()
     bench_cluster()
     bench_probe()

@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 from urllib.parse import urlencode
 
@@ -111,8 +112,15 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def _module(name: str) -> Any:
-    """Import a `kubernetes` module on first use (it is slow to import and has no useful types)."""
-    return importlib.import_module(name)
+    """Import a `kubernetes` module on first use (it is slow to import and has no useful types).
+
+    The client's dependencies warn at import about their own future (google-auth, pulled by kubernetes<35,
+    about Python 3.9's end of life): stderr is for the tool's one-line messages, so those are not shown.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return importlib.import_module(name)
 
 
 def _cause_of(exc: BaseException) -> str:
