@@ -203,3 +203,32 @@ def test_json_plan_document(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["applied"] is False and doc["actions"][0]["kind"] == "Domain"
     assert doc["files"][0]["file"] == str(domain) and "+  imagePullSecrets:" in doc["files"][0]["diff"]
+
+
+def test_service_account_secret_that_will_exist_moves_to_the_domain_list(tmp_path: Path) -> None:
+    domain = tmp_path / "d.yaml"
+    text = DOMAIN.format(pull="  imagePullSecrets:\n    - name: ghcr-pull\n").replace(
+        "  serverPod:\n", "  serverPod:\n    serviceAccountName: wls\n")
+    domain.write_text(text)
+    (tmp_path / "sa.yaml").write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: wls, namespace: "
+                                      "team-a}\nimagePullSecrets: [{name: ocr-pull}]\n")
+    (tmp_path / "s.yaml").write_text(sealed() + "---\n" + sealed("ghcr-pull", "ghcr.io"))
+    before = check(tmp_path)
+    assert "IA006" in {f["rule"] for f in before["domains"][0]["findings"]}
+    code, _out, err = fix("-f", str(tmp_path), "--write")
+    assert code == 0, err
+    assert changed_lines(text, domain.read_text()) == ["    - name: ocr-pull"]
+    assert check(tmp_path)["summary"]["gate"] == "pass"
+
+
+def test_an_ignored_secret_in_a_repository_is_not_rebuilt_into_a_file(tmp_path: Path) -> None:
+    domain = tmp_path / "d.yaml"
+    domain.write_text(DOMAIN.format(pull="  imagePullSecrets:\n    - name: ocr-opaque\n"))
+    opaque = tmp_path / "s.yaml"
+    opaque.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: ocr-opaque, namespace: team-a}\ntype: Opaque\n"
+                      "data:\n  .dockerconfigjson: eyJhdXRocyI6eyJjb250YWluZXItcmVnaXN0cnkub3JhY2xlLmNvbSI6eyJhdXRo"
+                      "IjoiZFhObGNqcHdZWE56ZDI5eVpBPT0ifX19\n")
+    code, out, _ = fix("-f", str(tmp_path), "--write")
+    assert code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.yaml", "s.yaml"]
+    assert "kubeseal" in out and "ocr-opaque-dockerconfigjson" not in out

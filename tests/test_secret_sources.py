@@ -212,3 +212,12 @@ def test_helm_template_output_on_stdin() -> None:
     rendered = Path(DOMAIN).read_text() + "---\n" + (SOURCES / "sealedsecret.yaml").read_text()
     proc = run(["check", "--offline", "-f", "-"], stdin=rendered)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_run_whose_inputs_were_all_skipped_is_not_a_pass(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: wls\nversion: 0.1.0\n")
+    (chart / "templates" / "d.yaml").write_text("{{ .Values.domain | toYaml }}\n")
+    proc = run(["check", "--offline", "-f", str(tmp_path)])
+    assert proc.returncode == 2 and "nothing to check" in proc.stderr and "note: skipped" in proc.stderr

@@ -326,7 +326,10 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
             continue
         if not payload.usable:
             causes.skipped.append(("IA002", name, where, f"Secret {ns}/{name} is ignored by the kubelet: "
-                                   f"{payload.skip_reason}", _secret_fix("IA002", name, ns)))
+                                   f"{payload.skip_reason}",
+                                   f"recreate it as type kubernetes.io/dockerconfigjson, never in clear text: "
+                                   f"{sealed_secret_step(name, ns)}" if snap.mode == "files"
+                                   else _secret_fix("IA002", name, ns)))
             ignored.extend(looks_like_pull_credentials(secret))
             continue
         if payload.no_usable_entries:

@@ -50,6 +50,9 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
         if notes is not None:
             for note in files_snap.notes:
                 notes.write(f"note: {safe(note)}\n")
+        if not files_snap.files and files_snap.notes:
+            raise InputError("nothing to check: every input under -f was skipped (see the notes above); "
+                             "render templates and charts first and pass the output with -f -")
         file_domains = _select(files_snap, scope)
         files_snap.audit_domains = file_domains
     if opts.offline:
