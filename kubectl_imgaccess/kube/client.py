@@ -37,6 +37,7 @@ from kubectl_imgaccess.errors import (
 )
 from kubectl_imgaccess.kube.execcred import ExecCredential, run_plugin
 from kubectl_imgaccess.kube.scope import AuthOverrides, ClusterScope
+from kubectl_imgaccess.text import redact, remember_secret
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
 
@@ -400,11 +401,104 @@ def _kubeconfig_paths(scope: ClusterScope) -> Optional[List[str]]:
         found: List[str] = []
         for part in env.split(os.pathsep):
             path = os.path.expanduser(part)
-            if part and os.path.isfile(path) and path not in found:
-                found.append(path)
+            if part and os.path.isfile(path) and path not in found and not _empty_file(path):
+                found.append(path)  # kubectl skips a listed file that is empty
         return found or None
     default = os.path.expanduser(os.path.join("~", ".kube", "config"))
     return [default] if os.path.isfile(default) else None
+
+
+# -- kubeconfig as kubectl reads it: empty files skipped, fields typed, tokens trimmed, proxies checked ----
+
+# Fields kubectl decodes as booleans: a string there ("false") is an error in kubectl, never a truthy value.
+_BOOL_FIELDS = (("clusters", "cluster", ("insecure-skip-tls-verify", "disable-compression")),
+                ("users", "user", ()))
+_EXEC_BOOL_FIELDS = ("provideClusterInfo",)
+_PROXY_SCHEMES = ("http", "https")
+
+
+def _empty_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return not fh.read(1 << 20).strip()
+    except OSError:
+        return False
+
+
+def check_kubeconfig_files(paths: Sequence[str]) -> None:
+    """What kubectl refuses, refused the same way with one line naming file and field: a boolean written as
+    a string (`insecure-skip-tls-verify: "false"` would otherwise switch TLS verification off), and a
+    proxy-url whose scheme the client cannot speak (socks5 and others)."""
+    import yaml
+
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                doc = yaml.safe_load(fh)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # the loader reports it with its own words
+        if not isinstance(doc, dict):
+            continue
+        for section, key, fields in _BOOL_FIELDS:
+            for entry in doc.get(section) or []:
+                body = entry.get(key) if isinstance(entry, dict) else None
+                if not isinstance(body, dict):
+                    continue
+                name = entry.get("name")
+                for field in fields:
+                    _must_be_bool(body, field, f"{section}[{name}].{key}.{field}", path)
+                exec_cfg = body.get("exec")
+                if isinstance(exec_cfg, dict):
+                    for field in _EXEC_BOOL_FIELDS:
+                        _must_be_bool(exec_cfg, field, f"{section}[{name}].{key}.exec.{field}", path)
+                proxy = body.get("proxy-url")
+                if proxy is not None:
+                    _check_proxy(proxy, f"{section}[{name}].{key}.proxy-url", path)
+
+
+def _must_be_bool(body: Dict[str, Any], field: str, where: str, path: str) -> None:
+    if field in body and body[field] is not None and not isinstance(body[field], bool):
+        value = body[field]
+        shown = f'the string "{value}"' if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        raise ClusterError(f"kubeconfig {path}: {where} must be true or false, not {shown} "
+                           "(kubectl refuses it too)")
+
+
+def _check_proxy(proxy: Any, where: str, path: str) -> None:
+    text = str(proxy)
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme not in _PROXY_SCHEMES:
+        raise ClusterError(f"kubeconfig {path}: {where}: {redact(text)}: only http and https proxies are "
+                           "supported (a SOCKS proxy is not); use an HTTP proxy, or a tunnel "
+                           "(ssh -L, kubectl port-forward) and point the cluster server at it")
+
+
+def trim_token(cfg: Any) -> None:
+    """A token read from a file keeps its newline in the client (`echo TOKEN > file`); kubectl trims it.
+    The client sets the header again before every request (its refresh hook), so the hook trims too.
+    The token is remembered so no message can ever show it."""
+    _trim_authorization(cfg)
+    hook = getattr(cfg, "refresh_api_key_hook", None)
+    if hook is not None and not getattr(hook, "trims", False):
+        def trimmed(configuration: Any) -> None:
+            hook(configuration)  # the client's hook puts itself back as the hook: take the place again
+            configuration.refresh_api_key_hook = trimmed
+            _trim_authorization(configuration)
+
+        trimmed.trims = True  # type: ignore[attr-defined]
+        cfg.refresh_api_key_hook = trimmed
+
+
+def _trim_authorization(cfg: Any) -> None:
+    api_key = getattr(cfg, "api_key", None)
+    if not isinstance(api_key, dict):
+        return
+    value = api_key.get("authorization")
+    if isinstance(value, str):
+        scheme, _, token = value.strip().partition(" ")
+        token = token.strip()
+        remember_secret(token)
+        api_key["authorization"] = f"{scheme} {token}" if token else scheme
 
 
 def _named(node: Any, section: str, name: str, key: str) -> Any:
@@ -445,6 +539,7 @@ def _apply_exec(cfg: Any, exec_cfg: Dict[str, Any], base_dir: str, cluster: Opti
 
     cred = fetch()
     if cred.token is not None:
+        remember_secret(cred.token)
         current = [cred]
         cfg.api_key["authorization"] = f"Bearer {cred.token}"
 
@@ -549,6 +644,7 @@ def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any
     kube_config = _module("kubernetes.config.kube_config")
     where = os.pathsep.join(paths) or "(none)"
     if paths:
+        check_kubeconfig_files(paths)
         try:
             merger = kube_config.KubeConfigMerger(where)
         except Exception as exc:
@@ -580,6 +676,7 @@ def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any
         loader = kube_config.KubeConfigLoader(config_dict=merger_config, active_context=context,
                                               config_base_path=None)
         loader.load_and_set(cfg)
+        trim_token(cfg)
         namespace = (loader.current_context.get("context") or {}).get("namespace")
     except ClusterError:
         raise
@@ -599,6 +696,7 @@ def _from_in_cluster(cfg: Any) -> Optional[str]:
         incluster_config.InClusterConfigLoader(
             token_filename=os.path.join(sa_dir, "token"), cert_filename=os.path.join(sa_dir, "ca.crt")
         ).load_and_set(cfg)
+        trim_token(cfg)
     except Exception as exc:
         raise ClusterError(f"in-cluster configuration ({sa_dir}): {_one_line(str(exc), 200)}") from None
     try:
