@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -238,6 +239,7 @@ def parse_manifests(text: str, name: str,
     the objects `lines_for` accepts, when given: nothing else is reported)."""
     out: List[Located] = []
     try:
+        _prescan_depth(text, name)
         loader = _Loader(text)
         try:
             documents = 0
@@ -274,6 +276,50 @@ def parse_manifests(text: str, name: str,
         what = f"character U+{code:04X}" if isinstance(code, int) else "a character"
         raise InputError(f"invalid YAML: {what} is not allowed in YAML", name, line) from None
     return out
+
+
+# The C composer recurses once per nesting level without a recursion check, so a document nested tens of
+# thousands of levels deep overflows the C stack on some Pythons (a crash, not an error). Before composing,
+# cheap whole-text hints look for anything that could nest that deep; only then are the parser's events (an
+# iterative state machine) walked to find the first level past MAX_DEPTH.
+_SAFE_COMPOSE_DEPTH = 1000
+_DEEP_INDENT = re.compile(rf"^[ \t]{{{_SAFE_COMPOSE_DEPTH}}}", re.MULTILINE)
+_COMPACT_RUN = re.compile(rf"(?:[-?:][ \t]+){{{_SAFE_COMPOSE_DEPTH // 10}}}")
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _prescan_depth(text: str, name: str) -> None:
+    if not _may_nest_deeply(text):
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise InputError(f"nested more than {MAX_DEPTH} levels deep", name,
+                                     mark.line + 1 if mark is not None else None)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentEndEvent):
+                depth = 0
+    except yaml.YAMLError:
+        return  # the composer reports syntax errors with their position
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """True when flow brackets, compact block indicators or indentation could reach the unsafe depth."""
+    if _DEEP_INDENT.search(text) or _COMPACT_RUN.search(text):
+        return True
+    brackets = _NOT_BRACKET.sub("", text)
+    if len(brackets) <= _SAFE_COMPOSE_DEPTH:
+        return False
+    depth = deepest = 0
+    for ch in brackets:
+        depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest > _SAFE_COMPOSE_DEPTH
 
 
 def bound_node(root: yaml.Node, name: str) -> None:
