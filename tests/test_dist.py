@@ -221,9 +221,16 @@ def _runner(bindir: Path, python: str, how: str) -> Callable[..., subprocess.Com
         env["PATH"] = f"{bindir}:/usr/bin:/bin"
         env["KUBECTL_IMGACCESS_PYTHON"] = python
 
+    # the user's current directory and PYTHONPATH must not shadow the bundled packages
+    cwd = bindir.parent / "cwd"
+    cwd.mkdir(exist_ok=True)
+    for shadow in ("yaml.py", "json.py"):
+        (cwd / shadow).write_text("raise SystemExit('the current directory was imported from')\n")
+    env["PYTHONPATH"] = str(cwd)
+
     def go(*args: str, extra: Any = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(bindir / "kubectl-imgaccess"), *args], capture_output=True, text=True,
-                              env={**env, **(extra or {})}, timeout=120, check=False)
+                              env={**env, **(extra or {})}, timeout=120, check=False, cwd=cwd)
 
     return go
 
@@ -247,6 +254,11 @@ def test_the_unpacked_archive_runs_under_other_pythons(installed: Path, which: i
 
     proc = go("check", "--bogus")
     assert proc.returncode == 2 and "--bogus" in proc.stderr and "Traceback" not in proc.stderr
+
+    completer = (installed / "kubectl-imgaccess").resolve().parent / dist.COMPLETER
+    env = {"PATH": f"{Path(python).parent}:/usr/bin:/bin", "KUBECTL_IMGACCESS_PYTHON": python}
+    proc = subprocess.run([str(completer), "explain", "IA00"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("IA001\t") and proc.stdout.endswith(":4\n")
 
     with Sandbox() as sandbox:
         sandbox.load_dir(str(ROOT / "examples"))

@@ -216,7 +216,9 @@ if ! command -v "$python" >/dev/null 2>&1; then
   echo "error: {name} needs python3 (3.9 or newer) on PATH, or KUBECTL_IMGACCESS_PYTHON set to one" >&2
   exit 2
 fi
-exec "$python" -s -E -c '
+# -I: no PYTHON* variables, no user site, and not the current directory on sys.path (a yaml.py there
+# must not replace the bundled one)
+exec "$python" -I -c '
 import sys
 if sys.version_info < (3, 9):
     sys.stderr.write("error: {name} needs Python 3.9 or newer; %s is %d.%d (set KUBECTL_IMGACCESS_PYTHON)\\n"
