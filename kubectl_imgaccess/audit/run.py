@@ -534,8 +534,16 @@ def _path_words(e: ImageEntry, group: PodGroup) -> str:
 def _anonymous(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse, group: PodGroup, severity: str,
                because: List[str], message: str) -> None:
     """IA004, the fact of a pull without a usable credential, linked to the findings that explain it."""
+    # The cure is the explanation's own fix when there is one: a new Secret is advice only for a bare IA004.
+    cause = next((f for f in a.report.findings if f.rule in because and i in f.images and f.fix), None)
+    if cause is not None:
+        fix = f"{cause.rule}: {cause.fix}"
+    elif because:
+        fix = f"see {', '.join(sorted(set(because)))}, which say why no credential matches"
+    else:
+        fix = _new_secret_fix(a, _host(e))
     f = a.add("IA004", message, [i], where=use.field, image=e.image, severity=severity,
-              sa=group.service_account if e.pull_from != "domain" else None, fix=_new_secret_fix(a, _host(e)))
+              sa=group.service_account if e.pull_from != "domain" else None, fix=fix)
     f.causes = sorted(set(f.causes) | set(because))
 
 
