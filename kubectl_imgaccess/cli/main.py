@@ -7,7 +7,9 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from typing import IO, Any, Dict, Iterator, List, Mapping, NoReturn, Optional, Sequence, Set
 
@@ -394,8 +396,40 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     verbosity = getattr(args, "verbosity", 0)
-    with _logging(verbosity):
+    with _logging(verbosity), _on_sigterm():
         return _dispatch(parser, args, verbosity)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: stop where we are (BaseException, so no `except Exception` swallows it)."""
+
+
+@contextlib.contextmanager
+def _on_sigterm() -> Iterator[None]:
+    """SIGTERM ends the run with ExitCode.TERMINATED; the previous handler is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stdout_gone() -> int:
+    """The reader of stdout went away: never report success (the verdict was not delivered), and point stdout at
+    /dev/null so that the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return ExitCode.BROKEN_PIPE
 
 
 @contextlib.contextmanager
@@ -433,7 +467,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbosi
         sys.stderr.write("error: interrupted\n")
         return ExitCode.ERROR
     except BrokenPipeError:
-        return ExitCode.OK
+        return _stdout_gone()
+    except _Terminated:
+        sys.stderr.write("error: terminated\n")
+        return ExitCode.TERMINATED
     except Exception as exc:  # a bug: say so without dumping internals unless asked
         if verbosity >= 6:
             _traceback()
