@@ -79,6 +79,9 @@ class Snapshot:
     provided: Dict[ObjectKey, ProvidedSecret] = field(default_factory=dict)
     # What the source wants the user to know (files skipped, and why): stderr and the JSON's notes
     notes: List[str] = field(default_factory=list)
+    # The cluster scope: its namespace (None: every namespace), and namespaces the API says do not exist.
+    scope_namespace: Optional[str] = None
+    missing_namespaces: List[str] = field(default_factory=list)
 
     # (kind, namespace or None) -> objects; built on first use, dropped whenever objects change
     _index: Optional[Dict[Tuple[str, Optional[str]], List[Obj]]] = field(default=None, repr=False, compare=False)

@@ -7,7 +7,7 @@ import datetime
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, Dict, List, Optional
+from typing import IO, Any, Dict, List, Optional
 
 from kubectl_imgaccess.audit.config import default_config_path, load_config
 from kubectl_imgaccess.audit.report import ProbeOutcome, Report
@@ -35,6 +35,7 @@ class CheckOptions:
     probe_concurrency: int = 8
     annotation_ignores: bool = True  # --no-annotation-ignores: Domains cannot exempt themselves
     cloud: Optional[str] = None  # --cloud
+    require_domains: bool = False  # --require-domains: a scope without Domains is an error, not a pass
 
 
 def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Snapshot:
@@ -42,17 +43,26 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
     scope = opts.scope
     if opts.offline and not opts.files and not opts.kustomizations:
         raise UsageError("--offline needs manifests: -f FILE|DIR|- or -k DIR (repeatable)")
+    client: Any = None
+    if not opts.offline and (opts.files or opts.kustomizations):
+        from kubectl_imgaccess.kube.reader import connect
+
+        client = connect(scope)  # no request yet: only the kubeconfig, for the namespace `kubectl apply` uses
     files_snap: Optional[Snapshot] = None
     if opts.files or opts.kustomizations:
         from kubectl_imgaccess.manifests import read_files
 
-        files_snap = read_files(opts.files, scope.namespace or "default", stdin, opts.kustomizations)
-        if notes is not None:
-            for note in files_snap.notes:
-                notes.write(f"note: {safe(note)}\n")
+        # Objects without metadata.namespace land where `kubectl apply -f` would put them: -n, else the
+        # context's namespace, else default.
+        default_ns = client.namespace if client is not None else scope.namespace or "default"
+        files_snap = read_files(opts.files, default_ns, stdin, opts.kustomizations)
+        _say(files_snap.notes, notes)
         if not files_snap.files and files_snap.notes:
             raise InputError("nothing to check: every input under -f was skipped (see the notes above); "
                              "render templates and charts first and pass the output with -f -")
+        if not any(k.kind == "Domain" for k in files_snap.objects):
+            given = ", ".join(files_snap.files) or ", ".join(opts.files + opts.kustomizations)
+            raise InputError(f"no Domain in the input ({given})")
         file_domains = _select(files_snap, scope)
         files_snap.audit_domains = file_domains
     if opts.offline:
@@ -61,12 +71,45 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
     from kubectl_imgaccess.kube.reader import read_cluster
 
     if files_snap is None:
-        return read_cluster(scope)
+        snap = read_cluster(scope)
+        _say(snap.notes, notes)
+        _require_named(snap, scope)
+        return snap
     scope.file_domains = list(files_snap.audit_domains or [])
-    snap = read_cluster(scope, file_objects=list(files_snap.objects.values()))
+    snap = read_cluster(scope, file_objects=list(files_snap.objects.values()), client=client)
+    _say(snap.notes, notes)
     snap.overlay(files_snap)
     snap.audit_domains = files_snap.audit_domains
     return snap
+
+
+def _say(said: List[str], notes: Optional[IO[str]]) -> None:
+    """Each source's notes, on stderr, as soon as it has been read."""
+    if notes is not None:
+        for note in said:
+            notes.write(f"note: {safe(note)}\n")
+
+
+def _quoted(names: List[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _require_named(snap: Snapshot, scope: ClusterScope) -> None:
+    """Exit 2 for what the API says does not exist: the namespace of the scope, or Domains named on the command
+    line (every missing one listed). Domains that could not be read are IA017, not missing."""
+    if snap.missing_namespaces:
+        raise InputError(f'namespace "{snap.missing_namespaces[0]}" not found')
+    if not scope.domains:
+        return
+    found = {k.name for k in snap.objects if k.kind == "Domain"}
+    unreadable = {u.name for u in snap.unreadable if u.kind == "Domain"}
+    if any(u.kind == "Domain" and u.name is None for u in snap.unreadable):
+        return  # the list was refused: IA017 says which Domains could not be read
+    missing = [n for n in dict.fromkeys(scope.domains) if n not in found and n not in unreadable]
+    if missing:
+        where = f"namespace {snap.scope_namespace}" if snap.scope_namespace is not None else "any namespace"
+        word = "Domain" if len(missing) == 1 else "Domains"
+        raise InputError(f"{word} {_quoted(missing)} not found in {where}")
 
 
 def _select(snap: Snapshot, scope: ClusterScope) -> List[ObjectKey]:
@@ -75,13 +118,24 @@ def _select(snap: Snapshot, scope: ClusterScope) -> List[ObjectKey]:
         match = parse_selector(scope.selector)
         keys = [k for k in keys if match((snap.objects[k].get("metadata") or {}).get("labels") or {})]
     if scope.domains:
-        wanted = set(scope.domains)
+        wanted = list(dict.fromkeys(scope.domains))
         found = {k.name for k in keys}
-        missing = sorted(wanted - found)
+        missing = [n for n in wanted if n not in found]
         if missing:
-            raise InputError(f'Domain "{missing[0]}" not found in the files given with -f/-k')
-        keys = [k for k in keys if k.name in wanted]
+            word = "Domain" if len(missing) == 1 else "Domains"
+            raise InputError(f"{word} {_quoted(missing)} not found in the files given with -f/-k")
+        keys = [k for k in keys if k.name in set(wanted)]
     return keys
+
+
+def empty_scope(report: Report, snap_namespace: Optional[str]) -> Optional[str]:
+    """kubectl's line for a scope that holds no Domains (nothing was audited and nothing was unreadable)."""
+    if report.domains or report.findings:
+        return None
+    if report.mode != "cluster":
+        return "No Domains in the files match the selector."
+    return f"No Domains found in {snap_namespace} namespace." if snap_namespace is not None else \
+        "No Domains found."
 
 
 def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
@@ -93,6 +147,12 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Option
     if notes is not None:  # the files' notes were said while reading them; now the audit's own
         for note in report.notes[len(snap.notes):]:
             notes.write(f"note: {safe(note)}\n")
+    empty = empty_scope(report, snap.scope_namespace)
+    if empty is not None:
+        if opts.require_domains:
+            raise InputError(f"{empty[:-1]} (--require-domains)")
+        if notes is not None:
+            notes.write(empty + "\n")
     if opts.probe:
         results = run_probe(report, opts)
         report = audit(snap, config, dataclasses.replace(options, probe_results=results))

@@ -220,6 +220,8 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     check.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
                        help="lowest severity that fails the gate (default error)")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
+    check.add_argument("--require-domains", action="store_true",
+                       help="a scope that holds no Domain is an error (exit 2), not a pass")
     check.add_argument("--no-annotation-ignores", action="store_true",
                        help=f"Domains cannot suppress their own findings with the {IGNORE_ANNOTATION} annotation")
     check.add_argument("--cloud", choices=CLOUD_CHOICES, default=None,
@@ -559,7 +561,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         offline=args.offline, cloud=args.cloud, output=args.output,
         fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
-        annotation_ignores=not args.no_annotation_ignores,
+        annotation_ignores=not args.no_annotation_ignores, require_domains=args.require_domains,
     )
     if opts.probe_concurrency < 1:
         raise UsageError("--probe-concurrency must be at least 1")

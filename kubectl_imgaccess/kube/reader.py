@@ -80,15 +80,16 @@ class _Listed:
 
 
 def read_cluster(
-    scope: ClusterScope, *, file_objects: Optional[Iterable[Mapping[str, Any]]] = None
+    scope: ClusterScope, *, file_objects: Optional[Iterable[Mapping[str, Any]]] = None,
+    client: Optional[ClusterClient] = None,
 ) -> Snapshot:
     """Everything the audit needs from the cluster, for the scope's Domains.
 
     file_objects: in mixed mode (scope.file_domains set), the Domains and Clusters read from files, so
     that the pull secrets and ServiceAccounts they name can be fetched; optional.
+    client: an already configured client (mixed mode needs its namespace before the files are read).
     """
-    client = connect(scope)
-    return _Reader(client, scope, list(file_objects or [])).read()
+    return _Reader(client or connect(scope), scope, list(file_objects or [])).read()
 
 
 def server_version(scope: ClusterScope) -> str:
@@ -182,6 +183,7 @@ class _Reader:
             self.targets = [client.namespace]
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="imgaccess-read")
         self.snap = Snapshot(mode="cluster", context=client.context)
+        self.snap.scope_namespace = None if self.everywhere else client.namespace
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -288,7 +290,24 @@ class _Reader:
         self._events(listed, relevant)
         self._nodes(listed)
         self._audit_domains(domains)
+        self._namespace_exists(listed, domains)
         return self.snap
+
+    def _namespace_exists(self, listed: Mapping[Tuple[str, Optional[str]], _Listed], domains: List[Obj]) -> None:
+        """When a namespace scope found fewer Domains than asked for, ask whether the namespace exists at all
+        (an empty scope that is really a typo must not pass). Forbidden to tell: a note."""
+        if self.everywhere or self.mixed:
+            return
+        ns = self.client.namespace
+        found = {_name(d) for d in domains}
+        if found and all(name in found for name in self.scope.domains):
+            return
+        try:
+            self.client.request("GET", f"/api/v1/namespaces/{quote(ns, safe='')}")
+        except NotFound:
+            self.snap.missing_namespaces.append(ns)
+        except Forbidden as exc:
+            self.snap.notes.append(f"cannot tell whether namespace {ns} exists: {exc.detail or 'forbidden'}")
 
     def _domains(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> List[Obj]:
         if self.mixed:
