@@ -79,6 +79,11 @@ def test_rule_ids_after_explain() -> None:
     assert values(["explain", "IA004", ""]) == ([], ":4")
 
 
+def test_global_flags_before_the_command_are_read() -> None:
+    assert values(["--context", "x", ""])[0] == values([""])[0]
+    assert values(["-n", "ns", "check", "-o", ""])[0] == list(FORMATS)
+
+
 def test_contexts_from_the_kubeconfig_given(tmp_path: Path) -> None:
     kc = tmp_path / "kc"
     kc.write_text("contexts:\n- name: prod\n  context: {cluster: c1}\n- name: dev\n  context: {cluster: c2}\n")
@@ -167,6 +172,9 @@ def test_kubeconfig_and_context_flags_are_honoured(seeded: Tuple[Sandbox, Dict[s
         other_kc = _renamed(other.write_kubeconfig(str(tmp_path / "other"), context="second"), "other")
         assert "only-in-other" not in complete(env, "check", "-n", "")[0]
         assert "only-in-other" in complete(env, "check", "--kubeconfig", other_kc, "-n", "")[0]
+        assert "only-in-other" in complete(env, "--kubeconfig", other_kc, "check", "-n", "")[0]  # kubectl's order
+        # every flag the command knows counts, e.g. a token laid over the kubeconfig's
+        assert complete(env, "check", "--token", "not-a-token", "-n", "")[:2] == ([], ":4")
         # KUBECONFIG with two files: the first file's current-context, unless --context names the other
         first = sandbox.write_kubeconfig(str(tmp_path / "first"), context="first")
         merged = {**env, "KUBECONFIG": f"{first}{os.pathsep}{other_kc}"}

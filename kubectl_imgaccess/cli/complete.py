@@ -14,6 +14,8 @@ prints no candidate at all, and never writes to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -23,6 +25,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from kubectl_imgaccess.catalog import RULES
 from kubectl_imgaccess.cli.main import build_parser, global_flags_parser
+from kubectl_imgaccess.errors import ImgaccessError
+from kubectl_imgaccess.kube.scope import ClusterScope
 
 LOOKUP_SECONDS = 2.0
 NO_FILES = ":4"  # cobra's ShellCompDirectiveNoFileComp
@@ -42,6 +46,8 @@ class _State:
     flags: List[str] = field(default_factory=list)
     positionals: List[str] = field(default_factory=list)
     pending: Optional[argparse.Action] = None  # the option whose value is being typed
+    pending_inline: bool = False  # ... as --option=PARTIAL (the option is not among the words)
+    words: List[str] = field(default_factory=list)
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> Dict[str, Tuple[argparse.ArgumentParser, str]]:
@@ -63,7 +69,7 @@ def _takes_value(action: argparse.Action) -> bool:
 
 
 def _scan(words: Sequence[str]) -> _State:
-    state = _State(build_parser())
+    state = _State(build_parser(), words=list(words))
     options = {**_options(global_flags_parser()), **_options(state.parser)}  # global flags before the command
     for word in words:
         if state.pending is not None:
@@ -141,24 +147,36 @@ def _kubeconfig_paths(state: _State) -> List[str]:
     return [os.path.expanduser(os.path.join("~", ".kube", "config"))]
 
 
-def _scope(state: _State) -> object:
-    from kubectl_imgaccess.kube.scope import ClusterScope
+def _scope(state: _State) -> Optional[ClusterScope]:
+    """The cluster scope the typed words ask for, read by the command's own parser (every kubectl flag it
+    knows: --kubeconfig, --context, --cluster, --user, --server, --token, -n, -A, -l ...)."""
+    from kubectl_imgaccess.cli.main import _normalize_argv, scope_from
 
-    def last(dest: str) -> Optional[str]:
-        values = [v for v in state.values.get(dest, []) if v]
-        return values[-1] if values else None
+    parser = build_parser()
+    words = state.words[:-1] if state.pending is not None and not state.pending_inline else state.words
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            args, _ = parser.parse_known_args(_normalize_argv(words, parser))
+        except SystemExit:
+            return None  # words the command would refuse: no lookup
+    try:
+        scope: ClusterScope = scope_from(args)
+    except ImgaccessError:
+        return None
+    scope.request_timeout = LOOKUP_SECONDS
+    return scope
 
-    return ClusterScope(kubeconfig=last("kubeconfig"), context=last("context"), namespace=last("namespace"),
-                        all_namespaces="all_namespaces" in state.values, request_timeout=LOOKUP_SECONDS)
 
-
-def _from_cluster(lookup: Callable[[object], List[str]], state: _State) -> List[Candidate]:
+def _from_cluster(lookup: Callable[[ClusterScope], List[str]], state: _State) -> List[Candidate]:
     """Names from the cluster, or none when it does not answer within LOOKUP_SECONDS."""
+    scope = _scope(state)
+    if scope is None:
+        return []
     found: List[str] = []
 
     def work() -> None:
         try:
-            found.extend(lookup(_scope(state)))
+            found.extend(lookup(scope))
         except BaseException:  # completion prints nothing on any failure
             found.clear()
 
@@ -177,13 +195,13 @@ class _GaveUp(Exception):
 def _namespaces(state: _State) -> List[Candidate]:
     from kubectl_imgaccess.kube.reader import namespace_names
 
-    return _from_cluster(namespace_names, state)  # type: ignore[arg-type]
+    return _from_cluster(namespace_names, state)
 
 
 def _domains(state: _State) -> List[Candidate]:
     from kubectl_imgaccess.kube.reader import domain_names
 
-    return _from_cluster(domain_names, state)  # type: ignore[arg-type]
+    return _from_cluster(domain_names, state)
 
 
 def _rules(state: _State) -> List[Candidate]:
@@ -236,6 +254,7 @@ def candidates(args: Sequence[str]) -> Tuple[List[Candidate], str]:
         if action is None or not _takes_value(action):
             return [], NO_FILES
         prefix = name + "="
+        state.pending, state.pending_inline = action, True
         found, directive = _value_candidates(action, state)
     elif partial.startswith("-"):
         found, directive = _flag_candidates(state), NO_FILES
