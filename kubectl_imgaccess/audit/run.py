@@ -561,12 +561,13 @@ def _cached_image_check(a: _DomainAudit, group: PodGroup, e: ImageEntry, i: int,
     """IA022 (KEP-2535): no credential, IfNotPresent, from a registry that needs one, yet cached on nodes."""
     if use.pull_policy != "IfNotPresent":
         return
+    cached = nodes_caching(a.snap, e)
+    if not cached:
+        return
+    # "needs one": known to, or some pull Secret in the cluster holds a credential for it (evidently needed)
     needs = auth == "required" or (auth == "unknown" and any(
         a.secrets.matches(k.namespace, k.name, e.repository) for k in a.secrets.all_keys()))
     if not needs:
-        return
-    cached = nodes_caching(a.snap, e)
-    if not cached:
         return
     newer = [n for n, v in cached if kubelet_at_least(v, ENSURE_PULLED_IMAGES_KUBELET)]
     versions = ", ".join(f"{n} ({v or 'kubelet version unknown'})" for n, v in cached)
@@ -695,6 +696,7 @@ class SecretIndex:
         self.snap = snap
         self.provided = merge_provided(snap, config)
         self._keyrings: Dict[ObjectKey, Optional[Keyring]] = {}
+        self._all: Optional[List[ObjectKey]] = None
 
     def provided_for(self, ns: str, name: str) -> Optional[ProvidedSecret]:
         """The Secret that will exist under this name, unless a readable one is there (it wins)."""
@@ -707,9 +709,12 @@ class SecretIndex:
         return sorted(real | {k.name for k in self.provided if k.namespace == ns})
 
     def all_keys(self) -> List[ObjectKey]:
-        real = {ObjectKey("Secret", str((s.get("metadata") or {}).get("namespace") or ""),
-                          str((s.get("metadata") or {}).get("name") or "")) for s in self.snap.of_kind("Secret")}
-        return sorted(real | set(self.provided))
+        """Every Secret, readable or to be made (computed once: the snapshot does not change during an audit)."""
+        if self._all is None:
+            real = {ObjectKey("Secret", str((s.get("metadata") or {}).get("namespace") or ""),
+                              str((s.get("metadata") or {}).get("name") or "")) for s in self.snap.of_kind("Secret")}
+            self._all = sorted(real | set(self.provided))
+        return self._all
 
     def unverified_in(self, ns: str) -> List[ProvidedSecret]:
         """Secrets that will exist in `ns` with a pull type (or an unknown one) and no declared registries."""
