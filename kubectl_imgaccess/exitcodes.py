@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3  # evaluated, gate not failed, but some objects could not be read (IA017)
     # Ended before its verdict was written, the shell's way (128 + signal number); never 0 and never 1, so a
     # pipeline cannot mistake them for a pass or a gate failure.
+    INTERRUPTED = 130  # Ctrl-C (SIGINT): stopped at once, nothing more read or written
     BROKEN_PIPE = 141  # the reader of stdout went away (SIGPIPE: `check ... | head`)
     TERMINATED = 143  # SIGTERM (a CI job cancelled, a pod stopped)
 

@@ -14,9 +14,10 @@ import sys
 from typing import Any, Callable, List, Optional, TextIO
 
 from kubectl_imgaccess.audit.config import CLOUD_CHOICES
+from kubectl_imgaccess.deadline import Interrupted
 from kubectl_imgaccess.errors import FixRefused, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
-from kubectl_imgaccess.text import remember_secret
+from kubectl_imgaccess.text import remember_secret, safe
 
 log = logging.getLogger("kubectl_imgaccess.fix")
 
@@ -195,8 +196,9 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
                                                   config=config, cloud=args.cloud))
     structured = args.output in ("json", "yaml")
 
-    def emit_doc(applied: bool, after: Any, results: List[str]) -> None:
-        doc = view.document(plan, args.dry_run, applied, after, results)
+    def emit_doc(applied: bool, after: Any, results: List[str], not_applied: Any = None,
+                 stopped: Optional[str] = None) -> None:
+        doc = view.document(plan, args.dry_run, applied, after, results, not_applied, stopped)
         out.write(dump_json(doc) if args.output == "json" else dump_yaml(doc))
         out.flush()
 
@@ -234,22 +236,48 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
     from kubectl_imgaccess.kube.writer import open_writer
 
     namespaces = {d.namespace for d in report.domains}
-    writer = open_writer(scope, namespaces, args.dry_run)
     note = " (dry run: server)" if args.dry_run == "server" else ""
-    results = Applier(writer, namespaces, note=note).apply(plan)
+    # Each action is reported the moment it is applied (stderr beside a document, stdout otherwise), and
+    # a run that stops part-way says what it applied and what it did not, so a rerun holds no surprise.
+    progress_to = sys.stderr if structured else out
+    header = ["Applied:" if args.dry_run != "server" else "Validated by the server (dry run):"]
+
+    def show(line: str) -> None:
+        if header:
+            progress_to.write("\n" + header.pop() + "\n")
+        progress_to.write(f"  {safe(line)}\n")
+        progress_to.flush()
+
+    applier = Applier(open_writer(scope, namespaces, args.dry_run), namespaces, note=note, progress=show)
+    try:
+        results = applier.apply(plan)
+    except BaseException as exc:  # an error, a conflict storm, Ctrl-C, SIGTERM: say what was and was not done
+        why = _why(exc)
+        left = applier.not_applied(plan)
+        if structured:
+            emit_doc(bool(applier.applied), None, applier.results, left, why)
+        else:
+            sys.stderr.write(view.render_stopped(applier.results, left, why))
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(f"interrupted: applied {len(applier.applied)} of {len(plan.actions)} change(s); "
+                              "run fix again to finish") from None
+        raise
     if args.dry_run == "server":
         if structured:
             emit_doc(False, None, results)
         else:
-            out.write("\n" + view.render_results(results) + "Dry run (server): the cluster validated every "
-                      "write and kept none.\n")
+            out.write("Dry run (server): the cluster validated every write and kept none.\n")
         return int(ExitCode.OK)
-    after_snapshot = read_cluster(scope_from(args))
+    try:
+        after_snapshot = read_cluster(scope_from(args))
+    except BaseException as exc:  # everything was applied; only the check after it failed
+        if structured:
+            emit_doc(True, None, results, [], f"applied; the check after it failed: {_why(exc)}")
+        raise
     after = audit(after_snapshot, config, AuditOptions(cloud=args.cloud))
     if structured:
         emit_doc(True, after, results)
     else:
-        out.write("\nApplied:\n" + "".join(f"  {line}\n" for line in results))
         out.write(view.render_before_after(report, after))
     out.flush()
     return int(for_outcome(after.gate_failed, after.incomplete))
@@ -331,3 +359,13 @@ def _require_domains(snapshot: Any, scope: Any) -> None:
     missing = [k for k in keys if k not in snapshot.objects]
     if missing:
         raise UsageError(f'Domain "{missing[0].name}" not found in namespace {missing[0].namespace}')
+
+
+def _why(exc: BaseException) -> str:
+    """One line for why a run stopped."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    if isinstance(exc, SystemExit):
+        return f"stopped (exit {exc.code})"
+    text = str(exc)
+    return text if text and not text.startswith("Traceback") else type(exc).__name__

@@ -17,6 +17,7 @@ from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.config import CLOUD_CHOICES
 from kubectl_imgaccess.catalog import RULES, find_rule
 from kubectl_imgaccess.cli.outputs import check_destinations, output_file_type, write_atomically
+from kubectl_imgaccess.deadline import DEFAULT_RUN_TIMEOUT, start_run
 from kubectl_imgaccess.durations import parse_duration
 from kubectl_imgaccess.errors import ImgaccessError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
@@ -146,6 +147,8 @@ def _level(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid level {text!r}") from None
 
 
+MAX_PROBE_CONCURRENCY = 64  # parallel registry requests; more only opens connections a registry throttles
+
 ASK_SERVER = "<ask the server>"  # `version --server` without a value: the contract's "also ask the cluster"
 
 
@@ -163,6 +166,8 @@ def _cluster_flags(p: argparse.ArgumentParser, hidden: bool = False, server_opti
     g.add_argument("-n", "--namespace", metavar="NS", help=h("namespace (else the context's, else default)"))
     g.add_argument("-A", "--all-namespaces", action="store_true", help=h("every namespace"))
     g.add_argument("-l", "--selector", metavar="SELECTOR", help=h("label selector on Domains"))
+    g.add_argument("--timeout", type=_duration, default=DEFAULT_RUN_TIMEOUT, metavar="DURATION",
+                   help=h("the whole run, every request and wait included (default 5m; 0 = none)"))
     g.add_argument("--request-timeout", type=_duration, default=None, metavar="DURATION",
                    help=h("per request, a Go duration: 30s, 1m30s, 500ms; 0 = none"))
     a = p.add_argument_group("authentication (as kubectl; laid over the kubeconfig)")
@@ -455,6 +460,7 @@ def _logging(verbosity: int) -> Iterator[None]:
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbosity: int) -> int:
+    start_run(getattr(args, "timeout", None))  # commands without cluster flags have no deadline
     try:
         if args.command is None:
             parser.print_help()
@@ -465,9 +471,9 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbosi
             _traceback()
         sys.stderr.write(f"error: {safe(exc)}\n")
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return ExitCode.ERROR
+    except KeyboardInterrupt:  # Ctrl-C outside the readers (which say what they did not read)
+        sys.stderr.write("error: interrupted before the run finished\n")
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return _stdout_gone()
     except _Terminated:
@@ -563,8 +569,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
         annotation_ignores=not args.no_annotation_ignores, require_domains=args.require_domains,
     )
-    if opts.probe_concurrency < 1:
-        raise UsageError("--probe-concurrency must be at least 1")
+    if not 1 <= opts.probe_concurrency <= MAX_PROBE_CONCURRENCY:
+        raise UsageError(f"--probe-concurrency must be between 1 and {MAX_PROBE_CONCURRENCY}")
     check_destinations(args.output_file)  # before reading anything: a typo in a path costs no cluster read
     report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
     from kubectl_imgaccess.render import render

@@ -11,7 +11,7 @@ one is fine, a different one stops the fix. Nothing is ever deleted and no entry
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Set
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set
 
 from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.errors import AlreadyExists, ClusterError, Conflict, FixRefused
@@ -83,12 +83,22 @@ def domain_patch(current: Obj, add_names: Sequence[str], set_fields: Dict[str, s
 
 
 class Applier:
-    def __init__(self, writer: Writer, namespaces: Set[str], max_tries: int = MAX_TRIES, note: str = "") -> None:
+    """Applies a plan's actions in order; `progress` hears each result line the moment it is done, and
+    `applied` keeps the actions done, so a run that stops part-way can say what a rerun will do."""
+
+    def __init__(self, writer: Writer, namespaces: Set[str], max_tries: int = MAX_TRIES, note: str = "",
+                 progress: Optional[Callable[[str], None]] = None) -> None:
         self.writer = writer
         self.note = note  # e.g. " (dry run: server)", added to every result line
         self.namespaces = namespaces
         self.max_tries = max_tries
         self.results: List[str] = []
+        self.applied: List[Action] = []
+        self.progress = progress
+
+    def not_applied(self, plan: Plan) -> List[Action]:
+        done = {id(a) for a in self.applied}
+        return [a for a in plan.actions if id(a) not in done]
 
     def apply(self, plan: Plan) -> List[str]:
         if plan.refusals:
@@ -111,6 +121,9 @@ class Applier:
         line = f"{action.kind} {action.namespace}/{action.name}: {what}{self.note}"
         log.info("%s", line)
         self.results.append(line)
+        self.applied.append(action)
+        if self.progress is not None:
+            self.progress(line)
 
     # -- Secrets ----------------------------------------------------------------------------------
 

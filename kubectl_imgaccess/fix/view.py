@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from kubectl_imgaccess.audit.report import Report
 from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.fix.plan import Action, Plan, counts
-from kubectl_imgaccess.text import safe
+from kubectl_imgaccess.text import redact, safe
 
 REDACTED = "<redacted>"
 _VOLATILE_META = ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink")
@@ -167,6 +167,21 @@ def file_document(plan: Plan, edits: Sequence[Any], steps: Sequence[str], writte
     return doc
 
 
+def _short(action: Action) -> Dict[str, str]:
+    return {"op": action.op, "kind": action.kind, "namespace": action.namespace, "name": action.name,
+            "summary": action.summary}
+
+
+def render_stopped(applied: Sequence[str], not_applied: Sequence[Action], why: str) -> str:
+    """What a run that stopped part-way did and did not do, for the terminal: a rerun does the rest."""
+    out = [f"Stopped: {safe(why)}", f"Applied {len(applied)} change(s):" if applied else "Applied nothing."]
+    out += [f"  {safe(line)}" for line in applied]
+    if not_applied:
+        out.append(f"Not applied ({len(not_applied)}); run fix again to plan and apply them:")
+        out += [f"  {safe(f'{a.op} {a.kind} {a.namespace}/{a.name}: {a.summary}')}" for a in not_applied]
+    return "\n".join(out) + "\n"
+
+
 def render_results(results: Sequence[str]) -> str:
     return "".join(f"{safe(line)}\n" for line in results)
 
@@ -181,8 +196,12 @@ def render_before_after(before: Report, after: Report) -> str:
 
 
 def document(plan: Plan, dry_run: str, applied: bool, after: Optional[Report],
-             results: Sequence[str] = ()) -> Dict[str, Any]:
-    """The contract's fix JSON (plus diffs, effects, refusals and what stays reported)."""
+             results: Sequence[str] = (), not_applied: Optional[Sequence[Action]] = None,
+             stopped: Optional[str] = None) -> Dict[str, Any]:
+    """The contract's fix JSON (plus diffs, effects, refusals and what stays reported).
+
+    `results`: one line per action applied; `notApplied`: the actions not applied (all of them when nothing
+    was written); `stopped`: why a run ended part-way (an error, Ctrl-C), else null."""
     actions = []
     for a in plan.actions:
         doc = a.to_doc()
@@ -198,6 +217,8 @@ def document(plan: Plan, dry_run: str, applied: bool, after: Optional[Report],
         "unfixed": [{"namespace": u.namespace, "domain": u.domain, "rule": u.rule, "severity": u.severity,
                      "message": u.message, "fix": u.hint} for u in plan.unfixed],
         "results": list(results),
+        "notApplied": [_short(a) for a in (plan.actions if not_applied is None else not_applied)],
+        "stopped": None if stopped is None else redact(stopped),
         "before": counts(plan.before),
         "expected": counts(plan.expected),
         "after": None if after is None else counts(after),

@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
 from kubectl_imgaccess import __version__
+from kubectl_imgaccess.deadline import Deadline, for_request, read_body, run_timeout_error
 from kubectl_imgaccess.errors import (
     AlreadyExists,
     ApiError,
@@ -29,6 +30,7 @@ from kubectl_imgaccess.errors import (
     Conflict,
     Forbidden,
     Gone,
+    ImgaccessError,
     Invalid,
     NotFound,
     ServerError,
@@ -197,25 +199,32 @@ class ClusterClient:
 
         429 and 5xx are retried with back-off (Retry-After honoured); writes only on 429, which the
         server sends before doing anything. Error statuses raise the ApiError subclass that names them.
+        The whole request, retries and waits included, ends by its deadline (--request-timeout, and the
+        run's --timeout): a wait that would end later is not taken.
         """
         url = self.server + path + (("?" + urlencode(list(query))) if query else "")
         payload = None if body is None else json.dumps(body).encode("utf-8")
         idempotent = method in ("GET", "HEAD")
+        limit = for_request(self.timeout)
         for attempt in range(1, MAX_TRIES + 1):
             try:
-                status, headers, data = self._send(method, url, payload, content_type)
+                status, headers, data = self._send(method, url, payload, content_type, limit)
             except _Retryable as exc:
                 if not idempotent or attempt == MAX_TRIES:
                     raise ClusterError(
                         f"{self.server}: connection closed by the server ({method} {path})"
                     ) from None
                 delay = self._backoff(attempt)
+                if not limit.allows(delay):
+                    raise self._deadline_error(limit, method, path) from None
                 self._debug(6, "retrying %s %s in %.1fs: %s", method, url, delay, exc)
                 sleep(delay)
                 continue
             retry = status == 429 or (idempotent and status in RETRY_STATUSES)
             if retry and attempt < MAX_TRIES:
                 delay = self._retry_after(headers) or self._backoff(attempt)
+                if not limit.allows(delay):  # Retry-After never holds a request past its deadline
+                    raise self._deadline_error(limit, method, path, f" (answered {status}, retry in {delay:g}s)")
                 self._debug(6, "retrying %s %s in %.1fs after %d", method, url, delay, status)
                 sleep(delay)
                 continue
@@ -304,14 +313,25 @@ class ClusterClient:
             headers["Authorization"] = auth
         return headers
 
+    def _deadline_error(self, limit: Deadline, method: str, path: str, detail: str = "") -> ImgaccessError:
+        if limit.is_run:
+            return run_timeout_error(f"{self.server}: no complete answer to {method} {path}{detail}")
+        return ClusterError(f"{self.server}: timeout: no complete answer within {self.timeout:g}s "
+                            f"(see --request-timeout){detail}")
+
     def _send(
-        self, method: str, url: str, payload: Optional[bytes], content_type: str
+        self, method: str, url: str, payload: Optional[bytes], content_type: str, limit: Optional[Deadline] = None
     ) -> Tuple[int, Mapping[str, str], bytes]:
         import urllib3
         import urllib3.exceptions as u3
 
+        limit = limit if limit is not None else for_request(self.timeout)
+        path = url[len(self.server):].split("?", 1)[0]
+        if limit.expired():
+            raise self._deadline_error(limit, method, path)
         headers = self._headers(content_type if payload is not None else None)
-        timeout = urllib3.Timeout(total=self.timeout) if self.timeout else None
+        wait = limit.socket_timeout()
+        timeout = urllib3.Timeout(connect=wait, read=wait) if wait is not None else None
         self._debug(7, "%s %s headers: %s", method, url, _masked(headers))
         started = time.monotonic()
         try:
@@ -325,17 +345,15 @@ class ClusterClient:
                 preload_content=False,
             )
             try:
-                data = resp.data
+                data = read_body(resp, limit)  # the clock is checked between chunks: no trickling past it
             finally:
                 resp.release_conn()
         except u3.NewConnectionError as exc:  # before TimeoutError: urllib3 makes it a subclass
             raise ClusterError(f"cannot reach {self.server}: {_cause_of(exc)}") from None
-        except u3.TimeoutError:
-            if self.timeout is None:
+        except (u3.TimeoutError, TimeoutError):
+            if limit.at is None:
                 raise ClusterError(f"cannot reach {self.server}: timeout") from None
-            raise ClusterError(
-                f"{self.server}: timeout: no answer within {self.timeout:g}s (see --request-timeout)"
-            ) from None
+            raise self._deadline_error(limit, method, path) from None
         except (u3.ProtocolError, u3.DecodeError) as exc:
             if isinstance(exc, u3.ProtocolError) and "refused" in str(exc).lower():
                 raise ClusterError(f"cannot reach {self.server}: connection refused") from None
@@ -535,7 +553,8 @@ def _apply_exec(cfg: Any, exec_cfg: Dict[str, Any], base_dir: str, cluster: Opti
     kube_config = _module("kubernetes.config.kube_config")
 
     def fetch() -> ExecCredential:
-        return run_plugin(exec_cfg, base_dir=base_dir, cluster=cluster, timeout=timeout)
+        # a plugin that never answers is bounded like a request (--request-timeout, else the run's --timeout)
+        return run_plugin(exec_cfg, base_dir=base_dir, cluster=cluster, timeout=for_request(timeout).socket_timeout())
 
     cred = fetch()
     if cred.token is not None:

@@ -12,12 +12,12 @@ This module and `cluster_client` are the only ones that import `kubernetes`, and
 from __future__ import annotations
 
 import functools
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote
 
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
+from kubectl_imgaccess.deadline import Interrupted, RunTimeout, Unfinished, run_all
 from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
 from kubectl_imgaccess.kube.client import NO_CLUSTER, ClusterClient, connect
 from kubectl_imgaccess.kube.scope import ClusterScope
@@ -181,7 +181,6 @@ class _Reader:
             self.targets = list(spaces) or [client.namespace]
         else:
             self.targets = [client.namespace]
-        self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="imgaccess-read")
         self.snap = Snapshot(mode="cluster", context=client.context)
         self.snap.scope_namespace = None if self.everywhere else client.namespace
 
@@ -218,24 +217,25 @@ class _Reader:
             obj.setdefault("apiVersion", kind.group_version)
         return obj, None
 
-    def _run(self, calls: Mapping[Any, Callable[[], Any]]) -> Dict[Any, Any]:
-        """Run independent requests on the pool; the first ClusterError wins."""
-        futures: Dict[Any, Future[Any]] = {key: self.pool.submit(call) for key, call in calls.items()}
-        results: Dict[Any, Any] = {}
-        error: Optional[BaseException] = None
-        for key, fut in futures.items():
-            try:
-                results[key] = fut.result()
-            except BaseException as exc:
-                error = error or exc
-        if error is not None:
-            raise error
-        return results
+    def _run(self, calls: Mapping[Any, Callable[[], Any]], kind: Optional[_Kind] = None) -> Dict[Any, Any]:
+        """Run independent requests on daemon threads; the first error wins. Ctrl-C and the run's deadline
+        stop at once and say what was not read (keys: (kind, namespace) for lists, (namespace, name) for
+        GETs of `kind`)."""
+        try:
+            return run_all(calls, WORKERS)
+        except Unfinished as stopped:
+            cause = stopped.cause
+            if isinstance(cause, (KeyboardInterrupt, RunTimeout)):
+                missing = _not_read(stopped.pending, kind)
+                if isinstance(cause, KeyboardInterrupt):
+                    raise Interrupted(f"interrupted: nothing written; not read: {missing}") from None
+                raise RunTimeout(f"{cause}; not read: {missing}") from None
+            raise cause from None
 
     def _fetch_names(self, kind: _Kind, wanted: Iterable[Tuple[str, str]]) -> None:
         """GET each (namespace, name); absent ones stay absent, forbidden ones become Unreadable."""
         keys = sorted(set(wanted))
-        got = self._run({key: functools.partial(self._get, kind, key[0], key[1]) for key in keys})
+        got = self._run({key: functools.partial(self._get, kind, key[0], key[1]) for key in keys}, kind)
         for (namespace, name), (obj, denied) in got.items():
             if obj is not None:
                 self.snap.add(obj)
@@ -248,10 +248,7 @@ class _Reader:
     # -- the read -----------------------------------------------------------------------------
 
     def read(self) -> Snapshot:
-        try:
-            return self._read()
-        finally:
-            self.pool.shutdown(wait=True)
+        return self._read()
 
     def _read(self) -> Snapshot:
         calls: Dict[Tuple[str, Optional[str]], Callable[[], _Listed]] = {}
@@ -482,3 +479,17 @@ class _Reader:
             else:
                 ns = self.client.namespace
                 self.snap.audit_domains = [ObjectKey("Domain", ns, name) for name in self.scope.domains]
+
+
+def _not_read(pending: Sequence[Any], kind: Optional[_Kind]) -> str:
+    """What the keys of unfinished reads name, in a few words."""
+    shown: List[str] = []
+    for key in pending:
+        first, second = key
+        if kind is None:
+            what = f"Secrets of type {first}" if "/" in str(first) else first
+            shown.append(f"{what} in {second or 'all namespaces'}")
+        else:
+            shown.append(f"{kind.kind} {first}/{second}")
+    head = ", ".join(shown[:6])
+    return head + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")

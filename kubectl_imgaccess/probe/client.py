@@ -10,13 +10,13 @@ answer carries no usable error code. No layer is ever fetched.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import re
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import (
     Callable,
@@ -34,6 +34,7 @@ from typing import (
 from urllib.parse import urlencode, urlsplit
 
 from kubectl_imgaccess import __version__
+from kubectl_imgaccess.deadline import Interrupted, Unfinished, run_all
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.challenge import Challenge, parse_challenges, pick
 from kubectl_imgaccess.probe.transport import Response, Transport, TransportError
@@ -202,12 +203,21 @@ class RegistryClient:
                     if progress:
                         progress.step()
             else:
-                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-                    futures = {pool.submit(self.probe_one, t): t for t in unique}
-                    for future in as_completed(futures):
-                        results[futures[future]] = future.result()
-                        if progress:
-                            progress.step()
+                def step(_target: ProbeTarget, _result: ProbeResult) -> None:
+                    if progress:
+                        progress.step()
+
+                calls = {t: functools.partial(self.probe_one, t) for t in unique}
+                try:
+                    results = run_all(calls, workers, done=step)
+                except Unfinished as stopped:
+                    cause = stopped.cause
+                    if isinstance(cause, KeyboardInterrupt):
+                        names = sorted({t.repository for t in stopped.pending})
+                        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                        raise Interrupted(f"interrupted: nothing written; registries not asked about: {shown}"
+                                          ) from None
+                    raise cause from None
             results = {t: results[t] for t in unique}  # the callers' order
         finally:
             if progress:

@@ -27,6 +27,9 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from kubectl_imgaccess.deadline import for_request
+from kubectl_imgaccess.deadline import read_body as read_limited
+
 log = logging.getLogger("kubectl_imgaccess.probe")
 
 MAX_REDIRECTS = 5
@@ -170,6 +173,7 @@ class Transport:
         env: Optional[Mapping[str, str]] = None,
     ) -> None:
         self._ctx = ssl_context(ca_file)
+        self._seconds = timeout
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout) if timeout else urllib3.Timeout(None, None)
         self._env: Mapping[str, str] = dict(os.environ if env is None else env)
         self._maxsize = max(1, maxsize)
@@ -227,12 +231,17 @@ class Transport:
 
     def _once(self, method: str, url: str, headers: Mapping[str, str], read_body: bool) -> Response:
         manager = self._manager(url)
+        limit = for_request(self._seconds)  # the whole request: connect, TLS, headers and body
+        if limit.expired():
+            raise TransportError("TIMEOUT", f"{_where(url)}: not asked: the deadline had passed")
+        wait = limit.socket_timeout()
         try:
             raw = manager.request(
-                method, url, headers=dict(headers), redirect=False, retries=False, preload_content=False
+                method, url, headers=dict(headers), redirect=False, retries=False, preload_content=False,
+                timeout=urllib3.Timeout(connect=wait, read=wait) if wait is not None else self._timeout,
             )
             try:
-                body = raw.read(MAX_BODY) if read_body and method != "HEAD" else b""
+                body = read_limited(raw, limit, MAX_BODY) if read_body and method != "HEAD" else b""
             finally:
                 raw.release_conn()
         except SSLError as exc:
@@ -242,6 +251,8 @@ class Transport:
             raise TransportError("CONNECTION", f"cannot connect to {_where(url)}: {_reason(exc)}") from None
         except (ConnectTimeoutError, ReadTimeoutError) as exc:
             raise TransportError("TIMEOUT", f"{_where(url)} timed out: {_reason(exc)}") from None
+        except TimeoutError:  # the body did not arrive whole before the deadline
+            raise TransportError("TIMEOUT", f"{_where(url)} timed out: no complete answer in time") from None
         except ProxyError as exc:
             raise TransportError("CONNECTION", f"proxy for {_where(url)} failed: {_reason(exc)}") from None
         except HTTPError as exc:
