@@ -26,6 +26,7 @@ from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, S
 
 import yaml
 
+from kubectl_imgaccess.audit.config import DEFAULT, Config, config_from
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, ProvidedSecret, Snapshot
 from kubectl_imgaccess.errors import InputError, UsageError
 from kubectl_imgaccess.objects import Location, ObjectKey
@@ -763,3 +764,14 @@ def _matches(obj: Any, pattern: str) -> Iterator[Tuple[str, Any]]:
                 nxt.append((here, child))
         items = nxt
     return iter(items)
+
+
+def load_config(path: Optional[str]) -> Config:
+    """Read a config file (None = built-in defaults only). Errors name file:line."""
+    if path is None:
+        return DEFAULT
+    docs = parse_manifests(read_text(path), path)
+    if not docs:
+        return Config(source=path)
+    data, locs = docs[0]
+    return config_from(path, data, locs)

@@ -15,7 +15,7 @@ from typing import Dict, List
 import pytest
 import yaml
 
-from kubectl_imgaccess.cli.main import hoist_global_flags
+from kubectl_imgaccess.cli.flags import hoist_global_flags
 from tests.clitools import ROOT, run, script
 from tools.sandbox.server import Sandbox
 

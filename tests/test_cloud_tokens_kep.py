@@ -12,10 +12,9 @@ from typing import Any, Dict, List, Optional
 import pytest
 import yaml
 
-from kubectl_imgaccess.audit.config import load_config
 from kubectl_imgaccess.audit.report import Finding
 from kubectl_imgaccess.audit.run import AuditOptions, audit
-from kubectl_imgaccess.manifests import read_files
+from kubectl_imgaccess.manifests import load_config, read_files
 from tests.clitools import run
 from tools.sandbox.server import Sandbox
 

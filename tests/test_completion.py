@@ -15,7 +15,7 @@ import pytest
 
 from kubectl_imgaccess.catalog import RULES
 from kubectl_imgaccess.cli.complete import LOOKUP_SECONDS, candidates
-from kubectl_imgaccess.cli.main import build_parser
+from kubectl_imgaccess.cli.flags import build_parser
 from kubectl_imgaccess.render import FORMATS
 from tests.clitools import ROOT
 from tests.sandbox.fixtures import kubectl_path

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_imgaccess.audit.config import DEFAULT, default_config_path, load_config
+from kubectl_imgaccess.audit.config import DEFAULT, default_config_path
 from kubectl_imgaccess.errors import InputError
+from kubectl_imgaccess.manifests import load_config
 
 
 def test_builtin_registry_knowledge() -> None:

@@ -363,7 +363,7 @@ def test_copy_from_another_namespace_writes_only_in_the_domain_namespace(sandbox
 def test_on_a_terminal_fix_asks(sandbox: Sandbox, sandbox_kubeconfig: str, answer: bool, code: int,
                                 written: bool) -> None:
     from kubectl_imgaccess.cli.fix import run_fix
-    from kubectl_imgaccess.cli.main import build_parser
+    from kubectl_imgaccess.cli.flags import build_parser
     from kubectl_imgaccess.errors import FixRefused
 
     seed_sa_case(sandbox)

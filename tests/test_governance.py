@@ -11,8 +11,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from kubectl_imgaccess.audit.config import load_config
 from kubectl_imgaccess.errors import InputError
+from kubectl_imgaccess.manifests import load_config
 from tests.clitools import FIXTURES, run
 
 SUPPRESSED = str(FIXTURES / "suppressed.yaml")  # annotation ignores IA004 and IA016 on an OCR image, no Secret

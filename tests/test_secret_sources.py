@@ -11,10 +11,9 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from kubectl_imgaccess.audit.config import load_config
 from kubectl_imgaccess.audit.run import audit, probe_keys
 from kubectl_imgaccess.errors import InputError
-from kubectl_imgaccess.manifests import read_files
+from kubectl_imgaccess.manifests import load_config, read_files
 from kubectl_imgaccess.objects import ObjectKey
 from tests.clitools import ROOT, run
 

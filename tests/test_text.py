@@ -11,7 +11,8 @@ from typing import List, Tuple
 import pytest
 
 from kubectl_imgaccess import text
-from kubectl_imgaccess.cli.main import main, redact_argument_values
+from kubectl_imgaccess.cli.flags import redact_argument_values
+from kubectl_imgaccess.cli.main import main
 
 ESC_CASES: List[Tuple[str, str]] = [
     ("\x1b[2J", "\\x1b[2J"),  # clear screen

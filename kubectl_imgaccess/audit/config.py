@@ -13,7 +13,7 @@ from kubectl_imgaccess.audit.snapshot import ProvidedSecret
 from kubectl_imgaccess.catalog import find_rule
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet.keyring import key_matches
-from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.objects import Location, ObjectKey
 
 AUTH_VALUES = ("required", "anonymous", "unknown", "node")  # node: the nodes' own credentials serve it
 CLOUDS = ("aws", "gcp", "azure")
@@ -122,17 +122,9 @@ def default_config_path(environ: Mapping[str, str]) -> Optional[str]:
     return path if os.path.isfile(path) else None
 
 
-def load_config(path: Optional[str]) -> Config:
-    """Read a config file (None = built-in defaults only). Errors name file:line."""
-    if path is None:
-        return DEFAULT
-    from kubectl_imgaccess.manifests import parse_manifests, read_text
-
-    text = read_text(path)
-    docs = parse_manifests(text, path)
-    if not docs:
-        return Config(source=path)
-    data, locs = docs[0]
+def config_from(path: str, data: Mapping[str, Any], locs: Mapping[str, Location]) -> Config:
+    """The config in a parsed file (manifests.load_config reads it); `locs` maps a field path to where it
+    is, so every error names file:line."""
 
     def fail(message: str, at: str) -> InputError:
         loc = locs.get(at) or locs.get("")

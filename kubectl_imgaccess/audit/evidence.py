@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import List, Mapping, Optional, Sequence, Tuple
 
+from packaging.version import Version
+
 from kubectl_imgaccess.audit.report import ImageEntry
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.kubelet import imageref
@@ -119,8 +121,6 @@ def nodes_caching(snap: Snapshot, entry: ImageEntry) -> List[Tuple[str, str]]:
 
 def kubelet_at_least(version: str, minimum: str) -> Optional[bool]:
     """Whether a kubeletVersion ("v1.35.0", "v1.30.2-eks-1552ad0") is at least `minimum`; None if unreadable."""
-    from packaging.version import Version
-
     m = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
     if m is None:
         return None

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, Any, Dict, List, Optional
+from typing import IO, TYPE_CHECKING, Dict, List, Optional
 
-from kubectl_imgaccess.audit.config import default_config_path, load_config
+from kubectl_imgaccess.audit.config import default_config_path
 from kubectl_imgaccess.audit.report import ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
-from kubectl_imgaccess.audit.snapshot import Snapshot
+from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
+from kubectl_imgaccess.cli.flags import MAX_PROBE_CONCURRENCY, scope_from, terminal_width, use_color
+from kubectl_imgaccess.cli.outputs import check_destinations, write_atomically
 from kubectl_imgaccess.errors import InputError, UsageError
+from kubectl_imgaccess.exitcodes import for_outcome
 from kubectl_imgaccess.kube.scope import ClusterScope
+from kubectl_imgaccess.manifests import load_config, read_files
+from kubectl_imgaccess.render import render
+from kubectl_imgaccess.render.view import View
+
+if TYPE_CHECKING:
+    from kubectl_imgaccess.kube.client import ClusterClient
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.selectors import parse_selector
 from kubectl_imgaccess.text import safe
@@ -43,15 +53,11 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
     scope = opts.scope
     if opts.offline and not opts.files and not opts.kustomizations:
         raise UsageError("--offline needs manifests: -f FILE|DIR|- or -k DIR (repeatable)")
-    client: Any = None
+    client: Optional[ClusterClient] = None
     if not opts.offline and (opts.files or opts.kustomizations):
-        from kubectl_imgaccess.kube.reader import connect
-
-        client = connect(scope)  # no request yet: only the kubeconfig, for the namespace `kubectl apply` uses
+        client = _connect(scope)  # no request yet: only the kubeconfig, for the namespace `kubectl apply` uses
     files_snap: Optional[Snapshot] = None
     if opts.files or opts.kustomizations:
-        from kubectl_imgaccess.manifests import read_files
-
         # Objects without metadata.namespace land where `kubectl apply -f` would put them: -n, else the
         # context's namespace, else default.
         default_ns = client.namespace if client is not None else scope.namespace or "default"
@@ -68,15 +74,13 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
     if opts.offline:
         assert files_snap is not None
         return files_snap
-    from kubectl_imgaccess.kube.reader import read_cluster
-
     if files_snap is None:
-        snap = read_cluster(scope)
+        snap = _read_cluster(scope)
         _say(snap.notes, notes)
         _require_named(snap, scope)
         return snap
     scope.file_domains = list(files_snap.audit_domains or [])
-    snap = read_cluster(scope, file_objects=list(files_snap.objects.values()), client=client)
+    snap = _read_cluster(scope, file_objects=list(files_snap.objects.values()), client=client)
     _say(snap.notes, notes)
     snap.overlay(files_snap)
     snap.audit_domains = files_snap.audit_domains
@@ -159,8 +163,26 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Option
     return report
 
 
+def _connect(scope: ClusterScope) -> ClusterClient:
+    """Lazy seam: the cluster client's configuration code loads only when a run talks to a cluster, so
+    `check --offline` starts without it (`make bench` measures the start-up)."""
+    from kubectl_imgaccess.kube.client import connect
+
+    return connect(scope)
+
+
+def _read_cluster(scope: ClusterScope, file_objects: Optional[List[Obj]] = None,
+                  client: Optional[ClusterClient] = None) -> Snapshot:
+    """Lazy seam: the cluster reader loads only when a run reads a cluster (see `_connect`)."""
+    from kubectl_imgaccess.kube.reader import read_cluster
+
+    return read_cluster(scope, file_objects=file_objects, client=client)
+
+
 def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:
-    """Ask the registries about every distinct (repository, reference, credentials) in the report."""
+    """Ask the registries about every distinct (repository, reference, credentials) in the report.
+
+    Lazy seam: the probe (and urllib3 with it) loads only with --probe."""
     from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, probe
     from kubectl_imgaccess.probe.verdict import outcome
 
@@ -175,3 +197,28 @@ def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome
     )
     results = probe(list(targets), options)
     return {targets[t]: outcome(r, t.repository) for t, r in results.items()}
+
+
+def command(args: argparse.Namespace) -> int:
+    """`check`: flags -> options -> report -> the chosen format on stdout; the exit code from the gate."""
+    opts = CheckOptions(
+        scope=scope_from(args), files=list(args.filename), kustomizations=list(args.kustomize),
+        offline=args.offline, cloud=args.cloud, output=args.output,
+        fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
+        insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
+        annotation_ignores=not args.no_annotation_ignores, require_domains=args.require_domains,
+    )
+    if not 1 <= opts.probe_concurrency <= MAX_PROBE_CONCURRENCY:
+        raise UsageError(f"--probe-concurrency must be between 1 and {MAX_PROBE_CONCURRENCY}")
+    check_destinations(args.output_file)  # before reading anything: a typo in a path costs no cluster read
+    report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
+    view = View(color=use_color(sys.stdout, args.color), width=terminal_width(sys.stdout),
+                headers=not args.no_headers, show=frozenset(args.show))
+    file_view = View(headers=view.headers, show=view.show)  # a file is not a terminal: no color, no cutting
+    texts = [(path, render(report, fmt, file_view)) for fmt, path in args.output_file]
+    stdout_text = render(report, args.output, view)
+    for path, text in texts:
+        write_atomically(path, text)
+    sys.stdout.write(stdout_text)
+    sys.stdout.flush()
+    return for_outcome(report.gate_failed, report.incomplete)

@@ -8,7 +8,8 @@ Every static candidate (commands, flags, choices such as `-o` values, rule ids, 
 from the command parser and the rule catalog, so nothing is listed twice; nothing here imports the
 Kubernetes client. Namespaces after `-n` and Domain names as arguments come from the cluster (honouring
 `--kubeconfig`, `--context` and KUBECONFIG as typed): that lookup gives up after LOOKUP_SECONDS and then
-prints no candidate at all, and never writes to stderr.
+prints no candidate at all, and never writes to stderr. Imports are lazy here (a seam of the import
+contract): YAML and the cluster reader load only for the candidates that need them, so a TAB stays fast.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from kubectl_imgaccess.catalog import RULES
-from kubectl_imgaccess.cli.main import build_parser, global_flags_parser
+from kubectl_imgaccess.cli.flags import build_parser, global_flags_parser, normalize_argv, scope_from
 from kubectl_imgaccess.errors import ImgaccessError
 from kubectl_imgaccess.kube.scope import ClusterScope
 
@@ -150,13 +151,11 @@ def _kubeconfig_paths(state: _State) -> List[str]:
 def _scope(state: _State) -> Optional[ClusterScope]:
     """The cluster scope the typed words ask for, read by the command's own parser (every kubectl flag it
     knows: --kubeconfig, --context, --cluster, --user, --server, --token, -n, -A, -l ...)."""
-    from kubectl_imgaccess.cli.main import _normalize_argv, scope_from
-
     parser = build_parser()
     words = state.words[:-1] if state.pending is not None and not state.pending_inline else state.words
     with contextlib.redirect_stderr(io.StringIO()):
         try:
-            args, _ = parser.parse_known_args(_normalize_argv(words, parser))
+            args, _ = parser.parse_known_args(normalize_argv(words, parser))
         except SystemExit:
             return None  # words the command would refuse: no lookup
     try:

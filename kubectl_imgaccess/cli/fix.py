@@ -1,6 +1,6 @@
 """`kubectl imgaccess fix`: flags -> credential source -> plan -> show -> confirm -> apply -> check again.
 
-Registering the subcommand imports nothing heavy: `fix --help` never loads the `kubernetes` client.
+Its flags are in cli.flags; this module loads only when `fix` runs.
 Passwords come from stdin or a file only; a password flag on the command line is refused without
 echoing it (argv is visible to every user of the machine).
 """
@@ -13,57 +13,28 @@ import os
 import sys
 from typing import Any, Callable, List, Optional, TextIO
 
-from kubectl_imgaccess.audit.config import CLOUD_CHOICES
+from kubectl_imgaccess.audit.config import default_config_path
+from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.run import AuditOptions, audit
+from kubectl_imgaccess.audit.snapshot import Snapshot
+from kubectl_imgaccess.cli.check import CheckOptions, gather
+from kubectl_imgaccess.cli.flags import scope_from
 from kubectl_imgaccess.deadline import Interrupted
 from kubectl_imgaccess.errors import FixRefused, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.fix import credentials, files, view
+from kubectl_imgaccess.fix.apply import Applier
+from kubectl_imgaccess.fix.plan import FixOptions, make_plan
+from kubectl_imgaccess.kube.reader import read_cluster
+from kubectl_imgaccess.kube.scope import ClusterScope
+from kubectl_imgaccess.kube.writer import open_writer, read_secret
+from kubectl_imgaccess.manifests import load_config
+from kubectl_imgaccess.render.structured import dump_json, dump_yaml
 from kubectl_imgaccess.text import remember_secret, safe
 
 log = logging.getLogger("kubectl_imgaccess.fix")
 
-Command = Callable[[argparse.Namespace], int]
 Ask = Callable[[str], Optional[bool]]  # None: no terminal to ask on
-
-
-def add_parser(sub: Any, cluster_flags: Callable[[argparse.ArgumentParser], None],
-               common: Callable[[argparse.ArgumentParser], None]) -> Command:
-    p = sub.add_parser(
-        "fix", help="plan, show and apply the fixes for what check reports",
-        description="Plan the changes that let every pod of each Domain pull its images, show them with "
-                    "diffs (Secret values redacted), and apply them. Never deletes an object or a list entry.")
-    p.add_argument("domains", nargs="*", metavar="DOMAIN", help="Domain names (default: all in scope)")
-    files = p.add_argument_group("manifest files (a repository) instead of a cluster")
-    files.add_argument("-f", "--filename", action="append", default=[], metavar="PATH",
-                       help="manifest file or directory to plan against and edit (repeatable; needs --offline)")
-    files.add_argument("--offline", action="store_true", help="never contact a cluster; only the files count")
-    files.add_argument("--write", action="store_true",
-                       help="apply the edits to the files (default: print the diff only)")
-    p.add_argument("--strategy", choices=("auto", "domain", "serviceaccount"), default="auto",
-                   help="where a credential is referenced (default auto)")
-    creds = p.add_argument_group("credentials to create when none exists")
-    creds.add_argument("--secret", metavar="NAME", help="name of the pull Secret to create")
-    creds.add_argument("--docker-server", metavar="SERVER",
-                       help="registry (default https://index.docker.io/v1/, as kubectl)")
-    creds.add_argument("--docker-username", metavar="USER")
-    creds.add_argument("--docker-email", metavar="EMAIL")
-    creds.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    creds.add_argument("--password-file", metavar="FILE", help="read the password from a file")
-    creds.add_argument("--docker-password", "--password", dest="argv_password", help=argparse.SUPPRESS)
-    creds.add_argument("--from-docker-config", metavar="FILE",
-                       help="copy the entries of a docker config.json that match the images")
-    creds.add_argument("--copy-from", metavar="NAMESPACE/NAME", help="copy an existing pull Secret")
-    p.add_argument("--dry-run", choices=("none", "client", "server"), default="none",
-                   help="client: show the plan only; server: send every write with dryRun=All")
-    p.add_argument("-y", "--yes", action="store_true", help="apply without asking")
-    p.add_argument("--restart", action="store_true",
-                   help="bump spec.restartVersion (spec.introspectVersion) so stuck pods are created again")
-    p.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
-    p.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
-    p.add_argument("--cloud", choices=CLOUD_CHOICES, default=None,
-                   help="the cloud the nodes run on (default: from the nodes' spec.providerID)")
-    cluster_flags(p)
-    common(p)
-    return run_fix
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
@@ -91,11 +62,9 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
     return text
 
 
-def credential_source(args: argparse.Namespace, stdin: TextIO, scope: Any = None,
-                      snapshot: Any = None) -> Any:
+def credential_source(args: argparse.Namespace, stdin: TextIO, scope: Optional[ClusterScope] = None,
+                      snapshot: Optional[Snapshot] = None) -> Optional[credentials.CredentialSource]:
     """The CredentialSource the flags describe, or None; validates the combinations."""
-    from kubectl_imgaccess.fix import credentials
-
     if args.argv_password is not None:
         raise UsageError("a password on the command line is refused (argv is visible to every user of the "
                          "machine): use --password-stdin or --password-file")
@@ -137,8 +106,6 @@ def credential_source(args: argparse.Namespace, stdin: TextIO, scope: Any = None
             raise UsageError("--copy-from takes NAMESPACE/NAME")
         secret = snapshot.get("Secret", namespace, name) if snapshot is not None else None
         if secret is None and scope is not None:
-            from kubectl_imgaccess.kube.writer import read_secret
-
             secret = read_secret(scope, namespace, name)
         if secret is None:
             raise UsageError(f"--copy-from: Secret {namespace}/{name} not found")
@@ -171,14 +138,6 @@ def _terminal_ask(prompt: str) -> Optional[bool]:
 
 def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Optional[TextIO] = None,
             ask: Ask = _terminal_ask) -> int:
-    from kubectl_imgaccess.audit.config import default_config_path, load_config
-    from kubectl_imgaccess.audit.run import AuditOptions, audit
-    from kubectl_imgaccess.cli.main import scope_from
-    from kubectl_imgaccess.fix import view
-    from kubectl_imgaccess.fix.plan import FixOptions, make_plan
-    from kubectl_imgaccess.kube.reader import read_cluster
-    from kubectl_imgaccess.render.structured import dump_json, dump_yaml
-
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     if args.filename or args.offline or args.write:
@@ -196,7 +155,7 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
                                                   config=config, cloud=args.cloud))
     structured = args.output in ("json", "yaml")
 
-    def emit_doc(applied: bool, after: Any, results: List[str], not_applied: Any = None,
+    def emit_doc(applied: bool, after: Optional[Report], results: List[str], not_applied: Any = None,
                  stopped: Optional[str] = None) -> None:
         doc = view.document(plan, args.dry_run, applied, after, results, not_applied, stopped)
         out.write(dump_json(doc) if args.output == "json" else dump_yaml(doc))
@@ -232,8 +191,6 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
                 emit_doc(False, None, [])
             raise FixRefused("aborted: nothing was written")
 
-    from kubectl_imgaccess.fix.apply import Applier
-    from kubectl_imgaccess.kube.writer import open_writer
 
     namespaces = {d.namespace for d in report.domains}
     note = " (dry run: server)" if args.dry_run == "server" else ""
@@ -285,13 +242,6 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
 
 def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     """fix -f FILES --offline [--write]: plan against the files, show the unified diff, edit them with --write."""
-    from kubectl_imgaccess.audit.config import default_config_path, load_config
-    from kubectl_imgaccess.audit.run import AuditOptions, audit
-    from kubectl_imgaccess.cli.check import CheckOptions, gather
-    from kubectl_imgaccess.cli.main import scope_from
-    from kubectl_imgaccess.fix import files, view
-    from kubectl_imgaccess.fix.plan import FixOptions, make_plan
-
     if not args.filename:
         raise UsageError("--offline and --write work on manifest files: name them with -f FILE|DIR")
     if not args.offline:
@@ -346,12 +296,10 @@ def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 
 def _dump(doc: Any, output: str) -> str:
-    from kubectl_imgaccess.render.structured import dump_json, dump_yaml
-
     return dump_json(doc) if output == "json" else dump_yaml(doc)
 
 
-def _require_domains(snapshot: Any, scope: Any) -> None:
+def _require_domains(snapshot: Snapshot, scope: ClusterScope) -> None:
     """A named Domain that is not there is an error, not an empty plan."""
     keys = snapshot.audit_domains
     if keys is None:

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from kubectl_imgaccess.audit.run import sealed_secret_step
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.errors import FixRefused
 from kubectl_imgaccess.fix.plan import Action, Plan
@@ -31,7 +32,6 @@ _LIST_PATH = {"Domain": ("spec", "imagePullSecrets"), "ServiceAccount": ("imageP
 @dataclass
 class FileEdit:
     """One file's planned new text."""
-
     path: str
     before: str
     after: str
@@ -268,8 +268,6 @@ def write_files(edits: Sequence[FileEdit]) -> List[str]:
 
 def secret_steps(expected_missing: Sequence[Tuple[str, str]], prefer_external: bool) -> List[str]:
     """What to run for each pull Secret the files need but do not hold (fix never writes a value)."""
-    from kubectl_imgaccess.audit.run import sealed_secret_step
-
     steps = []
     for namespace, name in expected_missing:
         if prefer_external:

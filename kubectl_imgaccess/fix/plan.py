@@ -10,6 +10,7 @@ also what the diffs show. Changes only ever add: no object is deleted and no lis
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -65,7 +66,6 @@ class FixOptions:
 @dataclass
 class Action:
     """One object fix creates or patches. `before`/`after` are whole objects (Secrets: values inside)."""
-
     op: str  # "create" | "patch"
     kind: str  # "Secret" | "ServiceAccount" | "Domain"
     namespace: str
@@ -90,7 +90,6 @@ class Action:
 @dataclass
 class Unfixed:
     """A finding the plan leaves in place, with what the user can do about it."""
-
     namespace: str
     domain: str
     rule: str
@@ -146,8 +145,6 @@ def _raw_value(secret: Mapping[str, Any], key: str) -> Optional[bytes]:
 
 def sibling_payload(secret: Mapping[str, Any]) -> Optional[str]:
     """A `.dockerconfigjson` (base64) rebuilt from a Secret the kubelet ignores, when its payload parses."""
-    import json
-
     for key in (DOCKER_CONFIG_JSON, DOCKER_CFG, "config.json"):
         raw = _raw_value(secret, key)
         if not raw:

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from kubectl_imgaccess.audit.report import Report
 from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.fix.plan import Action, Plan, counts
+from kubectl_imgaccess.render.structured import dump_yaml
 from kubectl_imgaccess.text import redact, safe
 
 REDACTED = "<redacted>"
@@ -45,8 +46,6 @@ def redacted(obj: Optional[Obj]) -> Optional[Obj]:
 def _yaml_lines(obj: Optional[Obj]) -> List[str]:
     if obj is None:
         return []
-    from kubectl_imgaccess.render.structured import dump_yaml
-
     return dump_yaml(obj).splitlines(keepends=True)
 
 

@@ -11,6 +11,9 @@ FORMATS = ("table", "wide", "name", "json", "yaml", "sarif", "junit")
 
 
 def render(report: Report, fmt: str, view: Optional[View] = None) -> str:
+    """The report in one format. Lazy seam: a format's module (and its library: yaml for json/yaml) loads
+    only when that format is asked for; the parser reads FORMATS and SHOW_CHOICES from this package, and
+    `--help` stays without them."""
     view = view or View()
     if fmt in ("table", "wide"):
         from kubectl_imgaccess.render.table import render_table
