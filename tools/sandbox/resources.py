@@ -125,6 +125,8 @@ RESOURCES: List[ResourceType] = [
             "involvedObject.resourceVersion",
             "involvedObject.fieldPath",
             "reason",
+            "reportingComponent",
+            "source",
             "type",
         ),
     ),

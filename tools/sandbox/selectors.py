@@ -62,10 +62,14 @@ def parse_label_selector(text: str) -> Predicate:
     return predicate
 
 
+# Field labels that name another path (an Event's `source` is its source.component).
+_FIELD_PATHS = {"source": "source.component"}
+
+
 def field_value(obj: Dict[str, Any], path: str) -> str:
     """The string form of a dotted field, "" when absent, as the server's field sets compare it."""
     cur: Any = obj
-    for part in path.split("."):
+    for part in _FIELD_PATHS.get(path, path).split("."):
         if not isinstance(cur, dict):
             return ""
         cur = cur.get(part)

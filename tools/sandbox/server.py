@@ -93,6 +93,7 @@ class Recorded:
         self.user: Optional[str] = None  # the identity the request ran as (the impersonated one, if any)
         self.impersonator: Optional[str] = None  # who sent Impersonate-* headers (allowed to)
         self.status = 0
+        self.sent = 0  # bytes of the answer's body
         self.content_type = (headers.get("Content-Type") or "").split(";")[0].strip()
         self.fault: Optional[Fault] = None
 
@@ -423,6 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         payload = json.dumps(body).encode("utf-8")
         rec.status = code
+        rec.sent = len(payload)
         self.sandbox._record(rec)
         self.send_response(code)
         self.send_header("Content-Type", JSON)

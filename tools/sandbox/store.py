@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import copy
 import datetime
 import json
@@ -163,6 +164,9 @@ class Store:
         self.lock = threading.RLock()
         self._rv = 1
         self._objects: Dict[str, Dict[Tuple[str, str], Obj]] = {rt.group_resource: {} for rt in RESOURCES}
+        # Each table's keys in order, rebuilt after a write that adds or removes one, so that a page costs
+        # the page (a bisect to where the token left off), not a sort of the whole table.
+        self._sorted: Dict[str, List[Tuple[str, str]]] = {}
         self.continue_epoch = 0
 
     @property
@@ -206,17 +210,32 @@ class Store:
                 epoch, list_rv, after = ContinueToken.decode(token)
                 if epoch != self.continue_epoch:
                     raise errors.expired()
-            keys = sorted(k for k in self._table(rt) if namespace is None or k[0] == namespace)
+            table = self._table(rt)
+            keys = self._sorted.get(rt.group_resource)
+            if keys is None:
+                keys = self._sorted[rt.group_resource] = sorted(table)
+            lo, hi = 0, len(keys)
+            if namespace is not None:  # one namespace's keys are a contiguous run
+                lo = bisect.bisect_left(keys, (namespace, ""))
+                hi = bisect.bisect_left(keys, (namespace + "\0", ""))
             if after is not None:
-                keys = [k for k in keys if k > after]
-            matched = [self._table(rt)[k] for k in keys if match(self._table(rt)[k])]
+                lo = max(lo, bisect.bisect_right(keys, after))
+            matched: List[Obj] = []
+            pos = lo
+            while pos < hi and (limit <= 0 or len(matched) <= limit):
+                obj = table[keys[pos]]
+                if match(obj):
+                    matched.append(obj)
+                pos += 1
             if limit > 0 and len(matched) > limit:
                 page = matched[:limit]
                 last = page[-1]["metadata"]
                 next_token = ContinueToken.encode(
                     self.continue_epoch, list_rv, (last.get("namespace", ""), last["name"])
                 )
-                return [copy.deepcopy(o) for o in page], list_rv, next_token, len(matched) - limit
+                # Exact when nothing is filtered out, the only case the server reports it in.
+                remaining = hi - pos + 1
+                return [copy.deepcopy(o) for o in page], list_rv, next_token, remaining
             return [copy.deepcopy(o) for o in matched], list_rv, None, None
 
     # -- writes -------------------------------------------------------------------------------------
@@ -295,6 +314,7 @@ class Store:
                 return obj
             meta["resourceVersion"] = self._next_rv()
             table[(namespace, name)] = obj
+            self._sorted.pop(rt.group_resource, None)
             return copy.deepcopy(obj)
 
     def update(
@@ -374,6 +394,7 @@ class Store:
             if dry_run:
                 return copy.deepcopy(old)
             del table[(ns, name)]
+            self._sorted.pop(rt.group_resource, None)
             if rt.kind == "Namespace":
                 for other in RESOURCES:
                     if other.namespaced:
