@@ -6,7 +6,7 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 from __future__ import annotations
 
 import re
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from packaging.version import Version
 
@@ -77,20 +77,27 @@ def _indexes(images: Sequence[ImageEntry], image: str) -> List[int]:
     return out
 
 
+def _node_images(snap: Snapshot) -> Tuple[Dict[str, List[Tuple[str, str]]], int]:
+    """Every cached image (one spelling, see _norm) -> sorted (node, kubeletVersion); and how many nodes.
+    Built once per snapshot, so asking per image costs a lookup, not a scan of every node's cache."""
+    index: Dict[str, Set[Tuple[str, str]]] = {}
+    nodes = 0
+    for node in snap.of_kind("Node"):
+        nodes += 1
+        status = node.get("status") or {}
+        held = (str(node["metadata"].get("name", "")), str((status.get("nodeInfo") or {}).get("kubeletVersion") or ""))
+        for img in status.get("images") or []:
+            for name in img.get("names") or []:
+                index.setdefault(_norm(str(name)), set()).add(held)
+    return {image: sorted(held) for image, held in index.items()}, nodes
+
+
 def node_holders(snap: Snapshot, entry: ImageEntry) -> Optional[Tuple[List[str], int]]:
     """Which nodes cache this image, out of how many; None when nodes are unknown or there is only one."""
-    nodes = list(snap.of_kind("Node"))
-    if len(nodes) < 2 or not entry.repository:
+    index, total = snap.derived("evidence.node_images", _node_images)
+    if total < 2 or not entry.repository:
         return None
-    want = _norm(entry.image)
-    held = []
-    for node in nodes:
-        names: List[str] = []
-        for img in ((node.get("status") or {}).get("images") or []):
-            names.extend(str(n) for n in (img.get("names") or []))
-        if any(_norm(n) == want for n in names):
-            held.append(str(node["metadata"].get("name", "")))
-    return sorted(held), len(nodes)
+    return [name for name, _ in index.get(_norm(entry.image), [])], total
 
 
 def cluster_cloud(snap: Snapshot, prefixes: Mapping[str, str]) -> Optional[str]:
@@ -108,15 +115,8 @@ def nodes_caching(snap: Snapshot, entry: ImageEntry) -> List[Tuple[str, str]]:
     """(node, kubeletVersion) of every node whose cache (status.images) holds the image."""
     if not entry.repository:
         return []
-    want = _norm(entry.image)
-    out = []
-    for node in snap.of_kind("Node"):
-        status = node.get("status") or {}
-        names = [str(n) for img in (status.get("images") or []) for n in (img.get("names") or [])]
-        if any(_norm(n) == want for n in names):
-            version = str((status.get("nodeInfo") or {}).get("kubeletVersion") or "")
-            out.append((str(node["metadata"].get("name", "")), version))
-    return sorted(out)
+    index, _ = snap.derived("evidence.node_images", _node_images)
+    return list(index.get(_norm(entry.image), []))
 
 
 def kubelet_at_least(version: str, minimum: str) -> Optional[bool]:

@@ -668,7 +668,7 @@ def _first_matching(snap: Snapshot, index: SecretIndex, ns: str, names: Optional
 def _other_namespace_matches(snap: Snapshot, index: SecretIndex, ns: str, repository: str,
                              wanted: Set[str]) -> List[str]:
     """Matching pull Secrets of other namespaces, those named like the ones the pod wants first."""
-    found = [k for k in index.all_keys() if k.namespace != ns and index.matches(k.namespace, k.name, repository)]
+    found = [k for k in index.matching(repository) if k.namespace != ns]
     found.sort(key=lambda k: (k.name not in wanted, k.namespace, k.name))
     return [f"{k.namespace}/{k.name}" for k in found]
 
@@ -697,6 +697,7 @@ class SecretIndex:
         self.provided = merge_provided(snap, config)
         self._keyrings: Dict[ObjectKey, Optional[Keyring]] = {}
         self._all: Optional[List[ObjectKey]] = None
+        self._matching: Dict[str, List[ObjectKey]] = {}
 
     def provided_for(self, ns: str, name: str) -> Optional[ProvidedSecret]:
         """The Secret that will exist under this name, unless a readable one is there (it wins)."""
@@ -715,6 +716,15 @@ class SecretIndex:
                               str((s.get("metadata") or {}).get("name") or "")) for s in self.snap.of_kind("Secret")}
             self._all = sorted(real | set(self.provided))
         return self._all
+
+    def matching(self, repository: str) -> List[ObjectKey]:
+        """Every Secret (all_keys order) with a credential for the repository; computed once per repository,
+        so asking for each Domain does not scan every Secret of the cluster again."""
+        found = self._matching.get(repository)
+        if found is None:
+            found = self._matching[repository] = [
+                k for k in self.all_keys() if self.matches(k.namespace, k.name, repository)]
+        return found
 
     def unverified_in(self, ns: str) -> List[ProvidedSecret]:
         """Secrets that will exist in `ns` with a pull type (or an unknown one) and no declared registries."""

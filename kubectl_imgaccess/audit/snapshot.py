@@ -7,11 +7,12 @@ JSON shape. Files can be laid over a cluster snapshot ("what happens if I apply 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey
 
 Obj = Dict[str, Any]
+T = TypeVar("T")
 
 # On the object a Secret is made from (SealedSecret, ExternalSecret ...): the registries that Secret serves.
 REGISTRIES_ANNOTATION = "imgaccess.weblogic.oracle/registries"
@@ -85,10 +86,13 @@ class Snapshot:
 
     # (kind, namespace or None) -> objects; built on first use, dropped whenever objects change
     _index: Optional[Dict[Tuple[str, Optional[str]], List[Obj]]] = field(default=None, repr=False, compare=False)
+    # name -> a value computed from the objects (see derived); dropped with the index
+    _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, obj: Obj, locations: Optional[Mapping[str, Location]] = None) -> ObjectKey:
         key = key_of(obj)
         self._index = None
+        self._derived.clear()
         self.objects[key] = obj
         if locations is not None:
             self.locations[key] = dict(locations)
@@ -108,6 +112,14 @@ class Snapshot:
                 index.setdefault((key.kind, None), []).append(obj)
             self._index = index
         return iter(list(self._index.get((kind, namespace), [])))
+
+    def derived(self, name: str, build: Callable[[Snapshot], T]) -> T:
+        """A value computed once from the objects (an index over them), until the objects change."""
+        if self._index is None:
+            self._derived.clear()
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return cast(T, self._derived[name])
 
     def location(self, ref: Optional[FieldRef]) -> Optional[Location]:
         """The location of a field, else of its nearest written parent, else of the object."""
@@ -134,6 +146,7 @@ class Snapshot:
     def overlay(self, files: Snapshot) -> None:
         """Lay objects read from files over this (cluster) snapshot: same kind/namespace/name replaces."""
         self._index = None
+        self._derived.clear()
         for key, obj in files.objects.items():
             self.objects[key] = obj
             if key in files.locations:
