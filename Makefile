@@ -35,8 +35,11 @@ test-matrix: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo
 
+# SCALES: the big-cluster scales (bench/results.md); BENCH_ARGS e.g. --only-scales --repeat 1.
+SCALES ?= 1,2,4,8
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.bench --scales '$(SCALES)' $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-matrix build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

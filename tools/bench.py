@@ -3,6 +3,8 @@
 1. The offline audit of N Domains (parse + audit + JSON), N = 100 and 1,000: the ratio shows how it scales.
 2. check -A against the sandbox API server with 10 and 1,000 Domains: wall time and requests sent.
 3. check --probe of 100 Domains sharing 5 images on the real registry (when docker-registry is installed).
+4. check -A -o json on a synthetic big cluster at each of --scales, written to bench/results.md
+   (tools/bench_scale.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.manifests import read_files
@@ -129,11 +131,24 @@ def bench_completion() -> None:
         print(f"  {label:<40} {t * 1000:6.0f} ms")
 
 
-def main() -> None:
-    bench_completion()
-    bench_offline()
-    bench_cluster()
-    bench_probe()
+def main(argv: Optional[List[str]] = None) -> None:
+    import argparse
+
+    from tools import bench_scale
+
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
+    parser.add_argument("--scales", default="1,2,4,8", help="big-cluster scales, comma-separated ('' skips)")
+    parser.add_argument("--only-scales", action="store_true", help="run the big-cluster bench alone")
+    parser.add_argument("--repeat", type=int, default=2, help="big-cluster runs per scale (best is kept)")
+    args = parser.parse_args(argv)
+    scales = [int(s) for s in args.scales.split(",") if s.strip()]
+    if not args.only_scales:
+        bench_completion()
+        bench_offline()
+        bench_cluster()
+        bench_probe()
+    if scales:
+        bench_scale.main(scales, args.repeat, offline_scale=min(scales), profile_scale=max(scales))
 
 
 if __name__ == "__main__":
