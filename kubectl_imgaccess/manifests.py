@@ -147,7 +147,7 @@ def _expand(paths: Sequence[str], stdin: Optional[IO[str]], notes: List[str]) ->
 def _walk_dir(path: str, notes: List[str]) -> List[str]:
     """Manifest files under a directory; refuses a kustomization (as kubectl apply -f does), skips charts."""
     found: List[str] = []
-    for root, dirs, files in os.walk(path):
+    for root, dirs, files in os.walk(path, onerror=_unreadable_dir):
         dirs.sort()
         kustomization = next((k for k in KUSTOMIZATION_FILES if k in files), None)
         if kustomization is not None:
@@ -158,8 +158,29 @@ def _walk_dir(path: str, notes: List[str]) -> List[str]:
             notes.append(f"skipped {root}: a Helm chart ({HELM_HINT})")
             dirs[:] = []
             continue
-        found.extend(os.path.join(root, f) for f in files if f.endswith(MANIFEST_SUFFIXES))
+        for f in files:
+            full = os.path.join(root, f)
+            if f.endswith(MANIFEST_SUFFIXES) and _regular(full, notes):
+                found.append(full)
     return sorted(found)
+
+
+def _unreadable_dir(exc: OSError) -> None:
+    """A directory under -f that cannot be listed is an error naming it, never a silent gap in the audit."""
+    raise InputError(f"cannot read directory: {exc.strerror or exc}", exc.filename) from None
+
+
+def _regular(path: str, notes: List[str]) -> bool:
+    """Found by walking: only regular files are read. A FIFO, socket or device is never opened (opening a FIFO
+    blocks until someone writes); one named on the command line is refused by read_text."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return True  # a dangling link or a vanished file: reading it reports the error with its name
+    if stat.S_ISREG(mode):
+        return True
+    notes.append(f"skipped {path}: not a regular file")
+    return False
 
 
 def kustomize_name(directory: str) -> str:
