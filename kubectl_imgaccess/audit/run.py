@@ -189,7 +189,8 @@ class _DomainAudit:
             self.report.images[i].needs_unreadable = True
         if not images and verdict:
             self.report.needs_unreadable = True
-        what = f"{kind} {self.ns}/{name}" if name else f"{kind}s in namespace {self.ns}"
+        what = f"{kind} {self.ns}/{name}" if name else f"{kind}s in namespace {self.ns}" if u.namespace else \
+            f"{kind}s"
         self.add("IA017", f"cannot read {what}: {u.reason}", images)
         return True
 
@@ -216,8 +217,10 @@ def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: Audit
         a.add("IA009", message, images, image=image,
               fix="fix the causes named by the other findings, then: kubectl imgaccess fix --restart")
     if snap.mode != "files":
+        # Evidence only: live pull failures (IA009) and what nodes cache (IA011); the verdict stands without them.
         a.unreadable("Pod", None, (), verdict=False)
         a.unreadable("Event", None, (), verdict=False)
+        a.unreadable("Node", None, (), verdict=False)
     _link_causes(a.report)
     _suppress(a, model)
     notes.extend(n for n in a.notes if n not in notes)
@@ -263,8 +266,10 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
 
     if sa is None and snap.mode == "files" and sa_name == "default":
         sa = {"imagePullSecrets": []}  # every namespace gets a `default` ServiceAccount
-    # An unreadable ServiceAccount leaves both pod admission and (without a Domain list) the pull path unknown.
-    sa_unreadable = sa is None and a.unreadable("ServiceAccount", sa_name, idx)
+    # An unreadable ServiceAccount leaves both pod admission and (without a Domain list) the pull path unknown;
+    # only `default`, which every namespace has, under a Domain that lists its own Secrets, decides nothing.
+    depends = idx if not (sa_name == "default" and model.lists_pull_secrets) else ()
+    sa_unreadable = sa is None and a.unreadable("ServiceAccount", sa_name, depends, verdict=False)
     sa_missing = sa is None and not sa_unreadable
     if sa_missing:
         a.add("IA005", f"ServiceAccount {ns}/{sa_name} does not exist: the API server rejects the "
