@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Dict, Literal, Optional, Tuple
 
-SEVERITIES = ("info", "warning", "error")  # ascending
+Severity = Literal["info", "warning", "error"]
+SEVERITIES: Tuple[Severity, ...] = ("info", "warning", "error")  # ascending
+FailOn = Literal["error", "warning", "info", "never"]  # --fail-on: the lowest severity that fails the gate
+FAIL_ON: Tuple[FailOn, ...] = ("error", "warning", "info", "never")
 
 
-def severity_rank(severity: str) -> int:
+def severity_rank(severity: Severity) -> int:
     return SEVERITIES.index(severity)
 
 
@@ -16,7 +19,7 @@ def severity_rank(severity: str) -> int:
 class Rule:
     id: str
     name: str
-    severity: str  # the default; some rules raise or lower it as `adjust` says
+    severity: Severity  # the default; some rules raise or lower it as `adjust` says
     summary: str  # one line, for `rules`
     why: str  # what happens in the cluster, for `explain`
     fix: str  # how to fix it, for `explain` and SARIF help

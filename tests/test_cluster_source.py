@@ -128,8 +128,9 @@ def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox,
     sb.add(service_account("wls"))
     sb.add(pod("d1-admin-server", "d1"))
     sb.add(pod("web-1", None))
-    sb.add(event("e1", "Failed", "d1-admin-server"))
+    sb.add(event("e1", "FailedToRetrieveImagePullSecret", "d1-admin-server"))
     sb.add(event("e2", "Scheduled", "d1-admin-server"))
+    sb.add(event("e3", "BackOff", "d1-admin-server"))  # the audit reads no such event: not kept
     sb.add(node("n1"))
     sb.add(domain("other", ns="elsewhere"))
 
@@ -143,6 +144,7 @@ def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox,
             ObjectKey("Event", NS, "e1"), ObjectKey("Node", "", "n1")} <= keys
     assert ObjectKey("Secret", NS, "tls") not in keys  # not a pull secret and nobody names it
     assert ObjectKey("Pod", NS, "web-1") not in keys  # not a Domain's pod
+    assert ObjectKey("Event", NS, "e3") not in keys and ObjectKey("Event", NS, "e2") not in keys
     assert ObjectKey("Event", NS, "e2") not in keys  # not pull evidence
     assert ObjectKey("Domain", "elsewhere", "other") not in keys  # another namespace
     for obj in snap.objects.values():

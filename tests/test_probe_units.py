@@ -6,10 +6,11 @@ from typing import Dict, List, Optional, Tuple
 
 import pytest
 
+from kubectl_imgaccess.kubelet import imageref
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe import ProbeResult, api_base, probe_rule
 from kubectl_imgaccess.probe.challenge import Challenge, parse_challenges, parse_one, pick
-from kubectl_imgaccess.probe.client import split_repository, valid_name, valid_reference
+from kubectl_imgaccess.probe.client import split_repository
 from kubectl_imgaccess.probe.transport import no_proxy_matches, proxy_for, scrub
 
 
@@ -136,9 +137,22 @@ def test_split_and_validate() -> None:
     assert split_repository("localhost/app") == ("localhost", "app")
     assert split_repository("busybox") == ("docker.io", "library/busybox")
     assert split_repository("team/app") == ("docker.io", "team/app")
-    assert valid_name("team/app-1/x_y.z") and not valid_name("team/../x") and not valid_name("Team/app")
+    valid_path, valid_reference = imageref.valid_path, imageref.valid_tag_or_digest
+    assert valid_path("team/app-1/x_y.z") and not valid_path("team/../x") and not valid_path("Team/app")
     assert valid_reference("v1.2-rc_3") and valid_reference("sha256:" + "a" * 64)
     assert not valid_reference("v1/../../x") and not valid_reference("") and not valid_reference("-x")
+
+
+@pytest.mark.parametrize("reference", ["vé", "v1", "sha256:" + "a" * 64, "sha256:" + "A" * 64, "v" * 129, "_x"])
+def test_the_probe_and_the_parser_agree_on_references(reference: str) -> None:
+    """The probe has no grammar of its own: a reference it accepts is one the kubelet's parser accepts."""
+    separator = "@" if ":" in reference else ":"
+    try:
+        imageref.parse("nginx" + separator + reference)
+        parsed = True
+    except imageref.InvalidReference:
+        parsed = False
+    assert imageref.valid_tag_or_digest(reference) is parsed
 
 
 CRED = Credential(secret="ocr", namespace="ns", key="container-registry.oracle.com", username="u", password="p")

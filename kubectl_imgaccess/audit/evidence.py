@@ -15,7 +15,8 @@ from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.kubelet import imageref
 
 PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
-PULL_EVENT_REASONS = ("FailedToRetrieveImagePullSecret",)
+# Pod events that are pull-failure evidence; the cluster reader keeps only these (a busy namespace has many).
+PULL_EVENT_REASONS = frozenset({"FailedToRetrieveImagePullSecret"})
 _CONDITION_HINTS = ("pulling image", "pull image", "imagepullbackoff", "errimagepull", "back-off pulling")
 
 Failure = Tuple[str, List[int], Optional[str]]  # (message, image indexes, image)

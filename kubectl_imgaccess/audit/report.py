@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as _field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from kubectl_imgaccess import __version__
-from kubectl_imgaccess.catalog import severity_rank
+from kubectl_imgaccess.catalog import FailOn, Severity, severity_rank
 from kubectl_imgaccess.objects import Credential, Location
 from kubectl_imgaccess.text import redact
 
-VERDICT_ORDER = ("pass", "unknown", "warn", "fail")  # ascending badness
+Verdict = Literal["pass", "unknown", "warn", "fail"]
+VERDICT_ORDER: Tuple[Verdict, ...] = ("pass", "unknown", "warn", "fail")  # ascending badness
 
 
-def worst(verdicts: List[str]) -> str:
+def worst(verdicts: List[Verdict]) -> Verdict:
     return max(verdicts, key=VERDICT_ORDER.index, default="pass")
 
 
@@ -44,7 +45,7 @@ class Suppression:
 class Finding:
     rule: str
     name: str
-    severity: str
+    severity: Severity
     message: str
     field: Optional[str] = None
     image: Optional[str] = None
@@ -91,7 +92,7 @@ class ImageEntry:
     roles: List[str]
     defaulted: bool = False
     location: Optional[Location] = None
-    verdict: str = "pass"
+    verdict: Verdict = "pass"
     needs_unreadable: bool = False
     probe: Optional[ProbeOutcome] = None
     # Secrets on the pull path that will exist but cannot be read, with no registries declared (IA020)
@@ -106,7 +107,7 @@ class DomainReport:
     images: List[ImageEntry] = _field(default_factory=list)
     findings: List[Finding] = _field(default_factory=list)
     location: Optional[Location] = None
-    verdict: str = "pass"
+    verdict: Verdict = "pass"
     needs_unreadable: bool = False  # an object the Domain's verdict depends on (a Cluster) could not be read
 
 
@@ -116,7 +117,7 @@ class Report:
     mode: str
     context: Optional[str]
     files: List[str]
-    fail_on: str
+    fail_on: FailOn
     incomplete: bool = False
     probed: bool = False
     findings: List[Finding] = _field(default_factory=list)  # about the scope itself (Domains unreadable)

@@ -25,11 +25,12 @@ from kubectl_imgaccess.audit.report import (
     ProbeOutcome,
     Report,
     Suppression,
+    Verdict,
     worst,
 )
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, Obj, ProvidedSecret, Snapshot, Unreadable
 from kubectl_imgaccess.audit.tokens import short_lived_token
-from kubectl_imgaccess.catalog import BY_ID, find_rule, severity_rank
+from kubectl_imgaccess.catalog import BY_ID, FailOn, Severity, find_rule, severity_rank
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet import imageref
 from kubectl_imgaccess.kubelet.keyring import Keyring
@@ -58,7 +59,7 @@ ENSURE_PULLED_IMAGES_KUBELET = "1.35"
 
 @dataclass(frozen=True)
 class AuditOptions:
-    fail_on: str = "error"
+    fail_on: FailOn = "error"
     probe_results: Optional[Mapping[ProbeKey, ProbeOutcome]] = None
     now: Optional[datetime.datetime] = None  # for ignore entries' `expires` (None: none expires) and token ages
     annotation_ignores: bool = True  # False (--no-annotation-ignores): the Domain annotation suppresses nothing
@@ -160,7 +161,7 @@ class _DomainAudit:
 
     def add(self, rule_id: str, message: str, images: Sequence[int] = (), *, where: Optional[FieldRef] = None,
             image: Optional[str] = None, secret: Optional[str] = None, sa: Optional[str] = None,
-            severity: Optional[str] = None, fix: Optional[str] = None,
+            severity: Optional[Severity] = None, fix: Optional[str] = None,
             location: Optional[Location] = None) -> Finding:
         rule = BY_ID[rule_id]
         f = Finding(rule.id, rule.name, severity or rule.severity, message, describe_ref(where) if where else None,
@@ -375,7 +376,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
                       _PathCauses(causes.skipped, causes.sa_missing, causes.broken, causes.latent, empties,
                                   causes.unverified))
     for rule_id, name, where, message, fix in causes.skipped:
-        severity = "warning" if not uncovered else "error"
+        severity: Severity = "warning" if not uncovered else "error"
         a.add(rule_id, message, idx, where=where, secret=name, severity=severity, fix=fix)
     if model.lists_pull_secrets and sa_refs:
         extra = sorted({n for n, _ in sa_refs if n} - set(names))
@@ -519,7 +520,7 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         unsearched += (f"; Secret {ns}/{unknown[0].name} (made by {unknown[0].describe()}) is not on the pull path "
                        "and its registries are not declared")
     # Error when the registry needs authentication, or when a credential for it was evidently intended.
-    severity = "error" if auth == "required" or because else "warning"
+    severity: Severity = "error" if auth == "required" or because else "warning"
     known = " (a registry known to need authentication)" if auth == "required" else ""
     if registry.cloud is not None and a.cloud is None:
         known = (f" (on {registry.cloud.upper() if registry.cloud != 'azure' else 'Azure'} nodes the kubelet's "
@@ -536,7 +537,7 @@ def _path_words(e: ImageEntry, group: PodGroup) -> str:
         "the Domain's pull path"
 
 
-def _anonymous(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse, group: PodGroup, severity: str,
+def _anonymous(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse, group: PodGroup, severity: Severity,
                because: List[str], message: str) -> None:
     """IA004, the fact of a pull without a usable credential, linked to the findings that explain it."""
     # The cure is the explanation's own fix when there is one: a new Secret is advice only for a bare IA004.
@@ -857,12 +858,12 @@ def _rfc3339(moment: Optional[datetime.datetime]) -> str:
 
 
 def _verdicts(d: DomainReport) -> None:
-    per_image: Dict[int, List[str]] = {}
-    own: List[str] = []
+    per_image: Dict[int, List[Verdict]] = {}
+    own: List[Verdict] = []
     for f in d.findings:
         if f.suppressed or f.severity == "info" or f.rule == "IA017":
             continue  # IA017 shows as the `unknown` verdict of what it concerns
-        verdict = "fail" if f.severity == "error" else "warn"
+        verdict: Verdict = "fail" if f.severity == "error" else "warn"
         if f.images:
             for i in f.images:
                 per_image.setdefault(i, []).append(verdict)

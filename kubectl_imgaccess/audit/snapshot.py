@@ -17,9 +17,6 @@ T = TypeVar("T")
 # On the object a Secret is made from (SealedSecret, ExternalSecret ...): the registries that Secret serves.
 REGISTRIES_ANNOTATION = "imgaccess.weblogic.oracle/registries"
 
-# The kinds the audit reads, by their bare kind name.
-KINDS = ("Domain", "Cluster", "Secret", "ServiceAccount", "Pod", "Event", "Node")
-
 
 @dataclass(frozen=True)
 class Unreadable:

@@ -14,6 +14,7 @@ from kubectl_imgaccess.audit.config import default_config_path
 from kubectl_imgaccess.audit.report import ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
+from kubectl_imgaccess.catalog import FailOn
 from kubectl_imgaccess.cli.flags import MAX_PROBE_CONCURRENCY, scope_from, terminal_width, use_color
 from kubectl_imgaccess.cli.outputs import check_destinations, write_atomically
 from kubectl_imgaccess.errors import InputError, UsageError
@@ -37,7 +38,7 @@ class CheckOptions:
     kustomizations: List[str] = field(default_factory=list)  # -k DIR: rendered with kubectl kustomize
     offline: bool = False
     output: str = "table"
-    fail_on: str = "error"
+    fail_on: FailOn = "error"
     config: Optional[str] = None
     probe: bool = False
     registry_ca: Optional[str] = None

@@ -12,6 +12,7 @@ from typing import IO, Any, Dict, List, Mapping, NoReturn, Optional, Sequence, S
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.config import CLOUD_CHOICES
+from kubectl_imgaccess.catalog import FAIL_ON
 from kubectl_imgaccess.cli.outputs import output_file_type
 from kubectl_imgaccess.deadline import DEFAULT_RUN_TIMEOUT
 from kubectl_imgaccess.durations import parse_duration
@@ -218,7 +219,7 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     check.add_argument("--no-headers", action="store_true", help="table and wide: no header row")
     check.add_argument("--show", action="append", default=[], choices=SHOW_CHOICES,
                        help="table and wide: also list info findings one by one, or suppressed ones (repeatable)")
-    check.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
+    check.add_argument("--fail-on", default="error", choices=FAIL_ON,
                        help="lowest severity that fails the gate (default error)")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
     check.add_argument("--require-domains", action="store_true",

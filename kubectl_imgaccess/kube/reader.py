@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote
 
+from kubectl_imgaccess.audit.evidence import PULL_EVENT_REASONS
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
 from kubectl_imgaccess.deadline import Interrupted, RunTimeout, Unfinished, run_all
 from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
 from kubectl_imgaccess.kube.client import NO_CLUSTER, ClusterClient, connect
 from kubectl_imgaccess.kube.scope import ClusterScope
+from kubectl_imgaccess.kubelet.pullsecret import PULL_SECRET_TYPES
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import V9_API_VERSION, DomainError, cluster_names, model_domain
 
 __all__ = [
     "NO_CLUSTER",
-    "PULL_EVENT_REASONS",
-    "PULL_SECRET_TYPES",
     "ClusterClient",
     "connect",
     "read_cluster",
@@ -35,11 +35,6 @@ __all__ = [
 ]
 
 DOMAIN_UID_LABEL = "weblogic.domainUID"
-PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
-# Pod events kept as live pull-failure evidence (the rest of a busy namespace's events is noise).
-PULL_EVENT_REASONS = frozenset(
-    {"Failed", "BackOff", "FailedToRetrieveImagePullSecret", "ErrImageNeverPull", "InspectFailed"}
-)
 WORKERS = 6
 
 

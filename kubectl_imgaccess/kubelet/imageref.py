@@ -60,6 +60,8 @@ DOMAIN_RE: Pattern[str] = re.compile(_DOMAIN_AND_PORT)
 NAME_RE: Pattern[str] = re.compile(r"(?:(" + _DOMAIN_AND_PORT + r")/)?(" + _REMOTE_NAME + r")")
 REFERENCE_RE: Pattern[str] = re.compile(r"(" + _NAME + r")(?::(" + _TAG + r"))?(?:@(" + _DIGEST + r"))?")
 IDENTIFIER_RE: Pattern[str] = re.compile(_IDENTIFIER)
+PATH_RE: Pattern[str] = re.compile(_REMOTE_NAME)
+TAG_RE: Pattern[str] = re.compile(_TAG)
 
 # --- go-digest v1.0.0: registered algorithms and their hex lengths.
 _DIGEST_HEX_LENGTHS: Dict[str, int] = {"sha256": 64, "sha384": 96, "sha512": 128}
@@ -241,3 +243,19 @@ def parse(image: str) -> ImageRef:
 def repository(image: str) -> str:
     """The normalized repository (`ParseNormalizedNamed(image).Name()`), e.g. docker.io/library/nginx."""
     return parse(image).name
+
+
+def valid_path(path: str) -> bool:
+    """A repository path as the grammar allows it (no domain): `team/app`, `library/nginx`."""
+    return PATH_RE.fullmatch(path) is not None and len(path.encode("utf-8")) <= NAME_TOTAL_LENGTH_MAX
+
+
+def valid_tag_or_digest(reference: str) -> bool:
+    """What may follow a repository in a pull: a tag, or a digest the library accepts."""
+    if TAG_RE.fullmatch(reference) is not None:
+        return True
+    try:
+        _validate_digest(reference)
+    except InvalidReference:
+        return False
+    return True

@@ -13,7 +13,6 @@ import base64
 import functools
 import json
 import logging
-import re
 import sys
 import threading
 import time
@@ -35,10 +34,11 @@ from urllib.parse import urlencode, urlsplit
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.deadline import Interrupted, Unfinished, run_all
+from kubectl_imgaccess.kubelet import imageref
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.challenge import Challenge, parse_challenges, pick
 from kubectl_imgaccess.probe.transport import Response, Transport, TransportError
-from kubectl_imgaccess.probe.types import ProbeOptions, ProbeResult, ProbeTarget
+from kubectl_imgaccess.probe.types import ProbeOptions, ProbeResult, ProbeStatus, ProbeTarget
 from kubectl_imgaccess.text import redact
 
 log = logging.getLogger("kubectl_imgaccess.probe")
@@ -55,9 +55,6 @@ DEFAULT_TOKEN_TTL = 60.0  # seconds, when the token server says nothing (the tok
 DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 DOCKER_HUB_API = "https://registry-1.docker.io"
 
-_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]{32,}")
 
 # When no credential works, the most telling failure is reported.
 _FAILURE_RANK = {"denied": 0, "not-found": 1, "error": 2, "unreachable": 3, "unauthorized": 4}
@@ -79,14 +76,6 @@ def split_repository(repository: str) -> Tuple[str, str]:
         return first, rest
     path = repository if "/" in repository else f"library/{repository}"
     return "docker.io", path
-
-
-def valid_name(path: str) -> bool:
-    return bool(path) and all(_COMPONENT.fullmatch(c) for c in path.split("/"))
-
-
-def valid_reference(reference: str) -> bool:
-    return bool(_TAG.fullmatch(reference) or _DIGEST.fullmatch(reference))
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,7 @@ def _auth_of(cred: Optional[Credential]) -> Optional[_Auth]:
 class _Outcome:
     """The answer for one credential (or anonymous) before it is attached to a target."""
 
-    status: str
+    status: ProbeStatus
     http_status: Optional[int]
     error_code: Optional[str]
     message: str
@@ -227,7 +216,7 @@ class RegistryClient:
     def probe_one(self, target: ProbeTarget) -> ProbeResult:
         """The kubelet's order: credentials in turn, first success wins; anonymous only without any."""
         host, name = split_repository(target.repository)
-        if not valid_name(name) or not valid_reference(target.reference):
+        if not imageref.valid_path(name) or not imageref.valid_tag_or_digest(target.reference):
             ref = f"{target.repository}:{target.reference}"
             return ProbeResult("error", None, "INVALID_REFERENCE", None, f"not a valid image reference: {ref}", 0)
         reg = _Registry(host, api_base(host, self._insecure))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import FrozenSet, Optional, Tuple
+from typing import FrozenSet, Literal, Optional, Tuple
 
 from kubectl_imgaccess.objects import Credential
+
+ProbeStatus = Literal["ok", "unauthorized", "denied", "not-found", "unreachable", "error"]
 
 
 @dataclass(frozen=True)
@@ -31,16 +33,12 @@ class ProbeResult:
     the pull is anonymous. attempts: how many credentials were tried.
     """
 
-    status: str
+    status: ProbeStatus
     http_status: Optional[int]
     error_code: Optional[str]
     credential: Optional[Credential]
     message: str
     attempts: int
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
 
 
 @dataclass
