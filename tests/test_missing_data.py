@@ -140,6 +140,8 @@ def test_empty_entry_never_matches(entry: str, alone: bool) -> None:
     why = " ".join(f["message"] for f in ia003)
     assert ("no username or password" in why) or ("gives no credential" in why), why
     assert all(f["explains"] == ["IA004"] for f in ia003)
+    # the Secret is on the path: an empty entry is not a credential "elsewhere" either
+    assert not {"IA006", "IA007", "IA008"} & {f["rule"] for f in d["findings"]}
 
 
 def test_fix_treats_an_empty_entry_as_no_match() -> None:

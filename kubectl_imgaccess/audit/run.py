@@ -742,7 +742,8 @@ class SecretIndex:
         if key not in self._keyrings:
             self._keyrings[key] = self._keyring(ns, name)
         keyring = self._keyrings[key]
-        return keyring is not None and bool(keyring.lookup(repository))
+        # An entry without username and password is no credential (the kubelet pulls anonymously with it).
+        return keyring is not None and any(not c.empty for c in keyring.lookup(repository))
 
     def _keyring(self, ns: str, name: str) -> Optional[Keyring]:
         secret = self.snap.get("Secret", ns, name)
