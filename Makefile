@@ -18,7 +18,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check kubectl_imgaccess tests tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict kubectl_imgaccess tools
+	$(BIN)/mypy --strict kubectl_imgaccess tools tests
 
 unit: $(STAMP)
 	$(BIN)/pytest -q

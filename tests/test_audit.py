@@ -12,7 +12,7 @@ from kubectl_imgaccess.audit.run import AuditOptions, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.objects import Credential
-from kubectl_imgaccess.probe.types import ProbeResult
+from kubectl_imgaccess.probe.types import ProbeResult, ProbeStatus
 from kubectl_imgaccess.probe.verdict import outcome
 
 OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
@@ -121,7 +121,7 @@ def test_node_local_image_on_a_multi_node_cluster() -> None:
     assert "1 of 3 nodes (n1)" in f.message
 
 
-def probe_report(status: str, code: Optional[str]) -> Report:
+def probe_report(status: ProbeStatus, code: Optional[str]) -> Report:
     snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
     first = audit(snap)
     (key,) = probe_keys(first)

@@ -33,7 +33,8 @@ def _sub(name: str) -> argparse.ArgumentParser:
     parser = build_parser()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return action.choices[name]
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
     raise AssertionError(name)
 
 

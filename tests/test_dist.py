@@ -180,7 +180,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             assert not member.name.startswith(("/", "..")) and ".." not in Path(member.name).parts
-        tar.extractall(staging, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        options: Dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(staging, **options)
     entry = next(p for p in yaml.safe_load(dist.TEMPLATE.read_text(encoding="utf-8"))["spec"]["platforms"]
                  if p["selector"]["matchLabels"] == {"os": "linux", "arch": ARCH})
     install.mkdir(parents=True)

@@ -189,7 +189,7 @@ def test_ia008_copy_keeps_type_and_data_and_labels_the_origin() -> None:
 
 
 def test_docker_config_copies_only_matching_entries() -> None:
-    config = {"auths": {OCR: {"auth": base64.b64encode(b"a:b").decode()},
+    config: Dict[str, Any] = {"auths": {OCR: {"auth": base64.b64encode(b"a:b").decode()},
                         "quay.io": {"auth": base64.b64encode(b"c:d").decode()}},
               "credsStore": "desktop"}
     source = credentials.from_docker_config("regcred", json.dumps(config), "config.json")
@@ -219,7 +219,7 @@ def test_ia002_builds_a_typed_sibling_and_keeps_the_original() -> None:
 
 
 def test_restart_bumps_restart_or_introspect_version() -> None:
-    pod = {"apiVersion": "v1", "kind": "Pod",
+    pod: Dict[str, Any] = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": "d1-introspector-abcde", "namespace": NS, "labels": {"weblogic.domainUID": "d1"}},
            "status": {"containerStatuses": [{"name": "c", "image": IMAGE,
                                              "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}

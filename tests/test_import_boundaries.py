@@ -100,9 +100,9 @@ def imports_of(name: str) -> Iterator[Import]:
                 if target == "kubectl_imgaccess" or target.startswith("kubectl_imgaccess."):
                     resolved = _resolve(target)
                     if resolved != name:
-                        yield Import(name, resolved, child.lineno, function)
+                        yield Import(name, resolved, getattr(child, "lineno", 0), function)
                 elif target != "__future__" and not target.startswith("__future__."):
-                    yield Import(name, target.split(".")[0], child.lineno, function)
+                    yield Import(name, target.split(".")[0], getattr(child, "lineno", 0), function)
             yield from visit(child, scope)
 
     yield from visit(tree, None)

@@ -12,6 +12,7 @@ from kubectl_imgaccess.probe import ProbeResult, api_base, probe_rule
 from kubectl_imgaccess.probe.challenge import Challenge, parse_challenges, parse_one, pick
 from kubectl_imgaccess.probe.client import split_repository
 from kubectl_imgaccess.probe.transport import no_proxy_matches, proxy_for, scrub
+from kubectl_imgaccess.probe.types import ProbeStatus
 
 
 def simple(value: str) -> List[Tuple[str, Dict[str, str], Optional[str]]]:
@@ -158,7 +159,7 @@ def test_the_probe_and_the_parser_agree_on_references(reference: str) -> None:
 CRED = Credential(secret="ocr", namespace="ns", key="container-registry.oracle.com", username="u", password="p")
 
 
-def result(status: str, credential: Optional[Credential] = CRED, attempts: int = 1) -> ProbeResult:
+def result(status: ProbeStatus, credential: Optional[Credential] = CRED, attempts: int = 1) -> ProbeResult:
     return ProbeResult(status, 401, "X", credential, "registry said so", attempts)
 
 

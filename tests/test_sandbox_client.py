@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import urllib3
@@ -32,7 +32,7 @@ def core(sandbox: Sandbox, tmp_path: Path) -> Iterator[client.CoreV1Api]:
         yield client.CoreV1Api(api)
 
 
-def _secret(ns: str, name: str, labels: Any = None, stype: str = "Opaque") -> dict:
+def _secret(ns: str, name: str, labels: Any = None, stype: str = "Opaque") -> Dict[str, Any]:
     data = {"k": "dg=="} if stype == "Opaque" else {".dockerconfigjson": "e30="}
     return {
         "apiVersion": "v1",

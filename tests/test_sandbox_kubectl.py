@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Any, Callable, Dict
 
 import pytest
 
@@ -22,7 +22,7 @@ kubectl = fixtures.kubectl
 
 pytestmark = pytest.mark.kubectl
 
-Kubectl = Callable[..., subprocess.CompletedProcess]
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 DOMAINS = """
 apiVersion: weblogic.oracle/v9
@@ -48,7 +48,7 @@ secrets: [{name: token-a}]
 """
 
 
-def _user_env(sb: Sandbox, tmp_path: Path, user: str, **kwargs: str) -> Dict[str, str]:
+def _user_env(sb: Sandbox, tmp_path: Path, user: str, **kwargs: Any) -> Dict[str, str]:
     """A separate HOME and kubeconfig per identity, so no discovery cache or credential is shared."""
     home = tmp_path / f"home-{user}"
     home.mkdir()

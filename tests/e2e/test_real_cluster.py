@@ -86,7 +86,7 @@ def e2e_env(tmp_path: Path) -> Dict[str, str]:
 def audit(tmp_path: Path) -> Dict[str, Any]:
     proc = run(["check", "-A", "-o", "json"], env=e2e_env(tmp_path))
     assert proc.returncode in (1, 3), proc.stderr
-    doc = json.loads(proc.stdout)
+    doc: Dict[str, Any] = json.loads(proc.stdout)
     doc["domains"] = [d for d in doc["domains"] if d["namespace"].startswith(PREFIX)]
     return doc
 
