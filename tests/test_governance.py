@@ -38,6 +38,20 @@ def test_annotation_suppression_is_named_in_json_table_and_junit() -> None:
     assert err is not None and "IA004 suppressed by annotation" in (err.text or "")
 
 
+def test_annotation_naming_no_rule_says_so_and_suppresses_nothing(tmp_path: Path) -> None:
+    text = Path(SUPPRESSED).read_text().replace('"no-credential-for-registry, IA016"',
+                                               '"no-credential-for-registy, IA016"')
+    path = tmp_path / "typo.yaml"
+    path.write_text(text)
+    proc = run(["check", "--offline", "-o", "json", "-f", str(path)])
+    assert proc.returncode == 1, proc.stderr  # IA004 is not silenced by the misspelt name
+    doc = json.loads(proc.stdout)
+    assert {f["rule"] for f in _findings(doc) if f["suppressed"]} == {"IA016"}
+    note = ("Domain apps/suppressed: the annotation imgaccess.weblogic.oracle/ignore names no rule "
+            "'no-credential-for-registy'; it suppresses nothing")
+    assert note in proc.stderr and any(note in n for n in doc["notes"])
+
+
 @pytest.mark.parametrize("how", ["flag", "config"])
 def test_pipelines_can_refuse_self_exemptions(how: str, tmp_path: Path) -> None:
     args = ["check", "--offline", "-o", "json", "-f", SUPPRESSED]

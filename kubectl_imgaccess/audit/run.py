@@ -821,10 +821,13 @@ def _suppress(a: _DomainAudit, model: DomainModel) -> None:
         a.notes.append(f"Domain {a.ns}/{a.key.name}: the annotation {IGNORE_ANNOTATION} is not honoured "
                        f"({refused}); its findings count")
     elif model.ignore:
-        for text in model.ignore:
+        for text in sorted(model.ignore):
             rule = find_rule(text)
             if rule is not None:
                 by_annotation.add(rule.id)
+            else:  # a misspelt id must not look like a working suppression
+                a.notes.append(f"Domain {a.ns}/{a.key.name}: the annotation {IGNORE_ANNOTATION} names no rule "
+                               f"{text!r}; it suppresses nothing (`kubectl imgaccess rules` lists them)")
     now = a.options.now
     for f in a.report.findings:
         entries = a.config.ignore_entries(f.rule, a.ns, a.key.name)

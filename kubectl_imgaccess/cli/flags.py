@@ -58,8 +58,8 @@ EXAMPLES = {
   # CI: the table in the log, SARIF and JUnit as artifacts, from one run
   {prog} check -A --output-file sarif=imgaccess.sarif --output-file junit=imgaccess.xml
 
-  # The failing Domains, for xargs
-  {prog} check -A -o name | xargs -r kubectl get -A
+  # The failing Domains of a namespace, for xargs (names carry no namespace, as kubectl's -o name)
+  {prog} check -n orders-ns -o name | xargs -r kubectl get -n orders-ns
 
   # Ask the registries whether the credentials really pull
   {prog} check -n orders-ns --probe""",
