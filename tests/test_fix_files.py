@@ -158,6 +158,7 @@ def test_a_secret_is_never_written_a_step_is_printed(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [domain]
     assert "Secrets to make (fix never writes a Secret's value into a file):" in out
     assert "kubectl create secret docker-registry ocr-pull -n team-a" in out and "| kubeseal" in out
+    assert "fix: see IA001, which says why no credential matches" in out  # one cause: singular
     proc = run(["fix", "--offline", "-f", str(domain), "--secret", "x", "--docker-username", "u",
                 "--password-stdin"], stdin="hunter2-secret\n")
     assert proc.returncode == 2 and "never writes a Secret's value" in proc.stderr

@@ -545,7 +545,8 @@ def _anonymous(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse, group: Pod
     if cause is not None:
         fix = f"{cause.rule}: {cause.fix}"
     elif because:
-        fix = f"see {', '.join(sorted(set(because)))}, which say why no credential matches"
+        causes = sorted(set(because))
+        fix = f"see {', '.join(causes)}, which {'says' if len(causes) == 1 else 'say'} why no credential matches"
     else:
         fix = _new_secret_fix(a, _host(e))
     f = a.add("IA004", message, [i], where=use.field, image=e.image, severity=severity,

@@ -103,12 +103,7 @@ def render_plan(plan: Plan, dry_run: str) -> str:
              if any(f.rule == "IA009" and not f.suppressed for f in d.findings)]
     restarted = {(a.namespace, a.name) for a in plan.actions if a.kind == "Domain" and a.set_fields}
     if plan.unfixed or any((d.namespace, d.name) not in restarted for d in stuck):
-        out.append("")
-        out.append("Still reported after this plan:")
-        for u in plan.unfixed:
-            out.append(safe(f"  {u.namespace}/{u.domain}: {u.severity} {u.rule}: {u.message}"))
-            if u.hint:
-                out.append(f"      fix: {safe(u.hint)}")
+        out += _still_reported(plan)
         for d in stuck:
             if (d.namespace, d.name) not in restarted:
                 out.append(f"  {safe(d.namespace)}/{safe(d.name)}: pods are stuck pulling; they are created "
@@ -117,6 +112,16 @@ def render_plan(plan: Plan, dry_run: str) -> str:
     out.append(f"Images: {_counts_text(counts(plan.before))} now; {_counts_text(counts(plan.expected))} "
                "expected after the plan")
     return "\n".join(out) + "\n"
+
+
+def _still_reported(plan: Plan) -> List[str]:
+    """The findings the plan leaves, each with its own fix: the same block under both kinds of plan."""
+    out = ["", "Still reported after this plan:"]
+    for u in plan.unfixed:
+        out.append(safe(f"  {u.namespace}/{u.domain}: {u.severity} {u.rule}: {u.message}"))
+        if u.hint:
+            out.append(f"      fix: {safe(u.hint)}")
+    return out
 
 
 def render_file_plan(plan: Plan, edits: Sequence[Any], steps: Sequence[str]) -> str:
@@ -143,12 +148,7 @@ def render_file_plan(plan: Plan, edits: Sequence[Any], steps: Sequence[str]) -> 
         out.append("Refused:")
         out += [f"  {safe(r)}" for r in plan.refusals]
     if plan.unfixed:
-        out.append("")
-        out.append("Still reported after this plan:")
-        for u in plan.unfixed:
-            out.append(safe(f"  {u.namespace}/{u.domain}: {u.severity} {u.rule}: {u.message}"))
-            if u.hint:
-                out.append(f"      fix: {safe(u.hint)}")
+        out += _still_reported(plan)
     out.append("")
     out.append(f"Images: {_counts_text(counts(plan.before))} now; {_counts_text(counts(plan.expected))} "
                "expected after the plan")
