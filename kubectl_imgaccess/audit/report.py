@@ -165,20 +165,28 @@ class Report:
             "failOn": self.fail_on,
         }
 
-    def to_document(self) -> Dict[str, Any]:
-        return {
+    def to_document(self, domains: bool = True) -> Dict[str, Any]:
+        """The contract's document; without `domains`, everything but that last member (for streaming)."""
+        doc: Dict[str, Any] = {
             "schemaVersion": 1,
             "tool": {"name": "kubectl-imgaccess", "version": __version__},
             "source": {"mode": self.mode, "context": self.context, "files": list(self.files)},
             "summary": self.summary(),
             "findings": [_finding_doc(f, None) for f in self.findings],
             "notes": list(self.notes),
-            "domains": [_domain_doc(d) for d in self.domains],
         }
+        if domains:
+            doc["domains"] = [_domain_doc(d) for d in self.domains]
+        return doc
 
 
 def _loc(loc: Optional[Location]) -> Optional[Dict[str, Any]]:
     return None if loc is None else {"file": loc.file, "line": loc.line}
+
+
+def domain_document(d: DomainReport) -> Dict[str, Any]:
+    """One Domain's member of the document's `domains`."""
+    return _domain_doc(d)
 
 
 def _domain_doc(d: DomainReport) -> Dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from kubectl_imgaccess.errors import InputError, UsageError
 from kubectl_imgaccess.exitcodes import for_outcome
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.manifests import load_config, read_files
-from kubectl_imgaccess.render import render
+from kubectl_imgaccess.render import render_into
 from kubectl_imgaccess.render.view import View
 
 if TYPE_CHECKING:
@@ -216,10 +217,8 @@ def command(args: argparse.Namespace) -> int:
     view = View(color=use_color(sys.stdout, args.color), width=terminal_width(sys.stdout),
                 headers=not args.no_headers, show=frozenset(args.show))
     file_view = View(headers=view.headers, show=view.show)  # a file is not a terminal: no color, no cutting
-    texts = [(path, render(report, fmt, file_view)) for fmt, path in args.output_file]
-    stdout_text = render(report, args.output, view)
-    for path, text in texts:
-        write_atomically(path, text)
-    sys.stdout.write(stdout_text)
+    for fmt, path in args.output_file:
+        write_atomically(path, functools.partial(render_into, report, fmt, file_view))
+    render_into(report, args.output, view, sys.stdout)  # JSON streams Domain by Domain
     sys.stdout.flush()
     return for_outcome(report.gate_failed, report.incomplete)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from typing import Callable, Sequence, Tuple
+from typing import IO, Callable, Sequence, Tuple, Union
 
 from kubectl_imgaccess.errors import OutputError, UsageError
 
@@ -50,8 +50,9 @@ def check_destinations(files: Sequence[OutputFile]) -> None:
             raise UsageError(f"--output-file {fmt}={path}: cannot write in {directory}")
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Replace path with text, whole or not at all (see the module's docstring)."""
+def write_atomically(path: str, text: Union[str, Callable[[IO[str]], None]]) -> None:
+    """Replace path with text (or what the callable writes to the file), whole or not at all (see the module's
+    docstring)."""
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     tmp = ""
@@ -69,7 +70,10 @@ def write_atomically(path: str, text: str) -> None:
         raise OutputError(f"--output-file {path}: cannot create a temporary file in {directory}")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                text(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

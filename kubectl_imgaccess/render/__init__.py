@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional
+from typing import IO, Callable, Dict, Optional
 
 from kubectl_imgaccess.audit.report import Report
 from kubectl_imgaccess.render.view import View
 
 FORMATS = ("table", "wide", "name", "json", "yaml", "sarif", "junit")
+
+
+def render_into(report: Report, fmt: str, view: Optional[View], out: IO[str]) -> None:
+    """render(), written to out; JSON is written Domain by Domain instead of as one string."""
+    if fmt == "json":
+        from kubectl_imgaccess.render.structured import write_json
+
+        write_json(report, out)
+    else:
+        out.write(render(report, fmt, view))
 
 
 def render(report: Report, fmt: str, view: Optional[View] = None) -> str:

@@ -1,0 +1,98 @@
+"""The paths big clusters take: the sandbox's paging by bisect, the JSON written Domain by Domain, the node
+cache index. Each is checked against the plain computation it replaces."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Dict, List, Optional
+
+from kubectl_imgaccess.audit.evidence import node_holders, nodes_caching
+from kubectl_imgaccess.audit.report import ImageEntry
+from kubectl_imgaccess.audit.run import audit
+from kubectl_imgaccess.audit.snapshot import Snapshot
+from kubectl_imgaccess.render.structured import render_json, write_json
+from tests.test_audit import domain, sa, secret
+from tools.sandbox import resources
+from tools.sandbox.store import Store
+
+
+def _pages(store: Store, namespace: Optional[str], limit: int, match: Any = lambda o: True) -> List[List[str]]:
+    rt = resources.by_kind("ConfigMap", "v1")
+    assert rt is not None
+    pages, token = [], None
+    while True:
+        items, _, token, remaining = store.list(rt, namespace, match, limit, token)
+        pages.append([f"{o['metadata']['namespace']}/{o['metadata']['name']}" for o in items])
+        if token is None:
+            assert remaining is None
+            return pages
+
+
+def _flat(pages: List[List[str]]) -> List[str]:
+    return [name for page in pages for name in page]
+
+
+def test_sandbox_pages_follow_the_key_order_per_namespace_and_across() -> None:
+    store = Store()
+    rt = resources.by_kind("ConfigMap", "v1")
+    assert rt is not None
+    names = [(f"ns-{n % 3}", f"cm-{n:03d}") for n in range(50)]
+    for ns, name in names:
+        store.create(rt, None, {"metadata": {"name": name, "namespace": ns}}, seed=True)
+    everything = [f"{ns}/{name}" for ns, name in sorted(names)]
+    assert _flat(_pages(store, None, 7)) == everything
+    assert _flat(_pages(store, "ns-1", 4)) == [x for x in everything if x.startswith("ns-1/")]
+    assert _flat(_pages(store, "ns", 4)) == []  # a prefix of other namespaces is not one of them
+    odd = _flat(_pages(store, None, 3, lambda o: int(o["metadata"]["name"][3:]) % 2 == 1))
+    assert odd == [x for x in everything if int(x.split("/cm-")[1]) % 2 == 1]
+    # remainingItemCount: what is left after the page, exactly
+    items, _, token, remaining = store.list(rt, None, lambda o: True, 10, None)
+    assert len(items) == 10 and remaining == 40 and token
+    # a write between pages is seen by the next page (keys re-sorted)
+    store.create(rt, None, {"metadata": {"name": "cm-zzz", "namespace": "ns-2"}}, seed=True)
+    rest, _, _, _ = store.list(rt, None, lambda o: True, 100, token)
+    assert [o["metadata"]["name"] for o in rest][-1] == "cm-zzz" and len(items) + len(rest) == 51
+
+
+def _report_snapshot(domains: int) -> Snapshot:
+    snap = Snapshot()
+    for obj in [secret("ocr", "container-registry.oracle.com"), sa("default", ["ocr"])]:
+        snap.add(obj)
+    for n in range(domains):
+        snap.add(domain(f"d{n}", secrets=["ocr"] if n % 2 else None, image=f"example.com/app:{n}"
+                        if n % 3 == 0 else "container-registry.oracle.com/middleware/weblogic:14.1.2.0"))
+    return snap
+
+
+def test_json_written_domain_by_domain_is_the_document() -> None:
+    for count in (0, 1, 7):
+        report = audit(_report_snapshot(count))
+        out = io.StringIO()
+        write_json(report, out)
+        assert out.getvalue() == render_json(report)
+        assert len(json.loads(out.getvalue())["domains"]) == count
+
+
+def _entry(image: str, repository: str) -> ImageEntry:
+    return ImageEntry(image=image, repository=repository, reference="1", field="spec.image", pods=[],
+                      service_account="default", pull_from="none", pull_names=[], credentials=(),
+                      pull_policy="IfNotPresent", roles=["server"])
+
+
+def _node(name: str, images: List[str], version: str = "v1.32.0") -> Dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+            "status": {"nodeInfo": {"kubeletVersion": version}, "images": [{"names": [i]} for i in images]}}
+
+
+def test_node_cache_index_answers_like_a_scan_and_follows_new_nodes() -> None:
+    snap = Snapshot(mode="cluster")
+    snap.add(_node("n2", ["docker.io/library/nginx:1.25", "ghcr.io/o/a@sha256:" + "a" * 64]))
+    snap.add(_node("n1", ["nginx:1.25"], "v1.35.0"))
+    entry = _entry("nginx:1.25", "docker.io/library/nginx")
+    assert node_holders(snap, entry) == (["n1", "n2"], 2)
+    assert nodes_caching(snap, entry) == [("n1", "v1.35.0"), ("n2", "v1.32.0")]
+    snap.add(_node("n3", []))  # the index is rebuilt when the objects change
+    assert node_holders(snap, entry) == (["n1", "n2"], 3)
+    other = _entry("ghcr.io/o/b:1", "ghcr.io/o/b")
+    assert node_holders(snap, other) == ([], 3) and nodes_caching(snap, other) == []
