@@ -151,7 +151,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         bench_cluster()
         bench_probe()
     if scales:
-        bench_scale.main(scales, args.repeat, offline_scale=min(scales), profile_scale=max(scales))
+        profile = 2 if 2 in scales else min(scales)  # the scale the profile was taken at
+        bench_scale.main(scales, args.repeat, offline_scale=min(scales), profile_scale=profile)
 
 
 if __name__ == "__main__":
