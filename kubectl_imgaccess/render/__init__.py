@@ -11,7 +11,9 @@ FORMATS = ("table", "wide", "name", "json", "yaml", "sarif", "junit")
 
 
 def render_into(report: Report, fmt: str, view: Optional[View], out: IO[str]) -> None:
-    """render(), written to out; JSON is written Domain by Domain instead of as one string."""
+    """render(), written to out; JSON is written Domain by Domain instead of as one string.
+
+    Lazy seam, as render(): the JSON writer loads only for JSON."""
     if fmt == "json":
         from kubectl_imgaccess.render.structured import write_json
 
