@@ -7,7 +7,7 @@ given); a request with no matching rule is denied, as RBAC denies by default.
 from __future__ import annotations
 
 import threading
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 SUPERUSER_GROUP = "system:masters"
 ANONYMOUS = "system:anonymous"
@@ -86,6 +86,10 @@ class Authority:
         with self._lock:
             self._rules.append(rule)
 
+    def clear_rules(self) -> None:
+        with self._lock:
+            self._rules = []
+
     def token_of(self, name: str) -> Optional[str]:
         with self._lock:
             for t, u in self._tokens.items():
@@ -115,3 +119,58 @@ class Authority:
         with self._lock:
             rules = list(self._rules)
         return any(r.subject in subjects and r.matches(verb, resource, group, namespace, name) for r in rules)
+
+
+def service_account_user(namespace: str, name: str) -> str:
+    """The user name the API server gives a ServiceAccount's token."""
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+def service_account_groups(namespace: str) -> Tuple[str, ...]:
+    return ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated")
+
+
+def _subject_name(subject: Dict[str, Any], binding_ns: Optional[str]) -> Optional[str]:
+    kind = subject.get("kind")
+    if kind == "ServiceAccount":
+        ns = subject.get("namespace") or binding_ns
+        return service_account_user(str(ns), str(subject.get("name"))) if ns and subject.get("name") else None
+    if kind in ("User", "Group"):
+        return str(subject.get("name")) if subject.get("name") else None
+    return None
+
+
+def rules_from_rbac(objects: Sequence[Dict[str, Any]]) -> List[Rule]:
+    """RBAC as the API server evaluates it, from rbac.authorization.k8s.io/v1 objects: each binding's subjects
+    get the rules of the role it names (apiGroups, resources, verbs, resourceNames), cluster-wide for a
+    ClusterRoleBinding, inside its namespace for a RoleBinding (of a Role there, or of a ClusterRole). Bindings
+    whose role is not among the objects grant nothing, as on a server; nonResourceURLs are not modelled."""
+    roles: Dict[Tuple[str, str, str], List[Dict[str, Any]]] = {}
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        if obj.get("kind") in ("ClusterRole", "Role"):
+            role_ns = str(meta.get("namespace") or "") if obj["kind"] == "Role" else ""
+            rules = [r for r in obj.get("rules") or [] if isinstance(r, dict)]
+            roles[(obj["kind"], role_ns, str(meta.get("name")))] = rules
+    granted: List[Rule] = []
+    for obj in objects:
+        kind = obj.get("kind")
+        if kind not in ("ClusterRoleBinding", "RoleBinding"):
+            continue
+        meta = obj.get("metadata") or {}
+        ns: Optional[str] = str(meta.get("namespace") or "") if kind == "RoleBinding" else None
+        ref = obj.get("roleRef") or {}
+        role_kind = str(ref.get("kind"))
+        key = (role_kind, (ns or "") if role_kind == "Role" else "", str(ref.get("name")))
+        if kind == "ClusterRoleBinding" and role_kind != "ClusterRole":
+            continue
+        for subject in obj.get("subjects") or []:
+            who = _subject_name(subject, ns) if isinstance(subject, dict) else None
+            if who is None:
+                continue
+            for r in roles.get(key, []):
+                if not r.get("resources"):
+                    continue  # nonResourceURLs only
+                granted.append(Rule(who, r.get("verbs") or [], r["resources"], None if ns is None else [ns],
+                                    r.get("apiGroups") or [], r.get("resourceNames") or ()))
+    return granted

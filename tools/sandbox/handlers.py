@@ -147,7 +147,7 @@ def handle_resource(
         return 201, _self_subject_access_review(sb, _decode(body, _ctype(headers)), user)
     if rt.namespaced and route.namespace is None and verb not in ("list", "watch"):
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    if route.subresource and route.subresource != "status":
+    if route.subresource and (route.subresource != "status" or not rt.status_subresource):
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
     auth_resource = rt.plural + (f"/{route.subresource}" if route.subresource else "")
     auth_name = route.name

@@ -35,6 +35,7 @@ class ResourceType:
         fields: Tuple[str, ...] = (),
         name_rule: str = "subdomain",
         categories: Tuple[str, ...] = (),
+        status_subresource: Optional[bool] = None,
     ) -> None:
         self.group = group
         self.versions = versions
@@ -48,6 +49,8 @@ class ResourceType:
         self.fields = COMMON_FIELDS + fields
         self.name_rule = name_rule
         self.categories = categories
+        # CRDs served here have a status subresource unless told (PolicyReport's CRD has none)
+        self.status_subresource = custom if status_subresource is None else status_subresource
 
     @property
     def storage_version(self) -> str:
@@ -149,6 +152,15 @@ RESOURCES: List[ResourceType] = [
         categories=("all", "oracle", "weblogic"),
     ),
     ResourceType(
+        "wgpolicyk8s.io",
+        ("v1alpha2",),
+        "policyreports",
+        "PolicyReport",
+        short_names=("polr",),
+        custom=True,
+        status_subresource=False,
+    ),
+    ResourceType(
         "authorization.k8s.io",
         ("v1",),
         "selfsubjectaccessreviews",
@@ -222,7 +234,7 @@ def resource_list(group: str, version: str) -> Optional[Dict[str, Any]]:
     gv = f"{group}/{version}" if group else version
     resources = [rt.discovery_entry() for rt in served]
     for rt in served:
-        if rt.custom:
+        if rt.status_subresource:
             resources.append(
                 {
                     "name": f"{rt.plural}/status",

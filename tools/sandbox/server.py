@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from tools.pki import CertificateAuthority
 
-from . import errors, resources
+from . import auth, errors, resources
 from .auth import ANONYMOUS, Authority, Rule, User
 from .errors import ApiError
 from .handlers import handle_resource, parse_route
@@ -222,6 +222,24 @@ class Sandbox:
         """Grant `user` (or a group name) verbs on resources; namespaces=None means cluster-wide."""
         self.authority.add_rule(Rule(user, verbs, resources, namespaces, api_groups, resource_names))
 
+    def add_service_account_token(self, namespace: str, name: str, token: str) -> str:
+        """A ServiceAccount's bearer token: user system:serviceaccount:NS:NAME with its groups. Returns the user."""
+        user = auth.service_account_user(namespace, name)
+        self.authority.add_user(user, token, auth.service_account_groups(namespace))
+        return user
+
+    def load_rbac(self, objects: Sequence[Obj]) -> List[Rule]:
+        """Enforce the Roles/ClusterRoles and their bindings among objects (rbac.authorization.k8s.io/v1);
+        other kinds are ignored. Returns the rules added."""
+        rules = auth.rules_from_rbac(objects)
+        for rule in rules:
+            self.authority.add_rule(rule)
+        return rules
+
+    def clear_rules(self) -> None:
+        """Drop every grant (users and tokens stay)."""
+        self.authority.clear_rules()
+
     def can(
         self,
         user: str,
@@ -328,6 +346,15 @@ class Sandbox:
 
     def objects(self, kind: str) -> List[Obj]:
         return self.store.all(self._kind(kind))
+
+    def replace(self, obj: Obj) -> Obj:
+        """Store a changed object (as a PUT would; a resourceVersion in it must be current)."""
+        rt = self._kind(str(obj.get("kind", "")))
+        meta = obj.get("metadata") or {}
+        return self.store.update(rt, str(meta.get("namespace") or ""), str(meta.get("name")), obj)
+
+    def delete(self, kind: str, namespace: str, name: str) -> Obj:
+        return self.store.delete(self._kind(kind), namespace, name)
 
     @staticmethod
     def _kind(kind: str) -> ResourceType:

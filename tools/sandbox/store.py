@@ -355,8 +355,8 @@ class Store:
                 else:
                     new.pop("status", None)
                 obj = new
-            elif rt.custom:
-                # The status subresource is on for the CRDs served here: the main resource ignores status.
+            elif rt.status_subresource:
+                # With a status subresource the main resource ignores status.
                 if "status" in old:
                     obj["status"] = copy.deepcopy(old["status"])
                 else:

@@ -33,6 +33,9 @@ def _columns(rt: ResourceType) -> List[Tuple[str, str, Any]]:
         ]
     elif rt.kind == "ServiceAccount":
         cols += [("Secrets", "integer", lambda o: len(o.get("secrets") or []))]
+    elif rt.kind == "PolicyReport":  # the CRD's printer columns
+        for key in ("pass", "fail", "warn", "error", "skip"):
+            cols.append((key.capitalize(), "integer", lambda o, k=key: (o.get("summary") or {}).get(k, 0)))
     elif rt.kind == "Pod" or rt.kind == "Namespace":
         cols += [("Status", "string", lambda o: (o.get("status") or {}).get("phase", ""))]
     cols.append(("Age", "date", lambda o: _age(o["metadata"].get("creationTimestamp"))))
