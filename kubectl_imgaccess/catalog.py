@@ -242,6 +242,17 @@ RULES: Tuple[Rule, ...] = (
         adjust="error when nodes that cache the image run kubelet 1.35 or newer",
         needs="cluster",
     ),
+    Rule(
+        "IA023", "cluster-unreachable", "error",
+        "One of the clusters named with --context or --all-contexts could not be read at all: unreachable, "
+        "unauthorized, or its kubeconfig entry is unusable; none of its Domains were audited.",
+        "A fleet audit reads every cluster it is given; one that does not answer, or refuses the credentials, "
+        "says nothing about its Domains. The other clusters' results are printed in full, but the run cannot "
+        "claim the fleet passes: the exit code is 2.",
+        "Check the context on its own (kubectl --context NAME get domains -A): its server address, network "
+        "path, credentials and expiry; or leave it out of --context.",
+        needs="cluster",
+    ),
 )
 
 BY_ID: Dict[str, Rule] = {r.id: r for r in RULES}

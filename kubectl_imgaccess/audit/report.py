@@ -109,6 +109,9 @@ class DomainReport:
     location: Optional[Location] = None
     verdict: Verdict = "pass"
     needs_unreadable: bool = False  # an object the Domain's verdict depends on (a Cluster) could not be read
+    uid: Optional[str] = None  # metadata.uid (cluster objects; files may have none)
+    api_version: str = ""  # the Domain's apiVersion as read
+    context: Optional[str] = None  # the kubeconfig context it was read from (cluster and mixed modes)
 
 
 @dataclass
@@ -122,6 +125,22 @@ class Report:
     probed: bool = False
     findings: List[Finding] = _field(default_factory=list)  # about the scope itself (Domains unreadable)
     notes: List[str] = _field(default_factory=list)  # said on stderr and kept in the JSON (never secret values)
+
+    # Clusters of a fleet run that could not be read at all (IA023 in `findings`): the run is an error (exit 2).
+    unreachable: List[str] = _field(default_factory=list)
+    # The contexts read (in a fleet run; else the one context, None for in-cluster) and, of those, the ones whose
+    # Domains could not all be listed (their PolicyReports of namespaces without Domains are left alone).
+    clusters: List[Optional[str]] = _field(default_factory=list)
+    blind: List[Optional[str]] = _field(default_factory=list)
+    fleet: bool = False  # --context repeated or --all-contexts
+
+    def contexts(self) -> List[str]:
+        """The contexts the Domains were read from, in order of first appearance."""
+        seen: List[str] = []
+        for d in self.domains:
+            if d.context is not None and d.context not in seen:
+                seen.append(d.context)
+        return seen
 
     def all_findings(self) -> List[Finding]:
         return self.findings + [f for d in self.domains for f in d.findings]
@@ -165,12 +184,19 @@ class Report:
             "failOn": self.fail_on,
         }
 
+    def _source(self) -> Dict[str, Any]:
+        doc: Dict[str, Any] = {"mode": self.mode, "context": self.context, "files": list(self.files)}
+        if self.fleet:
+            doc["contexts"] = [c for c in self.clusters if c is not None] + list(self.unreachable)
+            doc["unreachable"] = list(self.unreachable)
+        return doc
+
     def to_document(self, domains: bool = True) -> Dict[str, Any]:
         """The contract's document; without `domains`, everything but that last member (for streaming)."""
         doc: Dict[str, Any] = {
             "schemaVersion": 1,
             "tool": {"name": "kubectl-imgaccess", "version": __version__},
-            "source": {"mode": self.mode, "context": self.context, "files": list(self.files)},
+            "source": self._source(),
             "summary": self.summary(),
             "findings": [_finding_doc(f, None) for f in self.findings],
             "notes": list(self.notes),
@@ -194,6 +220,7 @@ def _domain_doc(d: DomainReport) -> Dict[str, Any]:
         "namespace": d.namespace,
         "name": d.name,
         "domainUID": d.domain_uid,
+        "context": d.context,
         "verdict": d.verdict,
         "location": _loc(d.location),
         "images": [_image_doc(i) for i in d.images],

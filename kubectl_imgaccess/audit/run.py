@@ -85,6 +85,8 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
         incomplete=incomplete,
         probed=options.probe_results is not None,
         notes=notes,
+        clusters=[snapshot.context] if snapshot.mode != "files" else [],
+        blind=[snapshot.context] if scope and snapshot.mode != "files" else [],
     )
 
 
@@ -153,7 +155,11 @@ class _DomainAudit:
         self.config = config
         self.options = options
         self.obj: Obj = snap.objects[key]
-        self.report = DomainReport(key.namespace, key.name, key.name, location=snap.location(FieldRef(key, "")))
+        meta: Dict[str, Any] = self.obj.get("metadata") or {}
+        self.report = DomainReport(key.namespace, key.name, key.name, location=snap.location(FieldRef(key, "")),
+                                   uid=str(meta["uid"]) if meta.get("uid") else None,
+                                   api_version=str(self.obj.get("apiVersion") or ""),
+                                   context=snap.context if snap.mode != "files" else None)
         self.cloud = options.cloud if options.cloud is not None else cluster_cloud(snap, PROVIDER_ID_PREFIXES)
         self.now = options.now or datetime.datetime.now(datetime.timezone.utc)
         self._by_key: Dict[Tuple[Any, ...], Finding] = {}

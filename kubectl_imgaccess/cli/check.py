@@ -6,20 +6,21 @@ import argparse
 import dataclasses
 import datetime
 import functools
+import io
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Dict, List, Optional
+from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from kubectl_imgaccess.audit.config import default_config_path
-from kubectl_imgaccess.audit.report import ProbeOutcome, Report
+from kubectl_imgaccess.audit.report import Finding, ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
-from kubectl_imgaccess.catalog import FailOn
-from kubectl_imgaccess.cli.flags import MAX_PROBE_CONCURRENCY, scope_from, terminal_width, use_color
+from kubectl_imgaccess.catalog import BY_ID, FailOn
+from kubectl_imgaccess.cli.flags import MAX_PROBE_CONCURRENCY, contexts_of, scope_from, terminal_width, use_color
 from kubectl_imgaccess.cli.outputs import check_destinations, write_atomically
-from kubectl_imgaccess.errors import InputError, UsageError
-from kubectl_imgaccess.exitcodes import for_outcome
+from kubectl_imgaccess.errors import ClusterError, InputError, UsageError
+from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.manifests import load_config, read_files
 from kubectl_imgaccess.render import render_into
@@ -48,6 +49,9 @@ class CheckOptions:
     annotation_ignores: bool = True  # --no-annotation-ignores: Domains cannot exempt themselves
     cloud: Optional[str] = None  # --cloud
     require_domains: bool = False  # --require-domains: a scope without Domains is an error, not a pass
+    contexts: List[str] = field(default_factory=list)  # --context, repeatable (distinct, in order)
+    all_contexts: bool = False  # --all-contexts
+    write_reports: bool = False  # --write-reports
 
 
 def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Snapshot:
@@ -144,7 +148,117 @@ def empty_scope(report: Report, snap_namespace: Optional[str]) -> Optional[str]:
         "No Domains found."
 
 
+FLEET_WORKERS = 4  # clusters read at once (each reader has its own small pool of requests)
+
+
+def _validate(opts: CheckOptions) -> None:
+    if opts.write_reports:
+        if opts.offline or opts.files or opts.kustomizations:
+            raise UsageError("--write-reports writes what the cluster holds: it does not take -f, -k or --offline")
+        if opts.scope.domains or opts.scope.selector:
+            raise UsageError("--write-reports writes one report per namespace, for all its Domains: "
+                             "drop the DOMAIN names and -l")
+    if opts.all_contexts and opts.contexts:
+        raise UsageError("--all-contexts reads every context: do not name some with --context too")
+
+
+def fleet_contexts(opts: CheckOptions) -> Optional[List[str]]:
+    """The contexts of a fleet run (--context repeated, --all-contexts), or None for one cluster."""
+    if opts.all_contexts:
+        from kubectl_imgaccess.kube.client import context_names
+
+        names = context_names(opts.scope)
+    elif len(opts.contexts) > 1:
+        names = list(opts.contexts)
+    else:
+        return None
+    if opts.offline or opts.files or opts.kustomizations:
+        raise UsageError("several contexts audit what each cluster holds: -f, -k and --offline take one cluster")
+    return names
+
+
 def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
+    _validate(opts)
+    contexts = fleet_contexts(opts)
+    if contexts is None:
+        return _run_one(opts, stdin, notes)
+    return run_fleet(opts, contexts, notes)
+
+
+def run_fleet(opts: CheckOptions, contexts: List[str], notes: Optional[IO[str]] = None) -> Report:
+    """Audit each context concurrently (bounded); a cluster that cannot be read at all becomes an IA023 finding
+    and the others' results stand in full."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(context: str) -> Tuple[Optional[Report], Optional[str], str]:
+        buffer = io.StringIO()
+        scope = dataclasses.replace(opts.scope, context=context, domains=list(opts.scope.domains))
+        try:
+            report = _run_one(dataclasses.replace(opts, scope=scope, contexts=[context]), None, buffer)
+        except ClusterError as exc:
+            return None, str(exc), buffer.getvalue()
+        return report, None, buffer.getvalue()
+
+    with ThreadPoolExecutor(max_workers=min(FLEET_WORKERS, len(contexts)),
+                            thread_name_prefix="imgaccess-fleet") as pool:
+        outcomes = list(pool.map(one, contexts))
+    reports: List[Tuple[str, Report]] = []
+    failed: List[Tuple[str, str]] = []
+    for context, (report, error, said) in zip(contexts, outcomes):
+        if notes is not None:
+            for line in said.splitlines():
+                notes.write(f"context {safe(context)}: {line}\n" if line.startswith("note: ") else line + "\n")
+        if report is None:
+            failed.append((context, error or "cannot be read"))
+            if notes is not None:
+                notes.write(f"error: context {safe(context)}: {safe(error or '')}\n")
+        else:
+            reports.append((context, report))
+    return merge_fleet(reports, failed, opts.fail_on)
+
+
+def merge_fleet(reports: List[Tuple[str, Report]], failed: List[Tuple[str, str]], fail_on: FailOn) -> Report:
+    """One report of several clusters: their Domains (each carrying its context), their scope findings named by
+    context, and an IA023 finding per cluster that could not be read."""
+    rule = BY_ID["IA023"]
+    findings: List[Finding] = []
+    for context, report in reports:
+        for f in report.findings:
+            findings.append(dataclasses.replace(f, message=f"context {context}: {f.message}"))
+    for context, error in failed:
+        findings.append(Finding(rule.id, rule.name, rule.severity, f"context {context}: {error}", fix=rule.fix))
+    return Report(
+        domains=[d for _, r in reports for d in r.domains], mode="cluster", context=None, files=[],
+        fail_on=fail_on, incomplete=any(r.incomplete for _, r in reports),
+        probed=any(r.probed for _, r in reports), findings=findings,
+        notes=[f"context {c}: {n}" for c, r in reports for n in r.notes],
+        unreachable=[c for c, _ in failed], clusters=[c for c, _ in reports],
+        blind=[c for c, r in reports if r.blind], fleet=True)
+
+
+def write_reports(opts: CheckOptions, report: Report, err: IO[str]) -> Optional[str]:
+    """--write-reports: each cluster read gets its namespaces' PolicyReports; the first error, else None.
+    A namespace whose Domains are gone is emptied only where every Domain could be listed."""
+    from kubectl_imgaccess.kube.reports import write_reports as write
+    from kubectl_imgaccess.render.policyreport import policy_reports
+
+    for context in report.clusters:
+        scope = dataclasses.replace(opts.scope, context=context) if report.fleet else opts.scope
+        where = f"context {context}: " if report.fleet else ""
+        try:
+            done = write(scope, policy_reports(report, context if report.fleet else None),
+                         empty_gone=context not in report.blind)
+        except ClusterError as exc:
+            return f"{where}writing PolicyReports: {exc}"
+        counts = {a: sum(1 for w in done if w.action == a) for a in ("created", "updated", "unchanged")}
+        emptied = sum(1 for w in done if w.emptied)
+        err.write(f"{safe(where)}PolicyReports: {counts['created']} created, {counts['updated']} updated, "
+                  f"{counts['unchanged']} unchanged" + (f" ({emptied} emptied: no Domains left)" if emptied else "")
+                  + "\n")
+    return None
+
+
+def _run_one(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
     config = load_config(opts.config or default_config_path(os.environ))
     snap = gather(opts, stdin, notes)
     options = AuditOptions(fail_on=opts.fail_on, now=datetime.datetime.now(datetime.timezone.utc),
@@ -209,11 +323,13 @@ def command(args: argparse.Namespace) -> int:
         fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
         annotation_ignores=not args.no_annotation_ignores, require_domains=args.require_domains,
+        contexts=contexts_of(args), all_contexts=args.all_contexts, write_reports=args.write_reports,
     )
     if not 1 <= opts.probe_concurrency <= MAX_PROBE_CONCURRENCY:
         raise UsageError(f"--probe-concurrency must be between 1 and {MAX_PROBE_CONCURRENCY}")
     check_destinations(args.output_file)  # before reading anything: a typo in a path costs no cluster read
     report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
+    written_error = write_reports(opts, report, sys.stderr) if opts.write_reports else None
     view = View(color=use_color(sys.stdout, args.color), width=terminal_width(sys.stdout),
                 headers=not args.no_headers, show=frozenset(args.show))
     file_view = View(headers=view.headers, show=view.show)  # a file is not a terminal: no color, no cutting
@@ -221,4 +337,10 @@ def command(args: argparse.Namespace) -> int:
         write_atomically(path, functools.partial(render_into, report, fmt, file_view))
     render_into(report, args.output, view, sys.stdout)  # JSON streams Domain by Domain
     sys.stdout.flush()
+    for context in report.unreachable:
+        sys.stderr.write(f"error: context {safe(context)}: not audited (IA023 cluster-unreachable)\n")
+    if written_error is not None:
+        sys.stderr.write(f"error: {safe(written_error)}\n")
+    if report.unreachable or written_error is not None:
+        return ExitCode.ERROR
     return for_outcome(report.gate_failed, report.incomplete)

@@ -157,7 +157,8 @@ def _cluster_flags(p: argparse.ArgumentParser, hidden: bool = False, server_opti
     g = p.add_argument_group("cluster")
     g.add_argument("--kubeconfig", metavar="FILE", help=h("kubeconfig file (else $KUBECONFIG, ~/.kube/config, "
                                                           "in-cluster)"))
-    g.add_argument("--context", metavar="NAME", help=h("kubeconfig context"))
+    g.add_argument("--context", metavar="NAME", action="append", default=None,
+                   help=h("kubeconfig context (check: repeatable, one audit across several clusters)"))
     g.add_argument("--cluster", metavar="NAME", help=h("the kubeconfig cluster to use (instead of the context's)"))
     g.add_argument("--user", metavar="NAME", help=h("the kubeconfig user to use (instead of the context's)"))
     g.add_argument("-n", "--namespace", metavar="NS", help=h("namespace (else the context's, else default)"))
@@ -229,6 +230,10 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     check.add_argument("--cloud", choices=CLOUD_CHOICES, default=None,
                        help="the cloud the nodes run on (default: from the nodes' spec.providerID; offline: "
                             "unknown): its registry is served by the kubelet's credential provider")
+    check.add_argument("--all-contexts", action="store_true",
+                       help="audit every context of the kubeconfig (clusters read concurrently)")
+    check.add_argument("--write-reports", action="store_true",
+                       help="create or update a PolicyReport kubectl-imgaccess per namespace in the cluster(s) read")
     check.add_argument("--probe", action="store_true", help="ask the registries whether the credentials pull")
     check.add_argument("--registry-ca", metavar="FILE", help="extra CA bundle for --probe")
     check.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
@@ -400,8 +405,21 @@ def terminal_width(stream: IO[str], env: Optional[Mapping[str, str]] = None) -> 
         return 80
 
 
+def contexts_of(args: argparse.Namespace) -> List[str]:
+    """The distinct --context values, in the order given."""
+    return list(dict.fromkeys(getattr(args, "context", None) or []))
+
+
 def scope_from(args: argparse.Namespace) -> ClusterScope:
-    """The cluster and authentication flags as the readers and the writer take them."""
+    """The cluster and authentication flags as the readers and the writer take them: one cluster. Several
+    --context values are check's alone (cli.check reads them with contexts_of); the last one is the scope's."""
+    contexts = contexts_of(args)
+    command = getattr(args, "command", None)
+    if len(contexts) > 1 and command != "check":
+        what = "fix plans and writes against one cluster at a time" if command == "fix" else \
+            f"{command or 'this command'} works on one cluster"
+        raise UsageError(f"--context given {len(contexts)} times ({', '.join(contexts)}): {what}; "
+                         "run it once per context")
     if args.token:
         remember_secret(args.token)
     if (args.as_group or args.as_uid) and not args.as_user:
@@ -414,7 +432,7 @@ def scope_from(args: argparse.Namespace) -> ClusterScope:
         as_user=args.as_user, as_groups=tuple(args.as_group), as_uid=args.as_uid,
     )
     return ClusterScope(
-        kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
+        kubeconfig=args.kubeconfig, context=(args.context or [None])[-1], namespace=args.namespace,
         all_namespaces=args.all_namespaces, selector=args.selector,
         domains=list(getattr(args, "domains", []) or []), request_timeout=args.request_timeout,
         verbosity=getattr(args, "verbosity", 0), auth=auth,

@@ -756,3 +756,22 @@ def connect(scope: ClusterScope) -> ClusterClient:
         verbosity=scope.verbosity,
         impersonate=impersonate,
     )
+
+
+def context_names(scope: ClusterScope) -> List[str]:
+    """Every context of the merged kubeconfig (--kubeconfig, else $KUBECONFIG, else ~/.kube/config), in file order."""
+    paths = _kubeconfig_paths(scope)
+    if not paths:
+        raise ClusterError("--all-contexts: no kubeconfig (use --kubeconfig FILE or set KUBECONFIG)")
+    kube_config = _module("kubernetes.config.kube_config")
+    where = os.pathsep.join(paths)
+    try:
+        merger = kube_config.KubeConfigMerger(where)
+    except Exception as exc:
+        raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
+    if merger.config is None:
+        raise ClusterError(f"kubeconfig {where}: empty")
+    names = [n for n in _entry_names(merger.config, "contexts") if n and n != "None"]
+    if not names:
+        raise ClusterError(f"kubeconfig {where}: no contexts")
+    return names

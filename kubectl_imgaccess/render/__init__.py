@@ -7,7 +7,7 @@ from typing import IO, Callable, Dict, Optional
 from kubectl_imgaccess.audit.report import Report
 from kubectl_imgaccess.render.view import View
 
-FORMATS = ("table", "wide", "name", "json", "yaml", "sarif", "junit")
+FORMATS = ("table", "wide", "name", "json", "yaml", "sarif", "junit", "policyreport")
 
 
 def render_into(report: Report, fmt: str, view: Optional[View], out: IO[str]) -> None:
@@ -40,6 +40,10 @@ def render(report: Report, fmt: str, view: Optional[View] = None) -> str:
         from kubectl_imgaccess.render.structured import render_json, render_yaml
 
         renderers = {"json": render_json, "yaml": render_yaml}
+    elif fmt == "policyreport":
+        from kubectl_imgaccess.render.policyreport import render_policyreport
+
+        renderers = {"policyreport": render_policyreport}
     elif fmt == "sarif":
         from kubectl_imgaccess.render.sarif import render_sarif
 

@@ -25,11 +25,12 @@ def render_junit(report: Report) -> str:
     root = ET.Element("testsuites", name="kubectl-imgaccess")
     total = failures = 0
     for d in report.domains:
-        suite = ET.SubElement(root, "testsuite", name=_attr(f"{d.namespace}/{d.name}"))
+        where = f"{d.context}/" if report.fleet and d.context else ""  # several clusters: which one
+        suite = ET.SubElement(root, "testsuite", name=_attr(f"{where}{d.namespace}/{d.name}"))
         n = fails = 0
         for i, img in enumerate(d.images):
             n += 1
-            case = ET.SubElement(suite, "testcase", classname=_attr(f"{d.namespace}.{d.name}"),
+            case = ET.SubElement(suite, "testcase", classname=_attr(f"{where.replace('/', '.')}{d.namespace}.{d.name}"),
                                  name=_attr(f"{img.field} {img.image} (sa/{img.service_account})"))
             related = [f for f in d.findings if i in f.images and not f.suppressed]
             if img.verdict == "fail":
@@ -44,6 +45,12 @@ def render_junit(report: Report) -> str:
         suite.set("tests", str(n))
         suite.set("failures", str(fails))
         total, failures = total + n, failures + fails
+    for context in report.unreachable:  # a cluster of the fleet that could not be read is a failed test
+        suite = ET.SubElement(root, "testsuite", name=_attr(f"{context}"), tests="1", failures="1")
+        case = ET.SubElement(suite, "testcase", classname=_attr(context), name="cluster readable")
+        ET.SubElement(case, "failure", message=_attr(f"context {context} could not be read")).text = _body(
+            f for f in report.findings if f.rule == "IA023" and f.message.startswith(f"context {context}: "))
+        total, failures = total + 1, failures + 1
     root.set("tests", str(total))
     root.set("failures", str(failures))
     return ET.tostring(root, encoding="unicode") + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.report import Finding, Report
@@ -27,13 +27,16 @@ def rule_metadata() -> List[Dict[str, Any]]:
     ]
 
 
-def _result(f: Finding, namespace: str, domain: str) -> Dict[str, Any]:
+def _result(f: Finding, namespace: str, domain: str, context: Optional[str] = None) -> Dict[str, Any]:
+    where = f"{context}: " if context else ""  # several clusters: the context names which one
     result: Dict[str, Any] = {
         "ruleId": f.rule,
         "level": _LEVEL[f.severity],
-        "message": {"text": f"{namespace}/{domain}: {f.message}" if domain else f.message},
+        "message": {"text": f"{where}{namespace}/{domain}: {f.message}" if domain else f.message},
         "properties": {"namespace": namespace, "domain": domain, "field": f.field, "image": f.image},
     }
+    if context:
+        result["properties"]["context"] = context
     if f.location is not None:
         result["locations"] = [{
             "physicalLocation": {
@@ -48,7 +51,8 @@ def _result(f: Finding, namespace: str, domain: str) -> Dict[str, Any]:
 
 def render_sarif(report: Report) -> str:
     results = [_result(f, "", "") for f in report.findings]
-    results += [_result(f, d.namespace, d.name) for d in report.domains for f in d.findings]
+    results += [_result(f, d.namespace, d.name, d.context if report.fleet else None)
+                for d in report.domains for f in d.findings]
     doc = {
         "$schema": SCHEMA,
         "version": "2.1.0",

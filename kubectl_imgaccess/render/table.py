@@ -58,7 +58,7 @@ def _badness(verdict: str) -> int:
 
 
 def worst_first(domains: Sequence[DomainReport]) -> List[DomainReport]:
-    return sorted(domains, key=lambda d: (-_badness(d.verdict), d.namespace, d.name))
+    return sorted(domains, key=lambda d: (-_badness(d.verdict), d.context or "", d.namespace, d.name))
 
 
 def _order(f: Finding) -> Tuple[int, str]:
@@ -150,6 +150,11 @@ def _domain_rows(report: Report, view: View) -> List[str]:
     reasons = [_reason(d) for d in domains]
     rows = [[safe(d.namespace), safe(d.name), d.verdict, _image_ok(d), _rule_ids(_active(d), show_info),
              _reason_text(reason, d, None)] for d, reason in zip(domains, reasons)]
+    rules_col, verdict_col = 4, 2
+    if report.fleet:
+        header = ["CONTEXT", *header]
+        rows = [[safe(d.context or "-"), *r] for d, r in zip(domains, rows)]
+        rules_col, verdict_col = rules_col + 1, verdict_col + 1
     width = view.width
     if width:
         def room() -> int:
@@ -157,11 +162,11 @@ def _domain_rows(report: Report, view: View) -> List[str]:
 
         if max(len(r[-1]) for r in rows) > room() and room() < MIN_REASON:
             for r in rows:
-                r[4] = _compact_rules(r[4])
+                r[rules_col] = _compact_rules(r[rules_col])
         fit = max(MIN_ROOM, room())
         for r, d, reason in zip(rows, domains, reasons):
             r[-1] = _reason_text(reason, d, fit)
-    return columns(header if view.headers else None, rows, {2}, view.color)
+    return columns(header if view.headers else None, rows, {verdict_col}, view.color)
 
 
 def _credential_path(img: ImageEntry) -> str:
@@ -176,6 +181,7 @@ def _image_rows(report: Report, view: View) -> List[str]:
     verdict_col = len(header) - 2
     rows: List[List[str]] = []
     for d in worst_first(report.domains):
+        first = len(rows)
         for i, img in enumerate(d.images):
             rules = sorted({f.rule for f in d.findings if i in f.images and not f.suppressed})
             matched = ",".join(f"{safe(c.secret)}[{safe(c.key)}]" for c in img.credentials) or "-"
@@ -186,6 +192,10 @@ def _image_rows(report: Report, view: View) -> List[str]:
                         + [img.verdict, ",".join(rules) or "-"])
         if not d.images:
             rows.append([safe(d.namespace), safe(d.name)] + ["-"] * (verdict_col - 2) + [d.verdict, "-"])
+        if report.fleet:
+            rows[first:] = [[safe(d.context or "-"), *r] for r in rows[first:]]
+    if report.fleet:
+        header, verdict_col = ["CONTEXT", *header], verdict_col + 1
     return columns(header if view.headers else None, rows, {verdict_col}, view.color)
 
 
@@ -224,7 +234,8 @@ def _finding_lines(report: Report, view: View) -> List[str]:
                  if (show_info or f.severity != "info") and (show_suppressed or not f.suppressed)]
         if not shown:
             continue
-        lines.append(f"{safe(d.namespace)}/{safe(d.name)}: {_paint(d.verdict, d.verdict, view.color)}")
+        where = f"{safe(d.context)}: " if report.fleet and d.context else ""
+        lines.append(f"{where}{safe(d.namespace)}/{safe(d.name)}: {_paint(d.verdict, d.verdict, view.color)}")
         for f in shown:
             lines.extend(_finding_line(f, "  ", view, _suppressed_suffix(f)))
     if not show_info:
