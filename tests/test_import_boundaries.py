@@ -38,6 +38,8 @@ SEAMS: Dict[str, str] = {
     "kubectl_imgaccess.cli.check._connect": "the cluster client loads only when a cluster is read",
     "kubectl_imgaccess.cli.check._read_cluster": "the cluster reader loads only when a cluster is read",
     "kubectl_imgaccess.cli.check.run_probe": "the probe and urllib3 load only with --probe",
+    "kubectl_imgaccess.cli.check._context_names": "the kubeconfig is read for contexts only with --all-contexts",
+    "kubectl_imgaccess.cli.check._write_reports": "the PolicyReport writer loads only with --write-reports",
     "kubectl_imgaccess.render.render": "a format's module and library load only for that format",
     "kubectl_imgaccess.render.render_into": "as render: JSON's Domain-by-Domain writer loads only for JSON",
     "kubectl_imgaccess.kube.client.*": "the kubernetes client and urllib3 load on the first request",

@@ -9,10 +9,12 @@ import functools
 import io
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from kubectl_imgaccess.audit.config import default_config_path
+from kubectl_imgaccess.audit.policyreport import policy_reports
 from kubectl_imgaccess.audit.report import Finding, ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
@@ -28,6 +30,7 @@ from kubectl_imgaccess.render.view import View
 
 if TYPE_CHECKING:
     from kubectl_imgaccess.kube.client import ClusterClient
+    from kubectl_imgaccess.kube.reports import Written
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.selectors import parse_selector
 from kubectl_imgaccess.text import safe
@@ -165,9 +168,7 @@ def _validate(opts: CheckOptions) -> None:
 def fleet_contexts(opts: CheckOptions) -> Optional[List[str]]:
     """The contexts of a fleet run (--context repeated, --all-contexts), or None for one cluster."""
     if opts.all_contexts:
-        from kubectl_imgaccess.kube.client import context_names
-
-        names = context_names(opts.scope)
+        names = _context_names(opts.scope)
     elif len(opts.contexts) > 1:
         names = list(opts.contexts)
     else:
@@ -188,8 +189,6 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Option
 def run_fleet(opts: CheckOptions, contexts: List[str], notes: Optional[IO[str]] = None) -> Report:
     """Audit each context concurrently (bounded); a cluster that cannot be read at all becomes an IA023 finding
     and the others' results stand in full."""
-    from concurrent.futures import ThreadPoolExecutor
-
     def one(context: str) -> Tuple[Optional[Report], Optional[str], str]:
         buffer = io.StringIO()
         scope = dataclasses.replace(opts.scope, context=context, domains=list(opts.scope.domains))
@@ -239,15 +238,12 @@ def merge_fleet(reports: List[Tuple[str, Report]], failed: List[Tuple[str, str]]
 def write_reports(opts: CheckOptions, report: Report, err: IO[str]) -> Optional[str]:
     """--write-reports: each cluster read gets its namespaces' PolicyReports; the first error, else None.
     A namespace whose Domains are gone is emptied only where every Domain could be listed."""
-    from kubectl_imgaccess.kube.reports import write_reports as write
-    from kubectl_imgaccess.render.policyreport import policy_reports
-
     for context in report.clusters:
         scope = dataclasses.replace(opts.scope, context=context) if report.fleet else opts.scope
         where = f"context {context}: " if report.fleet else ""
         try:
-            done = write(scope, policy_reports(report, context if report.fleet else None),
-                         empty_gone=context not in report.blind)
+            done = _write_reports(scope, policy_reports(report, context if report.fleet else None),
+                                  empty_gone=context not in report.blind)
         except ClusterError as exc:
             return f"{where}writing PolicyReports: {exc}"
         counts = {a: sum(1 for w in done if w.action == a) for a in ("created", "updated", "unchanged")}
@@ -293,6 +289,20 @@ def _read_cluster(scope: ClusterScope, file_objects: Optional[List[Obj]] = None,
     from kubectl_imgaccess.kube.reader import read_cluster
 
     return read_cluster(scope, file_objects=file_objects, client=client)
+
+
+def _context_names(scope: ClusterScope) -> List[str]:
+    """Lazy seam: --all-contexts reads the kubeconfig with the cluster client's configuration code."""
+    from kubectl_imgaccess.kube.client import context_names
+
+    return context_names(scope)
+
+
+def _write_reports(scope: ClusterScope, reports: List[Obj], empty_gone: bool) -> List[Written]:
+    """Lazy seam: the report writer (and the cluster client) load only with --write-reports."""
+    from kubectl_imgaccess.kube.reports import write_reports
+
+    return write_reports(scope, reports, empty_gone=empty_gone)
 
 
 def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from kubectl_imgaccess.audit.policyreport import API_VERSION, REPORT_NAME, policy_report
 from kubectl_imgaccess.audit.snapshot import Obj
 from kubectl_imgaccess.errors import AlreadyExists, ClusterError, Conflict, NotFound
 from kubectl_imgaccess.kube.client import ClusterClient, connect
@@ -121,8 +122,6 @@ class ReportWriter:
 def write_reports(scope: ClusterScope, reports: List[Obj], *, empty_gone: bool) -> List[Written]:
     """Write the reports of one cluster. empty_gone: every existing report in the scope whose namespace has no
     report in `reports` gets its results emptied (the caller says so only when every Domain could be listed)."""
-    from kubectl_imgaccess.render.policyreport import API_VERSION, REPORT_NAME, policy_report
-
     client = connect(scope)
     writer = ReportWriter(client, API_VERSION)
     namespaces = None if scope.all_namespaces else [client.namespace]
