@@ -53,7 +53,7 @@ def test_kustomization_lists_every_manifest_and_renders_them(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("version", ["1.28.0", "1.32.0"])
 def test_manifests_pass_kubernetes_validate_strict(version: str) -> None:
-    import kubernetes_validate
+    import kubernetes_validate  # type: ignore[import-untyped]
 
     for doc in manifests():
         kubernetes_validate.validate(doc, version, strict=True)
