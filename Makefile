@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit test-matrix demo bench docs dist clean
+.PHONY: install test lint typecheck unit unit-fast test-matrix demo bench docs dist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+# The in-memory tier only (seconds): pure tests, no process, sandbox API server or registry.
+unit-fast: $(STAMP)
+	$(BIN)/pytest -q -m unit
 
 test: lint typecheck unit
 

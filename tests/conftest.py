@@ -1,4 +1,48 @@
 """Fixtures shared by the whole suite: the sandbox API server's (sandbox, sandbox_kubeconfig, kube_env, kubectl)
-and the real registry's (registry_pki, registry_env)."""
+and the real registry's (registry_pki, registry_env); and the test tiers.
+
+Tiers: the modules in UNIT_MODULES are the in-memory tier (marker `unit`, `make unit-fast`): they start no
+process, no sandbox API server, no registry and open no connection, and a guard fails any of their tests that
+tries. Every other module is the integration tier (the real console script, kubectl, the sandbox API server,
+docker-registry, packaging)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from typing import Any, Iterator, List, NoReturn
+
+import pytest
 
 pytest_plugins = ["tests.sandbox.fixtures", "tests.registry.fixtures"]
+
+UNIT_MODULES = frozenset({
+    "test_api_errors", "test_audit", "test_config", "test_dockercfg", "test_docs", "test_durations",
+    "test_files_source", "test_fix_plan", "test_imageref", "test_keyring", "test_probe_units", "test_properties",
+    "test_selectors", "test_text", "test_tiers", "test_weblogic",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in UNIT_MODULES:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tier_stays_in_memory(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test of the in-memory tier that starts a process or opens a connection fails, naming what it tried."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+
+    def no_process(self: Any, args: Any, *rest: Any, **kwargs: Any) -> NoReturn:
+        raise AssertionError(f"the unit tier starts no process (tried {args!r}); move the test out of UNIT_MODULES")
+
+    def no_connection(self: Any, address: Any) -> NoReturn:
+        raise AssertionError(f"the unit tier opens no connection (tried {address!r}); move the test out of "
+                             "UNIT_MODULES")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", no_process)
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+    yield
