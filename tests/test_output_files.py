@@ -102,3 +102,12 @@ def test_ctrl_c_during_a_run_writes_nothing(sandbox: Sandbox, sandbox_kubeconfig
     assert stdout == ""
     assert sorted(p.name for p in out.iterdir()) == ["r.json"]
     assert (out / "r.json").read_text() == "old\n"
+
+
+def test_junit_lists_a_failing_image_findings_worst_first_as_the_table_does() -> None:
+    proc = run(["check", "--offline", "-o", "junit", "-f", str(ROOT / "examples" / "04-opaque-secret.yaml")])
+    assert proc.returncode == 1, proc.stderr
+    failure = ET.fromstring(proc.stdout).find(".//testcase/failure")
+    assert failure is not None and failure.text
+    lines = [line.split(":")[0] for line in failure.text.splitlines()]
+    assert lines == ["IA002 error", "IA004 error", "IA016 info"]

@@ -114,6 +114,11 @@ class DomainReport:
     context: Optional[str] = None  # the kubeconfig context it was read from (cluster and mixed modes)
 
 
+def finding_order(f: Finding) -> Tuple[int, str]:
+    """The order findings are listed in, by every renderer: the most severe first, then by rule id."""
+    return (-severity_rank(f.severity), f.rule)
+
+
 @dataclass
 class Report:
     domains: List[DomainReport]

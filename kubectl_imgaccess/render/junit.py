@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Iterable
 
-from kubectl_imgaccess.audit.report import Finding, Report
+from kubectl_imgaccess.audit.report import Finding, Report, finding_order
 from kubectl_imgaccess.text import safe, xml_safe
 
 
@@ -18,7 +18,7 @@ def _attr(value: str) -> str:
 
 
 def _body(findings: Iterable[Finding]) -> str:
-    return xml_safe("\n".join(f"{f.rule} {f.severity}: {safe(f.message)}" for f in findings))
+    return xml_safe("\n".join(f"{f.rule} {f.severity}: {safe(f.message)}" for f in sorted(findings, key=finding_order)))
 
 
 def render_junit(report: Report) -> str:

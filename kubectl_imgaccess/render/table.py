@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import AbstractSet, Dict, List, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.audit.report import VERDICT_ORDER, DomainReport, Finding, ImageEntry, Report
-from kubectl_imgaccess.catalog import find_rule, severity_rank
+from kubectl_imgaccess.audit.report import VERDICT_ORDER, DomainReport, Finding, ImageEntry, Report, finding_order
+from kubectl_imgaccess.catalog import find_rule
 from kubectl_imgaccess.render.view import View
 from kubectl_imgaccess.text import safe
 
@@ -61,10 +61,6 @@ def worst_first(domains: Sequence[DomainReport]) -> List[DomainReport]:
     return sorted(domains, key=lambda d: (-_badness(d.verdict), d.context or "", d.namespace, d.name))
 
 
-def _order(f: Finding) -> Tuple[int, str]:
-    return (-severity_rank(f.severity), f.rule)
-
-
 def columns(header: Optional[List[str]], rows: List[List[str]], colored: AbstractSet[int] = frozenset(),
             color: bool = False) -> List[str]:
     """Left-aligned columns, SEP apart, the last one unpadded; cells in `colored` columns painted by value."""
@@ -98,7 +94,7 @@ def _image_ok(d: DomainReport) -> str:
 
 
 def _active(d: DomainReport) -> List[Finding]:
-    return sorted((f for f in d.findings if not f.suppressed), key=_order)
+    return sorted((f for f in d.findings if not f.suppressed), key=finding_order)
 
 
 def _rule_ids(findings: Sequence[Finding], show_info: bool) -> str:
@@ -227,10 +223,10 @@ def _finding_lines(report: Report, view: View) -> List[str]:
     show_info = "info" in view.show
     show_suppressed = "suppressed" in view.show
     lines: List[str] = []
-    for f in sorted((f for f in report.findings if show_suppressed or not f.suppressed), key=_order):
+    for f in sorted((f for f in report.findings if show_suppressed or not f.suppressed), key=finding_order):
         lines.extend(_finding_line(f, "", view, _suppressed_suffix(f)))
     for d in worst_first(report.domains):
-        shown = [f for f in sorted(d.findings, key=_order)
+        shown = [f for f in sorted(d.findings, key=finding_order)
                  if (show_info or f.severity != "info") and (show_suppressed or not f.suppressed)]
         if not shown:
             continue
