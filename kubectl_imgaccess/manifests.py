@@ -29,7 +29,7 @@ import yaml
 from kubectl_imgaccess.audit.config import DEFAULT, Config, config_from
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, ProvidedSecret, Snapshot
 from kubectl_imgaccess.errors import InputError, UsageError
-from kubectl_imgaccess.objects import Location, ObjectKey
+from kubectl_imgaccess.objects import STDIN_NAME, Location, ObjectKey
 from kubectl_imgaccess.weblogic.domain import unserved_api_version
 
 try:  # the C parser is several times faster on big manifests
@@ -60,8 +60,6 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 HELM_CHART_FILE = "Chart.yaml"
 HELM_HINT = "render it first: helm template RELEASE CHART | kubectl imgaccess check -f - --offline"
 KUSTOMIZE_TIMEOUT = 120.0
-
-STDIN_NAME = "<stdin>"
 
 #: Input limits (docs/security.md lists them). Each is far above what real manifests need.
 MAX_FILE_BYTES = 256 * 1024 * 1024  # one file or stdin

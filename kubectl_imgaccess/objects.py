@@ -7,6 +7,8 @@ from typing import Optional
 
 from kubectl_imgaccess.text import redact
 
+STDIN_NAME = "<stdin>"  # the file name of manifests read from standard input (-f -)
+
 
 @dataclass(frozen=True, order=True)
 class ObjectKey:

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from tests.reportschema import validate_output
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "manifests"
 SHARED = ROOT.parent / "shared"
@@ -24,14 +26,16 @@ def script() -> str:
 
 
 def run(args: Sequence[str], stdin: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        timeout: float = 120, cwd: Optional[str] = None) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ)
     full_env.pop("NO_COLOR", None)
     full_env["XDG_CONFIG_HOME"] = str(ROOT / "tests" / "fixtures" / "no-config")
     if env:
         full_env.update(env)
-    return subprocess.run([script(), *args], input=stdin, capture_output=True, text=True, env=full_env,
-                          timeout=timeout, check=False)
+    proc = subprocess.run([script(), *args], input=stdin, capture_output=True, text=True, env=full_env,
+                          timeout=timeout, check=False, cwd=cwd)
+    validate_output(args, proc.stdout, proc.returncode)
+    return proc
 
 
 def check_json(*args: str, stdin: Optional[str] = None) -> tuple[int, Dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: the sandbox API server's (sandbox, sandbox_kubeconfig, kube_env, kubectl)
-and the real registry's (registry_pki, registry_env); and the test tiers.
+and the real registry's (registry_pki, registry_env); the schema check of every report the suite makes;
+and the test tiers.
 
 Tiers: the modules in UNIT_MODULES are the in-memory tier (marker `unit`, `make unit-fast`): they start no
 process, no sandbox API server, no registry and open no connection, and a guard fails any of their tests that
@@ -8,6 +9,7 @@ docker-registry, packaging)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 from typing import Any, Iterator, List, NoReturn
@@ -46,3 +48,36 @@ def _unit_tier_stays_in_memory(request: pytest.FixtureRequest, monkeypatch: pyte
     monkeypatch.setattr(subprocess.Popen, "__init__", no_process)
     monkeypatch.setattr(socket.socket, "connect", no_connection)
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_report_matches_its_schema() -> Iterator[None]:
+    """Wrap the functions that build the check, fix and SARIF documents so that each one made in-process is
+    validated against the published schema (tests.reportschema) the moment it is made."""
+    from kubectl_imgaccess.audit.report import Report
+    from kubectl_imgaccess.fix import view
+    from kubectl_imgaccess.render import sarif
+    from tests.reportschema import validate
+
+    to_document, document, render_sarif = Report.to_document, view.document, sarif.render_sarif
+
+    def checked_to_document(self: Report) -> Any:
+        doc = to_document(self)
+        validate("report", json.loads(json.dumps(doc)))
+        return doc
+
+    def checked_document(*args: Any, **kwargs: Any) -> Any:
+        doc = document(*args, **kwargs)
+        validate("fix", json.loads(json.dumps(doc)))
+        return doc
+
+    def checked_render_sarif(report: Report) -> str:
+        text = render_sarif(report)
+        validate("sarif", json.loads(text))
+        return text
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Report, "to_document", checked_to_document)
+        mp.setattr(view, "document", checked_document)
+        mp.setattr(sarif, "render_sarif", checked_render_sarif)
+        yield

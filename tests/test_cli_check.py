@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -86,7 +87,8 @@ def test_json_carries_every_required_key() -> None:
     _, doc = check_json("-f", str(FIXTURES / "three-mistakes.yaml"))
     assert doc["schemaVersion"] == 1
     assert doc["tool"]["name"] == "kubectl-imgaccess" and doc["tool"]["version"]
-    assert doc["source"] == {"mode": "files", "context": None, "files": [str(FIXTURES / "three-mistakes.yaml")]}
+    assert doc["source"] == {"mode": "files", "context": None, "files": [str(FIXTURES / "three-mistakes.yaml")],
+                             "baseline": None}
     s = doc["summary"]
     assert set(s) >= {"domains", "images", "verdicts", "findings", "incomplete", "gate"}
     assert set(s["verdicts"]) == {"pass", "warn", "fail", "unknown"}
@@ -223,7 +225,7 @@ def test_sarif_and_junit_are_well_formed() -> None:
     assert [r["id"] for r in run0["tool"]["driver"]["rules"]][:2] == ["IA001", "IA002"]
     results: List[Dict[str, Any]] = run0["results"]
     ia005 = next(r for r in results if r["ruleId"] == "IA005")
-    assert ia005["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == path
+    assert ia005["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == Path(path).as_uri()
     junit = ET.fromstring(run(["check", "--offline", "-o", "junit", "-f", path]).stdout)
     assert int(junit.get("failures", "0")) >= 1
 

@@ -42,7 +42,7 @@ def test_same_json_through_kubectl_and_the_script(sandbox: Sandbox, kube_env: Di
     assert via_kubectl.returncode == via_script.returncode == 1
     assert via_kubectl.stdout == via_script.stdout
     doc = json.loads(via_kubectl.stdout)
-    assert doc["source"] == {"mode": "cluster", "context": "sandbox", "files": []}
+    assert doc["source"] == {"mode": "cluster", "context": "sandbox", "files": [], "baseline": None}
     rules = {d["name"]: {f["rule"] for f in d["findings"]} for d in doc["domains"]}
     assert rules["orders"] >= {"IA001", "IA008", "IA009"}
     assert rules["billing"] >= {"IA002"}

@@ -16,6 +16,7 @@ import pytest
 from kubectl_imgaccess.cli.main import main
 from kubectl_imgaccess.kube import writer as cluster_writer
 from tests.clitools import FIXTURES, script
+from tests.reportschema import validate_output
 from tests.sandbox.fixtures import kube_env, kubectl, sandbox, sandbox_kubeconfig  # noqa: F401
 from tools.sandbox import Sandbox
 
@@ -262,6 +263,7 @@ def test_password_from_stdin_is_never_shown_at_v9(sandbox: Sandbox, sandbox_kube
         proc = subprocess.run([*argv, "-o", fmt], input=PASSWORD + "\n", capture_output=True, text=True,
                               env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr
+        validate_output(["fix", "-o", fmt], proc.stdout, proc.returncode)
         outputs += [proc.stdout, proc.stderr]
     assert any("POST" in text for text in outputs)  # -v 9 did log the requests
     created = sandbox.get("Secret", NS, "regcred")

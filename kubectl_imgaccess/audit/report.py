@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import FailOn, Severity, severity_rank
+from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.objects import Credential, Location
 from kubectl_imgaccess.text import redact
 
@@ -61,9 +62,29 @@ class Finding:
     explains: List[str] = _field(default_factory=list)
     suppressed_by: Optional[Suppression] = None  # set exactly when suppressed
     expired_suppressions: List[str] = _field(default_factory=list)  # ignore entries that no longer apply
+    baseline: bool = False  # matches a finding of the --baseline report: shown, but not counted by the gate
+    subject: Optional[str] = None  # for findings about the scope itself: the API path it concerns
 
     def dedupe_key(self) -> Tuple[Any, ...]:
         return (self.rule, self.message, self.field, self.secret, self.service_account)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the gate counts it: neither suppressed nor already in the baseline."""
+        return not self.suppressed and not self.baseline
+
+
+def identity(rule: str, namespace: str, domain: str, field: Optional[str], image: Optional[str],
+             secret: Optional[str], subject: Optional[str] = None) -> Tuple[str, ...]:
+    """What makes a finding the same finding in another run: never its message or its line number.
+
+    The one definition behind --baseline matching and SARIF's partialFingerprints.
+    """
+    return (rule, namespace, domain, field or "", image or "", secret or "", subject or "")
+
+
+def finding_identity(f: Finding, d: Optional[DomainReport]) -> Tuple[str, ...]:
+    return identity(f.rule, d.namespace if d else "", d.name if d else "", f.field, f.image, f.secret, f.subject)
 
 
 @dataclass
@@ -128,6 +149,9 @@ class Report:
     fail_on: FailOn
     incomplete: bool = False
     probed: bool = False
+    baseline: Optional[str] = None  # the --baseline file, when one was given
+    baseline_absent: int = 0  # findings of the baseline that this run no longer has
+    duration: float = 0.0  # seconds the check took, for JUnit's time
     findings: List[Finding] = _field(default_factory=list)  # about the scope itself (Domains unreadable)
     notes: List[str] = _field(default_factory=list)  # said on stderr and kept in the JSON (never secret values)
 
@@ -151,21 +175,28 @@ class Report:
         return self.findings + [f for d in self.domains for f in d.findings]
 
     def active_findings(self) -> List[Finding]:
-        return [f for f in self.all_findings() if not f.suppressed]
+        """The findings the gate counts (not suppressed, not absorbed by the baseline)."""
+        return [f for f in self.all_findings() if f.counts]
 
-    def _fails_gate(self, findings: List[Finding]) -> bool:
-        if self.fail_on == "never":
+    def fails_gate(self, f: Finding) -> bool:
+        """Whether this one finding fails the gate at --fail-on."""
+        if self.fail_on == "never" or not f.counts:
             return False
-        threshold = severity_rank(self.fail_on)
-        return any(severity_rank(f.severity) >= threshold for f in findings if not f.suppressed)
+        return severity_rank(f.severity) >= severity_rank(self.fail_on)
 
     @property
     def gate_failed(self) -> bool:
-        return self._fails_gate(self.all_findings())
+        return any(self.fails_gate(f) for f in self.all_findings())
 
     def failing_domains(self) -> List[DomainReport]:
         """The Domains whose own findings fail the gate (what `-o name` lists)."""
-        return [d for d in self.domains if self._fails_gate(d.findings)]
+        return [d for d in self.domains if any(self.fails_gate(f) for f in d.findings)]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.unreachable:  # a cluster of the fleet was not audited at all
+            return ExitCode.ERROR
+        return for_outcome(self.gate_failed, self.incomplete)
 
     def summary(self) -> Dict[str, Any]:
         verdicts = {v: 0 for v in ("pass", "warn", "fail", "unknown")}
@@ -184,13 +215,15 @@ class Report:
             "domainVerdicts": domain_verdicts,
             "findings": counts,
             "suppressed": sum(1 for f in self.all_findings() if f.suppressed),
+            "baseline": sum(1 for f in self.all_findings() if f.baseline and not f.suppressed),
             "incomplete": self.incomplete,
             "gate": "fail" if self.gate_failed else "pass",
             "failOn": self.fail_on,
         }
 
     def _source(self) -> Dict[str, Any]:
-        doc: Dict[str, Any] = {"mode": self.mode, "context": self.context, "files": list(self.files)}
+        doc: Dict[str, Any] = {"mode": self.mode, "context": self.context, "files": list(self.files),
+                               "baseline": self.baseline}
         if self.fleet:
             doc["contexts"] = [c for c in self.clusters if c is not None] + list(self.unreachable)
             doc["unreachable"] = list(self.unreachable)
@@ -283,6 +316,8 @@ def _finding_doc(f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
         "suppressedBy": f.suppressed_by.to_document() if f.suppressed_by else None,
         "causes": list(f.causes),
         "explains": list(f.explains),
+        "baseline": f.baseline,
+        "subject": f.subject,
         "location": _loc(f.location),
         "fix": None if f.fix is None else redact(f.fix),
         "images": sorted({d.images[i].image for i in f.images}) if d is not None else [],

@@ -95,7 +95,9 @@ def _scope_finding(u: Unreadable) -> Finding:
     rule = BY_ID["IA017"]
     where = f"Domain {u.namespace}/{u.name}" if u.name else (
         f"Domains in namespace {u.namespace}" if u.namespace else "Domains in any namespace")
-    return Finding(rule.id, rule.name, rule.severity, f"cannot read {where}: {u.reason}",
+    subject = "/".join(([f"namespaces/{u.namespace}"] if u.namespace else []) + ["domains"]
+                       + ([u.name] if u.name else []))
+    return Finding(rule.id, rule.name, rule.severity, f"cannot read {where}: {u.reason}", subject=subject,
                    fix=f"grant get/list on domains.weblogic.oracle (kubectl auth can-i list domains.weblogic.oracle"
                        f"{' -n ' + u.namespace if u.namespace else ' -A'})")
 

@@ -9,10 +9,12 @@ import functools
 import io
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from kubectl_imgaccess.audit.baseline import apply_baseline, load_baseline
 from kubectl_imgaccess.audit.config import default_config_path
 from kubectl_imgaccess.audit.policyreport import policy_reports
 from kubectl_imgaccess.audit.report import Finding, ProbeOutcome, Report
@@ -22,7 +24,7 @@ from kubectl_imgaccess.catalog import BY_ID, FailOn
 from kubectl_imgaccess.cli.flags import MAX_PROBE_CONCURRENCY, contexts_of, scope_from, terminal_width, use_color
 from kubectl_imgaccess.cli.outputs import check_destinations, write_atomically
 from kubectl_imgaccess.errors import ClusterError, InputError, UsageError
-from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.exitcodes import ExitCode
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.manifests import load_config, read_files
 from kubectl_imgaccess.render import render_into
@@ -55,6 +57,7 @@ class CheckOptions:
     contexts: List[str] = field(default_factory=list)  # --context, repeatable (distinct, in order)
     all_contexts: bool = False  # --all-contexts
     write_reports: bool = False  # --write-reports
+    baseline: Optional[str] = None  # --baseline FILE
 
 
 def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Snapshot:
@@ -179,11 +182,15 @@ def fleet_contexts(opts: CheckOptions) -> Optional[List[str]]:
 
 
 def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
+    started = time.monotonic()
     _validate(opts)
+    known = load_baseline(opts.baseline) if opts.baseline is not None else None  # before any cluster call
     contexts = fleet_contexts(opts)
-    if contexts is None:
-        return _run_one(opts, stdin, notes)
-    return run_fleet(opts, contexts, notes)
+    report = _run_one(opts, stdin, notes) if contexts is None else run_fleet(opts, contexts, notes)
+    if known is not None and opts.baseline is not None:
+        apply_baseline(report, known, opts.baseline)
+    report.duration = time.monotonic() - started
+    return report
 
 
 def run_fleet(opts: CheckOptions, contexts: List[str], notes: Optional[IO[str]] = None) -> Report:
@@ -334,6 +341,7 @@ def command(args: argparse.Namespace) -> int:
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
         annotation_ignores=not args.no_annotation_ignores, require_domains=args.require_domains,
         contexts=contexts_of(args), all_contexts=args.all_contexts, write_reports=args.write_reports,
+        baseline=args.baseline,
     )
     if not 1 <= opts.probe_concurrency <= MAX_PROBE_CONCURRENCY:
         raise UsageError(f"--probe-concurrency must be between 1 and {MAX_PROBE_CONCURRENCY}")
@@ -353,4 +361,4 @@ def command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: {safe(written_error)}\n")
     if report.unreachable or written_error is not None:
         return ExitCode.ERROR
-    return for_outcome(report.gate_failed, report.incomplete)
+    return report.exit_code

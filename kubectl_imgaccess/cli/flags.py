@@ -219,10 +219,13 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
                        "e.g. sarif=imgaccess.sarif); written whole or not at all")
     check.add_argument("--no-headers", action="store_true", help="table and wide: no header row")
     check.add_argument("--show", action="append", default=[], choices=SHOW_CHOICES,
-                       help="table and wide: also list info findings one by one, or suppressed ones (repeatable)")
+                       help="table and wide: also list info findings one by one, suppressed ones, or those the "
+                            "--baseline absorbed (repeatable)")
     check.add_argument("--fail-on", default="error", choices=FAIL_ON,
                        help="lowest severity that fails the gate (default error)")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
+    check.add_argument("--baseline", metavar="FILE",
+                       help="a previous `check -o json` report: findings already in it do not fail the gate")
     check.add_argument("--require-domains", action="store_true",
                        help="a scope that holds no Domain is an error (exit 2), not a pass")
     check.add_argument("--no-annotation-ignores", action="store_true",

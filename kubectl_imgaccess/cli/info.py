@@ -13,6 +13,7 @@ from kubectl_imgaccess.cli.flags import PROG, program_name, scope_from
 from kubectl_imgaccess.errors import UsageError
 from kubectl_imgaccess.exitcodes import ExitCode
 from kubectl_imgaccess.kube.reader import server_version
+from kubectl_imgaccess.render.ruledoc import rule_markdown
 from kubectl_imgaccess.render.structured import dump_json, dump_yaml
 from kubectl_imgaccess.render.table import columns
 from kubectl_imgaccess.text import safe
@@ -30,16 +31,11 @@ def rules(args: argparse.Namespace) -> int:
 
 
 def explain(args: argparse.Namespace) -> int:
+    """The rule's section of docs/rules.md, exactly (both come from render.ruledoc)."""
     rule = find_rule(args.rule)
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r}; `{program_name()} rules` lists them")
-    lines = [f"{rule.id} {rule.name} ({rule.severity})", "", rule.summary, "", "Why: " + rule.why]
-    if rule.adjust:
-        lines += ["", f"Severity: {rule.severity} by default; {rule.adjust}."]
-    lines += ["", "Fix: " + rule.fix, "", f"Decided from: {rule.needs}", "",
-              f'Suppress: annotate the Domain with imgaccess.weblogic.oracle/ignore: "{rule.id}", '
-              "or add it under ignore: in the config file."]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(rule_markdown(rule))
     return ExitCode.OK
 
 

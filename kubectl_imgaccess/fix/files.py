@@ -23,8 +23,8 @@ from kubectl_imgaccess.audit.run import sealed_secret_step
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.errors import FixRefused
 from kubectl_imgaccess.fix.plan import Action, Plan
-from kubectl_imgaccess.manifests import STDIN_NAME, Span, add_object, document_spans, parse_manifests, read_text
-from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.manifests import Span, add_object, document_spans, parse_manifests, read_text
+from kubectl_imgaccess.objects import STDIN_NAME, ObjectKey
 
 _LIST_PATH = {"Domain": ("spec", "imagePullSecrets"), "ServiceAccount": ("imagePullSecrets",)}
 

@@ -1,5 +1,9 @@
-"""JUnit XML for CI dashboards: a suite per Domain, a test case per image entry.
+"""JUnit XML for CI test reports (GitLab, Jenkins, Azure DevOps, Tekton dashboards).
 
+It agrees with the exit code: a test case fails exactly when one of its findings fails the gate at the chosen
+--fail-on (suppressed and baseline findings never do); an incomplete audit (exit 3) is an `error` test case
+that names IA017 and everything that could not be read, listed before the Domains. One suite per Domain, one
+test case per image entry (plus one for the Domain itself when it has findings about no particular image).
 Names and messages are human-readable text: redacted and escaped (`text.safe`), then made XML 1.0-safe
 (`text.xml_safe`), so a control character in any object never makes the file ill-formed.
 """
@@ -7,50 +11,127 @@ Names and messages are human-readable text: redacted and escaped (`text.safe`), 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Iterable
+from typing import List, Optional, Sequence
 
-from kubectl_imgaccess.audit.report import Finding, Report, finding_order
+from kubectl_imgaccess.audit.report import DomainReport, Finding, Report
+from kubectl_imgaccess.catalog import severity_rank
 from kubectl_imgaccess.text import safe, xml_safe
 
 
-def _attr(value: str) -> str:
+def _text(value: object) -> str:
+    """One line of data for an attribute or a body line: redacted, escaped, XML 1.0-safe."""
     return xml_safe(safe(value))
 
 
-def _body(findings: Iterable[Finding]) -> str:
-    return xml_safe("\n".join(f"{f.rule} {f.severity}: {safe(f.message)}" for f in sorted(findings, key=finding_order)))
+def _lines(lines: Sequence[str]) -> str:
+    return "\n".join(_text(line) for line in lines)
+
+
+def _line(f: Finding, report: Report) -> str:
+    where = f"{f.location}: " if f.location else f"{f.field}: " if f.field else ""
+    if f.suppressed:
+        by = f.suppressed_by or "an ignore rule"
+        return f"{f.rule} suppressed by {by}: {where}{f.severity} {f.name}: {f.message}"
+    tag = " [baseline]" if f.baseline else "" if report.fails_gate(f) else f" [below --fail-on {report.fail_on}]"
+    return f"{where}{f.severity} {f.rule} {f.name}: {f.message}{tag}"
+
+
+def _by_severity(findings: Sequence[Finding]) -> List[Finding]:
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule))
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.tests = self.failures = self.errors = 0
+
+
+def _case(suite: ET.Element, counter: _Counter, report: Report, classname: str, name: str,
+          findings: Sequence[Finding]) -> None:
+    case = ET.SubElement(suite, "testcase", classname=_text(classname), name=_text(name), time="0")
+    counter.tests += 1
+    failing = _by_severity([f for f in findings if report.fails_gate(f)])
+    if failing:
+        counter.failures += 1
+        first = failing[0]
+        rules = ", ".join(sorted({f.rule for f in failing}))
+        failure = ET.SubElement(case, "failure", type=first.rule,
+                                message=_text(f"{rules}: {first.message}"))
+        failure.text = _lines([_line(f, report) for f in failing])
+    rest = [f for f in findings if not report.fails_gate(f) and not f.suppressed]
+    if rest:
+        ET.SubElement(case, "system-out").text = _lines([_line(f, report) for f in _by_severity(rest)])
+    quiet = [f for f in findings if f.suppressed]
+    if quiet:  # what silenced each one: the annotation, or the config entry with its reason and expiry
+        ET.SubElement(case, "system-err").text = _lines([_line(f, report) for f in _by_severity(quiet)])
+
+
+def _audit_suite(root: ET.Element, report: Report, total: _Counter) -> None:
+    """Errors first: what could not be read (IA017), and findings about the scope itself."""
+    unreadable = [(d, f) for d in [None, *report.domains]
+                  for f in (report.findings if d is None else d.findings) if f.rule == "IA017"]
+    if not report.incomplete and not report.findings:
+        return
+    suite = ET.SubElement(root, "testsuite", name="kubectl-imgaccess audit")
+    counter = _Counter()
+    if report.incomplete or unreadable:
+        case = ET.SubElement(suite, "testcase", classname="kubectl-imgaccess", name="IA017 audit-incomplete",
+                             time="0")
+        counter.tests += 1
+        lines = [f"{_owner(d)}{f.message}" for d, f in unreadable] or ["objects could not be read"]
+        if report.incomplete:
+            counter.errors += 1
+            error = ET.SubElement(case, "error", type="IA017",
+                                  message=f"IA017 audit-incomplete: {len(lines)} read(s) failed; "
+                                          "verdicts that depend on them are unknown")
+            error.text = _lines(lines)
+        else:
+            ET.SubElement(case, "system-out").text = _lines(lines)
+    for f in report.findings:
+        if f.rule == "IA023":  # a cluster of the fleet that could not be read: nothing of it was evaluated
+            case = ET.SubElement(suite, "testcase", classname="kubectl-imgaccess", name=_text(f"{f.rule} {f.name}"),
+                                 time="0")
+            counter.tests += 1
+            counter.errors += 1
+            ET.SubElement(case, "error", type=f.rule, message=_text(f.message)).text = _text(f.message)
+            continue
+        _case(suite, counter, report, "kubectl-imgaccess", f"{f.rule} {f.name} {f.subject or ''}".strip(), [f])
+    _close(suite, counter, total)
+
+
+def _owner(d: Optional[DomainReport]) -> str:
+    return f"{d.namespace}/{d.name}: " if d is not None else ""
+
+
+def _close(suite: ET.Element, counter: _Counter, total: _Counter) -> None:
+    suite.set("tests", str(counter.tests))
+    suite.set("failures", str(counter.failures))
+    suite.set("errors", str(counter.errors))
+    suite.set("skipped", "0")
+    suite.set("time", "0")
+    total.tests += counter.tests
+    total.failures += counter.failures
+    total.errors += counter.errors
 
 
 def render_junit(report: Report) -> str:
     root = ET.Element("testsuites", name="kubectl-imgaccess")
-    total = failures = 0
+    total = _Counter()
+    _audit_suite(root, report, total)
     for d in report.domains:
         where = f"{d.context}/" if report.fleet and d.context else ""  # several clusters: which one
-        suite = ET.SubElement(root, "testsuite", name=_attr(f"{where}{d.namespace}/{d.name}"))
-        n = fails = 0
+        suite = ET.SubElement(root, "testsuite", name=_text(f"{where}{d.namespace}/{d.name}"))
+        counter = _Counter()
+        classname = f"{where.replace('/', '.')}{d.namespace}.{d.name}"
+        own = [f for f in d.findings if not f.images]
+        if own or not d.images:
+            _case(suite, counter, report, classname, f"Domain {d.namespace}/{d.name}", own)
         for i, img in enumerate(d.images):
-            n += 1
-            case = ET.SubElement(suite, "testcase", classname=_attr(f"{where.replace('/', '.')}{d.namespace}.{d.name}"),
-                                 name=_attr(f"{img.field} {img.image} (sa/{img.service_account})"))
-            related = [f for f in d.findings if i in f.images and not f.suppressed]
-            if img.verdict == "fail":
-                fails += 1
-                ET.SubElement(case, "failure", message=_attr(f"{img.image} cannot be pulled")).text = _body(related)
-            elif related:
-                ET.SubElement(case, "system-out").text = _body(related)
-            quiet = [f for f in d.findings if i in f.images and f.suppressed]
-            if quiet:
-                ET.SubElement(case, "system-err").text = xml_safe("\n".join(
-                    f"{f.rule} suppressed by {safe(str(f.suppressed_by))}" for f in quiet))
-        suite.set("tests", str(n))
-        suite.set("failures", str(fails))
-        total, failures = total + n, failures + fails
-    for context in report.unreachable:  # a cluster of the fleet that could not be read is a failed test
-        suite = ET.SubElement(root, "testsuite", name=_attr(f"{context}"), tests="1", failures="1")
-        case = ET.SubElement(suite, "testcase", classname=_attr(context), name="cluster readable")
-        ET.SubElement(case, "failure", message=_attr(f"context {context} could not be read")).text = _body(
-            f for f in report.findings if f.rule == "IA023" and f.message.startswith(f"context {context}: "))
-        total, failures = total + 1, failures + 1
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    return ET.tostring(root, encoding="unicode") + "\n"
+            related = [f for f in d.findings if i in f.images]
+            _case(suite, counter, report, classname, f"{img.field} {img.image} (sa/{img.service_account})",
+                  related)
+        _close(suite, counter, total)
+    root.set("tests", str(total.tests))
+    root.set("failures", str(total.failures))
+    root.set("errors", str(total.errors))
+    root.set("time", f"{report.duration:.3f}")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -94,7 +94,7 @@ def _image_ok(d: DomainReport) -> str:
 
 
 def _active(d: DomainReport) -> List[Finding]:
-    return sorted((f for f in d.findings if not f.suppressed), key=finding_order)
+    return sorted((f for f in d.findings if f.counts), key=finding_order)
 
 
 def _rule_ids(findings: Sequence[Finding], show_info: bool) -> str:
@@ -179,7 +179,7 @@ def _image_rows(report: Report, view: View) -> List[str]:
     for d in worst_first(report.domains):
         first = len(rows)
         for i, img in enumerate(d.images):
-            rules = sorted({f.rule for f in d.findings if i in f.images and not f.suppressed})
+            rules = sorted({f.rule for f in d.findings if i in f.images and f.counts})
             matched = ",".join(f"{safe(c.secret)}[{safe(c.key)}]" for c in img.credentials) or "-"
             rows.append([safe(d.namespace), safe(d.name), safe(img.image), safe(img.repository or "(invalid)"),
                          safe(img.field), safe(",".join(img.pods)), safe(img.service_account),
@@ -212,28 +212,35 @@ def _finding_line(f: Finding, indent: str, view: View, suffix: str = "") -> List
     return lines
 
 
-def _suppressed_suffix(f: Finding) -> str:
-    """What silenced a finding (the annotation, or the config entry with its reason and expiry)."""
-    if not f.suppressed:
-        return ""
-    return f" (suppressed by {safe(str(f.suppressed_by))})" if f.suppressed_by else " (suppressed)"
+def _shown(f: Finding, view: View) -> bool:
+    """Findings the gate counts; suppressed ones and those the baseline absorbed only with --show."""
+    if f.suppressed:
+        return "suppressed" in view.show
+    return not f.baseline or "baseline" in view.show
+
+
+def _suffix(f: Finding) -> str:
+    """What silenced a finding (the annotation, or the config entry with its reason and expiry), or that the
+    baseline knows it."""
+    if f.suppressed:
+        return f" (suppressed by {safe(str(f.suppressed_by))})" if f.suppressed_by else " (suppressed)"
+    return " (baseline)" if f.baseline else ""
 
 
 def _finding_lines(report: Report, view: View) -> List[str]:
     show_info = "info" in view.show
-    show_suppressed = "suppressed" in view.show
     lines: List[str] = []
-    for f in sorted((f for f in report.findings if show_suppressed or not f.suppressed), key=finding_order):
-        lines.extend(_finding_line(f, "", view, _suppressed_suffix(f)))
+    for f in sorted((f for f in report.findings if _shown(f, view)), key=finding_order):
+        lines.extend(_finding_line(f, "", view, _suffix(f)))
     for d in worst_first(report.domains):
         shown = [f for f in sorted(d.findings, key=finding_order)
-                 if (show_info or f.severity != "info") and (show_suppressed or not f.suppressed)]
+                 if (show_info or f.severity != "info") and _shown(f, view)]
         if not shown:
             continue
         where = f"{safe(d.context)}: " if report.fleet and d.context else ""
         lines.append(f"{where}{safe(d.namespace)}/{safe(d.name)}: {_paint(d.verdict, d.verdict, view.color)}")
         for f in shown:
-            lines.extend(_finding_line(f, "  ", view, _suppressed_suffix(f)))
+            lines.extend(_finding_line(f, "  ", view, _suffix(f)))
     if not show_info:
         lines.extend(_collapsed_info(report, view.color))
     return lines
@@ -245,7 +252,7 @@ def _collapsed_info(report: Report, color: bool) -> List[str]:
     domains: Dict[str, Set[Tuple[str, str]]] = {}
     for d in report.domains:
         for f in d.findings:
-            if f.severity != "info" or f.suppressed:
+            if f.severity != "info" or not f.counts:
                 continue
             images.setdefault(f.rule, set()).update(
                 [f.image] if f.image else [d.images[i].image for i in f.images])
@@ -276,6 +283,9 @@ def summary_line(report: Report, color: bool) -> str:
              f"| findings: {f['error']} error, {f['warning']} warning, {f['info']} info"]
     if s["suppressed"]:
         parts.append(f"({s['suppressed']} suppressed)")
+    if report.baseline is not None:
+        gone = f", {report.baseline_absent} gone since" if report.baseline_absent else ""
+        parts.append(f"| baseline absorbed {_plural(s['baseline'], 'finding')}{gone}")
     if s["incomplete"]:
         parts.append("| INCOMPLETE (IA017)")
     parts.append(f"| gate (--fail-on {report.fail_on}): {_paint(gate, 'fail' if gate == 'FAIL' else 'pass', color)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import FrozenSet, Optional
 
-SHOW_CHOICES = ("info", "suppressed")  # what --show adds to the table's findings
+SHOW_CHOICES = ("info", "suppressed", "baseline")  # what --show adds to the table's findings
 
 
 @dataclass(frozen=True)
