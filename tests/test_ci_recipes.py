@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 import yaml
 
-from kubectl_imgaccess.cli.main import build_parser
+from kubectl_imgaccess.cli.flags import build_parser
 from tests.clitools import ROOT, run
 from tests.sandbox.fixtures import kubectl_path
 from tools.sandbox import Sandbox
