@@ -29,7 +29,7 @@ def report_schema() -> Dict[str, Any]:
 
 def assert_valid(report: Dict[str, Any]) -> None:
     """The CRD's openAPIV3Schema, strictly: no property the schema does not name (the API server would prune it)."""
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema
 
     schema = report_schema()
 

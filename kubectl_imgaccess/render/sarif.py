@@ -141,6 +141,10 @@ def _base_ids(report: Report, results: List[Dict[str, Any]]) -> Dict[str, Any]:
     return bases
 
 
+_EXIT_DESCRIPTIONS = {0: "pass", 1: "gate failed", 2: "a cluster could not be read (IA023)",
+                      3: "incomplete (IA017)"}
+
+
 def render_sarif(report: Report) -> str:
     results = [_result(report, f, None) for f in report.findings]
     results += [_result(report, f, d) for d in report.domains for f in d.findings]
@@ -153,7 +157,7 @@ def render_sarif(report: Report) -> str:
         "invocations": [{
             "executionSuccessful": not report.incomplete,
             "exitCode": code,
-            "exitCodeDescription": {0: "pass", 1: "gate failed", 2: "a cluster could not be read (IA023)", 3: "incomplete (IA017)"}.get(code, str(code)),
+            "exitCodeDescription": _EXIT_DESCRIPTIONS.get(code, str(code)),
             "toolExecutionNotifications": notifications,
             "properties": {"failOn": report.fail_on, "mode": report.mode},
         }],
