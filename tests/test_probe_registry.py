@@ -4,12 +4,15 @@ project's token server), over TLS on loopback."""
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
+import sys
 from typing import List, Optional
 
 import pytest
 
 from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, RegistryClient, probe
+from kubectl_imgaccess.progress import Progress
 from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv, registry_env, registry_pki  # noqa: F401
 from tests.registry.helpers import (
     ALICE,
@@ -206,7 +209,8 @@ def test_no_secret_in_logs_stderr_or_results(
         ProbeTarget(f"{t}/team/app", "v1", (CAROL_WRONG, CAROL)),
         ProbeTarget(f"{t}/private/secret", "v1", (DAVE,)),
     ]
-    results = probe(targets, opts(registry_env, progress=True))
+    ticks = itertools.count()  # a clock that moves a second per look: every update is shown
+    results = probe(targets, opts(registry_env, progress=Progress(sys.stderr, clock=lambda: float(next(ticks)))))
     out = capsys.readouterr()
     assert "probing registries: 4/4" in out.err
     texts = [caplog.text, out.out, out.err]

@@ -21,7 +21,14 @@ from kubectl_imgaccess.audit.report import Finding, ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.catalog import BY_ID, FailOn
-from kubectl_imgaccess.cli.flags import MAX_PROBE_CONCURRENCY, contexts_of, scope_from, terminal_width, use_color
+from kubectl_imgaccess.cli.flags import (
+    MAX_PROBE_CONCURRENCY,
+    contexts_of,
+    scope_from,
+    show_progress,
+    terminal_width,
+    use_color,
+)
 from kubectl_imgaccess.cli.outputs import check_destinations, write_atomically
 from kubectl_imgaccess.errors import ClusterError, InputError, UsageError
 from kubectl_imgaccess.exitcodes import ExitCode
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
     from kubectl_imgaccess.kube.client import ClusterClient
     from kubectl_imgaccess.kube.reports import Written
 from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.progress import Progress
 from kubectl_imgaccess.selectors import parse_selector
 from kubectl_imgaccess.text import safe
 
@@ -326,7 +334,7 @@ def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome
         concurrency=opts.probe_concurrency,
         insecure_registries=frozenset(opts.insecure_registries),
         ca_file=opts.registry_ca,
-        progress=sys.stderr.isatty() and len(targets) > 4,
+        progress=opts.scope.progress,
     )
     results = probe(list(targets), options)
     return {targets[t]: outcome(r, t.repository) for t, r in results.items()}
@@ -346,7 +354,13 @@ def command(args: argparse.Namespace) -> int:
     if not 1 <= opts.probe_concurrency <= MAX_PROBE_CONCURRENCY:
         raise UsageError(f"--probe-concurrency must be between 1 and {MAX_PROBE_CONCURRENCY}")
     check_destinations(args.output_file)  # before reading anything: a typo in a path costs no cluster read
-    report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
+    if show_progress(args.output, args.verbosity):
+        opts.scope.progress = Progress(sys.stderr)
+    try:
+        report = run_check(opts, stdin=sys.stdin, notes=sys.stderr)
+    finally:
+        if opts.scope.progress is not None:
+            opts.scope.progress.finish()
     written_error = write_reports(opts, report, sys.stderr) if opts.write_reports else None
     view = View(color=use_color(sys.stdout, args.color), width=terminal_width(sys.stdout),
                 headers=not args.no_headers, show=frozenset(args.show))

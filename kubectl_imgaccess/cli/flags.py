@@ -394,6 +394,17 @@ def use_color(stream: IO[str], mode: str = "auto", env: Optional[Mapping[str, st
     return env.get("TERM") != "dumb" and _isatty(stream)
 
 
+def show_progress(output: str, verbosity: int, stdout: Optional[IO[str]] = None,
+                  stderr: Optional[IO[str]] = None) -> bool:
+    """A progress line on stderr only when it is a terminal, never under -v (its lines would tear it) and
+    never when a machine format goes to a pipe or file (a script is reading; nobody is watching)."""
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    if verbosity > 0 or not _isatty(stderr):
+        return False
+    return output in ("table", "wide") or _isatty(stdout)
+
+
 def terminal_width(stream: IO[str], env: Optional[Mapping[str, str]] = None) -> Optional[int]:
     """The columns to fit when stream is a terminal ($COLUMNS first, as shells export it), else None."""
     if not _isatty(stream):

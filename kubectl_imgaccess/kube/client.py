@@ -39,6 +39,7 @@ from kubectl_imgaccess.errors import (
 )
 from kubectl_imgaccess.kube.execcred import ExecCredential, run_plugin
 from kubectl_imgaccess.kube.scope import AuthOverrides, ClusterScope
+from kubectl_imgaccess.progress import Progress
 from kubectl_imgaccess.text import redact, remember_secret
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
@@ -167,10 +168,12 @@ class ClusterClient:
         timeout: Optional[float] = None,
         verbosity: int = 0,
         impersonate: Sequence[Tuple[str, str]] = (),
+        progress: Optional[Progress] = None,
     ) -> None:
         rest = _module("kubernetes.client.rest")
         self.server = server
         self.impersonate = tuple(impersonate)  # (header, value) pairs sent with every request
+        self.progress = progress  # told about every page listed
         self.context = context
         self.namespace = namespace
         self.timeout = timeout if timeout and timeout > 0 else None
@@ -275,12 +278,15 @@ class ClusterClient:
                     if not isinstance(page, dict):
                         raise ClusterError(f"{self.server}: GET {path} did not answer a list")
                     api_version = str(page.get("apiVersion") or "")
+                    before = len(items)
                     for item in page.get("items") or []:
                         if isinstance(item, dict):
                             item.setdefault("kind", kind)
                             if api_version:
                                 item.setdefault("apiVersion", api_version)
                             items.append(item)
+                    if self.progress is not None:
+                        self.progress.count("reading the cluster", kind, len(items) - before)
                     token = (page.get("metadata") or {}).get("continue") or None
                     if not token:
                         return items
@@ -755,6 +761,7 @@ def connect(scope: ClusterScope) -> ClusterClient:
         timeout=scope.request_timeout,
         verbosity=scope.verbosity,
         impersonate=impersonate,
+        progress=scope.progress,
     )
 
 

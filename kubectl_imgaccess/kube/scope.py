@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -41,5 +42,6 @@ class ClusterScope:
     request_timeout: Optional[float] = None  # seconds; None = no timeout
     verbosity: int = 0
     auth: AuthOverrides = field(default_factory=AuthOverrides)
+    progress: Optional[Progress] = field(default=None, repr=False, compare=False)  # pages listed, on a terminal
     # Mixed mode: the Domains come from files; the cluster supplies everything else they need.
     file_domains: Optional[List[ObjectKey]] = None

@@ -13,7 +13,6 @@ import base64
 import functools
 import json
 import logging
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -183,18 +182,21 @@ class RegistryClient:
         """Results for every distinct target; identical requests are made once."""
         unique = list(dict.fromkeys(targets))
         results: Dict[ProbeTarget, ProbeResult] = {}
-        progress = _Progress(len(unique)) if self.options.progress and unique else None
+        progress = self.options.progress if unique else None
         workers = max(1, min(self.options.concurrency, len(unique)))
         try:
             if workers == 1:
                 for target in unique:
                     results[target] = self.probe_one(target)
                     if progress:
-                        progress.step()
+                        progress.step("probing registries", len(results), len(unique))
             else:
+                finished = [0]
+
                 def step(_target: ProbeTarget, _result: ProbeResult) -> None:
+                    finished[0] += 1
                     if progress:
-                        progress.step()
+                        progress.step("probing registries", finished[0], len(unique))
 
                 calls = {t: functools.partial(self.probe_one, t) for t in unique}
                 try:
@@ -210,7 +212,7 @@ class RegistryClient:
             results = {t: results[t] for t in unique}  # the callers' order
         finally:
             if progress:
-                progress.done()
+                progress.finish()
         return results
 
     def probe_one(self, target: ProbeTarget) -> ProbeResult:
@@ -441,23 +443,6 @@ def _error_code(body: bytes) -> Tuple[Optional[str], str]:
     # a registry, proxy or WAF may echo the request's Authorization: redact before it enters any message
     text = redact(" ".join(str(message).split()))[:200] if isinstance(message, str) else ""
     return (code.upper() if isinstance(code, str) and code else None), text
-
-
-class _Progress:
-    """A single self-rewriting line on stderr."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.count = 0
-
-    def step(self) -> None:
-        self.count += 1
-        sys.stderr.write(f"\rprobing registries: {self.count}/{self.total}")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def probe(targets: Iterable[ProbeTarget], options: ProbeOptions) -> Dict[ProbeTarget, ProbeResult]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import FrozenSet, Literal, Optional, Tuple
 
 from kubectl_imgaccess.objects import Credential
+from kubectl_imgaccess.progress import Progress
 
 ProbeStatus = Literal["ok", "unauthorized", "denied", "not-found", "unreachable", "error"]
 
@@ -50,4 +51,4 @@ class ProbeOptions:
     concurrency: int = 8
     insecure_registries: FrozenSet[str] = field(default_factory=frozenset)
     ca_file: Optional[str] = None
-    progress: bool = False
+    progress: Optional[Progress] = field(default=None, compare=False)  # on a terminal, the CLI's line
