@@ -134,6 +134,26 @@ def bench_completion() -> None:
         print(f"  {label:<42} {t * 1000:6.0f} ms")
 
 
+def bench_startup() -> None:
+    """What a person waits for at the terminal: a whole offline check with the table, and the renderers' import."""
+    script = os.path.join(os.path.dirname(sys.executable), "kubectl-imgaccess")
+    healthy = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "01-healthy.yaml")
+    runs: List[Tuple[str, List[str]]] = [
+        ("kubectl-imgaccess --help", [script, "--help"]),
+        ("check --offline -f 01-healthy.yaml (table)", [script, "check", "--offline", "-f", healthy]),
+        ("check --offline -f 01-healthy.yaml -o wide", [script, "check", "--offline", "-o", "wide", "-f", healthy]),
+    ]
+    print("start-up (a process per run), median of", REPEAT)
+    for label, argv in runs:
+        t = median(lambda argv=argv: subprocess.run(argv, capture_output=True, check=False))  # type: ignore[misc]
+        print(f"  {label:<44} {t * 1000:6.0f} ms")
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import kubectl_imgaccess.render.table"],
+                          capture_output=True, text=True, check=False)
+    last = [ln for ln in proc.stderr.splitlines() if ln.rstrip().endswith("kubectl_imgaccess.render.table")]
+    if last:
+        print(f"  import kubectl_imgaccess.render.table (cumulative): {int(last[-1].split('|')[1]) / 1000:.1f} ms")
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     import argparse
 
@@ -146,6 +166,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     if not args.only_scales:
+        bench_startup()
         bench_completion()
         bench_offline()
         bench_cluster()
