@@ -23,7 +23,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kubectl_imgaccess"
 # Bottom to top. A module imports only from lower layers, or from its own top-level package (module) in
 # the same layer; the layer-0 modules are leaves that may import one another (without cycles).
 LAYERS: Tuple[Tuple[str, ...], ...] = (
-    ("kubectl_imgaccess", "errors", "exitcodes", "objects", "selectors", "catalog", "text", "durations", "deadline"),
+    ("kubectl_imgaccess", "errors", "exitcodes", "objects", "selectors", "catalog", "text", "durations", "deadline",
+     "progress"),
     ("kubelet", "weblogic"),
     ("audit",),
     ("probe", "manifests", "kube", "render"),
