@@ -7,7 +7,7 @@ import os
 import pty
 import subprocess
 from pathlib import Path
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from kubectl_imgaccess.cli.flags import show_progress
 from kubectl_imgaccess.progress import Progress
@@ -67,7 +67,7 @@ def test_when_a_line_is_shown() -> None:
     assert not show_progress("table", 2, stdout=tty, stderr=tty)  # -v lines would tear it
 
 
-def run_with_stderr_on_a_tty(args: List[str], env: dict) -> Tuple[int, str, str]:
+def run_with_stderr_on_a_tty(args: List[str], env: Dict[str, str]) -> Tuple[int, str, str]:
     master, slave = pty.openpty()
     proc = subprocess.Popen([script(), *args], stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
                             env=env, text=True)
