@@ -669,13 +669,7 @@ def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any
     kube_config = _module("kubernetes.config.kube_config")
     where = os.pathsep.join(paths) or "(none)"
     if paths:
-        check_kubeconfig_files(paths)
-        try:
-            merger = kube_config.KubeConfigMerger(where)
-        except Exception as exc:
-            raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
-        if merger.config is None:
-            raise ClusterError(f"kubeconfig {where}: empty")
+        merger = _merged_kubeconfig(paths)
         merged = merger.config
         context = scope.context
         if not context:
@@ -765,20 +759,26 @@ def connect(scope: ClusterScope) -> ClusterClient:
     )
 
 
+def _merged_kubeconfig(paths: List[str]) -> Any:
+    """The kubeconfig files checked as kubectl checks them, then merged in KUBECONFIG order (the merger: its
+    `config`, and its `paths` and `config_files` for kubectl's current-context rule)."""
+    check_kubeconfig_files(paths)
+    where = os.pathsep.join(paths)
+    try:
+        merger = _module("kubernetes.config.kube_config").KubeConfigMerger(where)
+    except Exception as exc:
+        raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
+    if merger.config is None:
+        raise ClusterError(f"kubeconfig {where}: empty")
+    return merger
+
+
 def context_names(scope: ClusterScope) -> List[str]:
     """Every context of the merged kubeconfig (--kubeconfig, else $KUBECONFIG, else ~/.kube/config), in file order."""
     paths = _kubeconfig_paths(scope)
     if not paths:
         raise ClusterError("--all-contexts: no kubeconfig (use --kubeconfig FILE or set KUBECONFIG)")
-    kube_config = _module("kubernetes.config.kube_config")
-    where = os.pathsep.join(paths)
-    try:
-        merger = kube_config.KubeConfigMerger(where)
-    except Exception as exc:
-        raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
-    if merger.config is None:
-        raise ClusterError(f"kubeconfig {where}: empty")
-    names = [n for n in _entry_names(merger.config, "contexts") if n and n != "None"]
+    names = [n for n in _entry_names(_merged_kubeconfig(paths).config, "contexts") if n and n != "None"]
     if not names:
-        raise ClusterError(f"kubeconfig {where}: no contexts")
+        raise ClusterError(f"kubeconfig {os.pathsep.join(paths)}: no contexts")
     return names
