@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional, Tuple
 
 from kubectl_imgaccess.text import redact
 
@@ -77,3 +77,18 @@ def describe_ref(ref: Optional[FieldRef]) -> str:
     if ref is None:
         return "-"
     return ref.path if ref.obj.kind == "Domain" else f"{ref.obj.kind}/{ref.obj.name} {ref.path}"
+
+
+def json_kind(value: Any, objects: Tuple[type, ...] = (dict,)) -> str:
+    """How an error message names the kind of a JSON/YAML value, in Go's encoding/json words."""
+    if isinstance(value, objects):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "null"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from kubectl_imgaccess.objects import Credential
+from kubectl_imgaccess.objects import Credential, json_kind
 from kubectl_imgaccess.text import remember_secret
 
 __all__ = [
@@ -131,17 +131,7 @@ def _fold_go(name: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, _Obj):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "null"
+    return json_kind(value, (_Obj,))
 
 
 def _quote(key: str) -> str:

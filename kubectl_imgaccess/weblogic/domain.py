@@ -47,7 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref
+from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref, json_kind
 
 SERVER = "server"
 INTROSPECTOR = "introspector"
@@ -200,15 +200,7 @@ def _bool(value: Any, path: str, default: bool) -> bool:
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+    return json_kind(value)
 
 
 def _child(parent: Optional[Mapping[str, Any]], key: str, path: str) -> Optional[Mapping[str, Any]]:
