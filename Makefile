@@ -20,12 +20,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict kubectl_imgaccess tools tests
 
+# The suite runs in random order (pytest-randomly; the seed is printed at the top) on every core (pytest-xdist).
+# Reproduce an order with PYTEST_ARGS=--randomly-seed=N;
+# PYTEST_ARGS='-p no:randomly' keeps file order, '-n 0' one process.
+PYTEST_ARGS ?=
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto $(PYTEST_ARGS)
 
 # The in-memory tier only (seconds): pure tests, no process, sandbox API server or registry.
 unit-fast: $(STAMP)
-	$(BIN)/pytest -q -m unit
+	$(BIN)/pytest -q -m unit $(PYTEST_ARGS)
 
 test: lint typecheck unit
 

@@ -160,7 +160,10 @@ def redact(value: object) -> str:
     text = _FIELD.sub(_field_value, text)
     text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _JWT.sub(REDACTED, text)
-    return _B64.sub(_b64, text)
+    text = _B64.sub(_b64, text)
+    while REDACTED + REDACTED in text:  # a remembered value inside a token: one marker for the whole
+        text = text.replace(REDACTED + REDACTED, REDACTED)
+    return text
 
 
 def safe(value: object, multiline: bool = False) -> str:

@@ -16,6 +16,8 @@ from typing import Any, Iterator, List, NoReturn
 
 import pytest
 
+from kubectl_imgaccess.text import forget_secrets
+
 pytest_plugins = ["tests.sandbox.fixtures", "tests.registry.fixtures"]
 
 UNIT_MODULES = frozenset({
@@ -25,10 +27,26 @@ UNIT_MODULES = frozenset({
 })
 
 
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Name the order of the run even under -q (which hides pytest-randomly's header), so a failure that
+    depends on it can be repeated."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(f"random order: repeat it with --randomly-seed={seed}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     for item in items:
         if item.path.stem in UNIT_MODULES:
             item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_secrets_between_tests() -> Iterator[None]:
+    """The values a test's run registered for redaction (text.remember_secret) do not reach the next test:
+    each test redacts what it read itself, whatever ran before it."""
+    yield
+    forget_secrets()
 
 
 @pytest.fixture(autouse=True)

@@ -103,6 +103,15 @@ def test_remembered_secret_is_redacted_anywhere() -> None:
     assert text.redact("plain-Value-42") == "plain-Value-42"
 
 
+@pytest.mark.parametrize("raw,shown", [r for r in REDACT_CASES if r[1] is not None])
+def test_a_remembered_value_inside_a_credential_is_one_marker(raw: str, shown: str) -> None:
+    text.remember_secret(PW)
+    try:
+        assert text.redact(raw) == shown
+    finally:
+        text.forget_secrets()
+
+
 @pytest.mark.parametrize("argv_tail,pw", [
     (["--password-stdin=PWcanary1"], "PWcanary1"),
     (["-pPWcanary2"], "PWcanary2"),
