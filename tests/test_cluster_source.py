@@ -16,7 +16,7 @@ import pytest
 from kubectl_imgaccess.audit.snapshot import Unreadable
 from kubectl_imgaccess.errors import ClusterError
 from kubectl_imgaccess.kube import client as cluster_client
-from kubectl_imgaccess.kube.reader import read_cluster
+from kubectl_imgaccess.kube.reader import read_cluster, read_cluster_for
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import V9_API_VERSION
@@ -355,7 +355,7 @@ def test_mixed_mode_reads_what_file_domains_need_without_listing_domains(
     from_file = domain("fd", ns="files-ns", pull=["opaque"])
     key = ObjectKey("Domain", "files-ns", "fd")
 
-    snap = read_cluster(scope(kubeconfig, file_domains=[key]), file_objects=[from_file])
+    snap = read_cluster_for(scope(kubeconfig), [key], [from_file])
 
     assert lists(sandbox, "/domains") == []
     assert all("/namespaces/files-ns/" in r.path for r in lists(sandbox) if not r.path.endswith("/nodes"))

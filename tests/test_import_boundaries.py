@@ -38,6 +38,7 @@ SEAMS: Dict[str, str] = {
     "kubectl_imgaccess.cli.main._command": "a command's use case loads when that command runs (--help)",
     "kubectl_imgaccess.cli.check._connect": "the cluster client loads only when a cluster is read",
     "kubectl_imgaccess.cli.check._read_cluster": "the cluster reader loads only when a cluster is read",
+    "kubectl_imgaccess.cli.check._read_cluster_for": "as _read_cluster: mixed mode (Domains from files)",
     "kubectl_imgaccess.cli.check.run_probe": "the probe and urllib3 load only with --probe",
     "kubectl_imgaccess.cli.check._context_names": "the kubeconfig is read for contexts only with --all-contexts",
     "kubectl_imgaccess.cli.check._write_reports": "the PolicyReport writer loads only with --write-reports",

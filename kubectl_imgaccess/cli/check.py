@@ -99,8 +99,8 @@ def gather(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[
         _say(snap.notes, notes)
         _require_named(snap, scope)
         return snap
-    scope.file_domains = list(files_snap.audit_domains or [])
-    snap = _read_cluster(scope, file_objects=list(files_snap.objects.values()), client=client)
+    assert client is not None
+    snap = _read_cluster_for(scope, files_snap, client)
     _say(snap.notes, notes)
     snap.overlay(files_snap)
     snap.audit_domains = files_snap.audit_domains
@@ -298,12 +298,18 @@ def _connect(scope: ClusterScope) -> ClusterClient:
     return connect(scope)
 
 
-def _read_cluster(scope: ClusterScope, file_objects: Optional[List[Obj]] = None,
-                  client: Optional[ClusterClient] = None) -> Snapshot:
+def _read_cluster(scope: ClusterScope) -> Snapshot:
     """Lazy seam: the cluster reader loads only when a run reads a cluster (see `_connect`)."""
     from kubectl_imgaccess.kube.reader import read_cluster
 
-    return read_cluster(scope, file_objects=file_objects, client=client)
+    return read_cluster(scope)
+
+
+def _read_cluster_for(scope: ClusterScope, files: Snapshot, client: ClusterClient) -> Snapshot:
+    """Lazy seam, as `_read_cluster`: mixed mode, what the files' Domains need from the cluster."""
+    from kubectl_imgaccess.kube.reader import read_cluster_for
+
+    return read_cluster_for(scope, files.audit_domains or [], files.objects.values(), client=client)
 
 
 def _context_names(scope: ClusterScope) -> List[str]:

@@ -31,6 +31,7 @@ __all__ = [
     "ClusterClient",
     "connect",
     "read_cluster",
+    "read_cluster_for",
     "server_version",
 ]
 
@@ -78,17 +79,30 @@ class _Listed:
         return self.denied is None
 
 
-def read_cluster(
-    scope: ClusterScope, *, file_objects: Optional[Iterable[Mapping[str, Any]]] = None,
+def read_cluster(scope: ClusterScope, *, client: Optional[ClusterClient] = None) -> Snapshot:
+    """Everything the audit needs from the cluster, for the scope's Domains (listed, or named, with -l/-A).
+
+    client: an already configured client; default: one connected as the scope says.
+    """
+    return _ClusterReader(client or connect(scope), scope).read()
+
+
+def read_cluster_for(
+    scope: ClusterScope,
+    file_domains: Sequence[ObjectKey],
+    file_objects: Iterable[Mapping[str, Any]],
+    *,
     client: Optional[ClusterClient] = None,
 ) -> Snapshot:
-    """Everything the audit needs from the cluster, for the scope's Domains.
+    """Mixed mode: the Domains come from files, the cluster supplies everything else they need.
 
-    file_objects: in mixed mode (scope.file_domains set), the Domains and Clusters read from files, so
-    that the pull secrets and ServiceAccounts they name can be fetched; optional.
-    client: an already configured client (mixed mode needs its namespace before the files are read).
+    file_domains: the Domains to audit (selected from the files); they fix the namespaces that are read.
+    file_objects: the Domains and Clusters read from the files, so that the pull secrets and ServiceAccounts
+    they name can be fetched. No Domain is listed, and none is added to the snapshot: the caller lays the
+    files over it.
+    client: an already configured client (the files' default namespace comes from it before they are read).
     """
-    return _Reader(client or connect(scope), scope, list(file_objects or [])).read()
+    return _FilesReader(client or connect(scope), scope.all_namespaces, list(file_domains), list(file_objects)).read()
 
 
 def server_version(scope: ClusterScope) -> str:
@@ -164,24 +178,26 @@ def _sa_names(domain: Mapping[str, Any], clusters: Iterable[Mapping[str, Any]]) 
         return {"default"}
 
 
+@dataclass(frozen=True)
+class _Found:
+    """The Domains a read is for, and what follows from them for the other kinds."""
+
+    objects: List[Obj]  # the Domains whose references are followed
+    known: bool  # every Domain list could be read
+    spaces: Optional[Set[str]]  # namespaces that hold audited Domains; None: unknown, keep every namespace's objects
+    uids: Optional[Set[Tuple[str, str]]]  # (namespace, domainUID) whose pods are kept; None: every Domain pod
+
+
 class _Reader:
-    def __init__(
-        self, client: ClusterClient, scope: ClusterScope, file_objects: List[Mapping[str, Any]]
-    ) -> None:
+    """What both reads share: one LIST per kind and namespace, then GETs of referenced names the lists lack.
+    The two kinds of read differ only in where the Domains come from (the hooks at the end)."""
+
+    def __init__(self, client: ClusterClient, everywhere: bool, targets: List[Optional[str]]) -> None:
         self.client = client
-        self.scope = scope
-        self.mixed = scope.file_domains is not None
-        self.file_objects = file_objects
-        self.everywhere = scope.all_namespaces
-        if self.everywhere:
-            self.targets: List[Optional[str]] = [None]
-        elif self.mixed:
-            spaces = sorted({key.namespace for key in scope.file_domains or [] if key.namespace})
-            self.targets = list(spaces) or [client.namespace]
-        else:
-            self.targets = [client.namespace]
+        self.everywhere = everywhere
+        self.targets = [None] if everywhere else targets
         self.snap = Snapshot(mode="cluster", context=client.context)
-        self.snap.scope_namespace = None if self.everywhere else client.namespace
+        self.snap.scope_namespace = None if everywhere else client.namespace
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -247,13 +263,9 @@ class _Reader:
     # -- the read -----------------------------------------------------------------------------
 
     def read(self) -> Snapshot:
-        return self._read()
-
-    def _read(self) -> Snapshot:
         calls: Dict[Tuple[str, Optional[str]], Callable[[], _Listed]] = {}
         for ns in self.targets:
-            if not self.mixed:
-                calls[("Domain", ns)] = functools.partial(self._list, DOMAIN, ns, self.scope.selector)
+            calls.update(self._domain_calls(ns))
             calls[("Cluster", ns)] = functools.partial(self._list, CLUSTER, ns)
             calls[("ServiceAccount", ns)] = functools.partial(self._list, SERVICE_ACCOUNT, ns)
             for stype in PULL_SECRET_TYPES:
@@ -264,67 +276,42 @@ class _Reader:
         calls[("Node", None)] = functools.partial(self._list, NODE, None)
         listed: Dict[Tuple[str, Optional[str]], _Listed] = self._run(calls)
 
-        domains = self._domains(listed)
-        # Namespaces that hold audited Domains (None: unknown, keep every namespace's objects).
-        domain_spaces: Optional[Set[str]] = {_ns(d) for d in domains}
-        domains_known = all(listed[("Domain", ns)].ok for ns in self.targets) if not self.mixed else True
-        if self.mixed:
-            domain_spaces = {key.namespace for key in self.scope.file_domains or []}
-        elif not domains_known:
-            domain_spaces = None
+        found = self._domains(listed)
+        spaces = found.spaces
 
         def relevant(obj: Mapping[str, Any]) -> bool:
-            return domain_spaces is None or _ns(obj) in domain_spaces
+            return spaces is None or _ns(obj) in spaces
 
-        if not self.mixed:  # in mixed mode the Domains are the files' (the caller lays them over)
-            for domain in domains:
-                self.snap.add(domain)
-
-        clusters = self._clusters(listed, domains, relevant)
-        service_accounts = self._service_accounts(listed, domains, clusters, relevant, domains_known)
-        pods = self._pods(listed, domains, relevant)
-        self._secrets(listed, domains, service_accounts, pods)
+        clusters = self._clusters(listed, found.objects, relevant)
+        service_accounts = self._service_accounts(listed, found, clusters, relevant)
+        pods = self._pods(listed, found, relevant)
+        self._secrets(listed, found.objects, service_accounts, pods)
         self._events(listed, relevant)
         self._nodes(listed)
-        self._audit_domains(domains)
-        self._namespace_exists(listed, domains)
+        self._finish(found.objects)
         return self.snap
 
-    def _namespace_exists(self, listed: Mapping[Tuple[str, Optional[str]], _Listed], domains: List[Obj]) -> None:
-        """When a namespace scope found fewer Domains than asked for, ask whether the namespace exists at all
-        (an empty scope that is really a typo must not pass). Forbidden to tell: a note."""
-        if self.everywhere or self.mixed:
-            return
-        ns = self.client.namespace
-        found = {_name(d) for d in domains}
-        if found and all(name in found for name in self.scope.domains):
-            return
-        try:
-            self.client.request("GET", f"/api/v1/namespaces/{quote(ns, safe='')}")
-        except NotFound:
-            self.snap.missing_namespaces.append(ns)
-        except Forbidden as exc:
-            self.snap.notes.append(f"cannot tell whether namespace {ns} exists: {exc.detail or 'forbidden'}")
+    # -- where the Domains come from (each kind of read fills these in) ----------------------
 
-    def _domains(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> List[Obj]:
-        if self.mixed:
-            return [dict(o) for o in self.file_objects if o.get("kind") == "Domain"]
-        wanted = set(self.scope.domains)
-        domains: List[Obj] = []
-        for ns in self.targets:
-            result = listed[("Domain", ns)]
-            if result.ok:
-                domains += [d for d in result.items if not wanted or _name(d) in wanted]
-            elif wanted and ns is not None:
-                for name in sorted(wanted):
-                    obj, denied = self._get(DOMAIN, ns, name)
-                    if obj is not None:
-                        domains.append(obj)
-                    elif denied is not None:
-                        self.snap.unreadable.append(Unreadable("Domain", ns, name, denied))
-            else:
-                self._unreadable(DOMAIN, ns, result.denied or "forbidden")
-        return domains
+    def _domain_calls(self, namespace: Optional[str]) -> Dict[Tuple[str, Optional[str]], Callable[[], _Listed]]:
+        """The LISTs of Domains to make in a namespace, beside the other kinds'."""
+        return {}
+
+    def _domains(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> _Found:
+        raise NotImplementedError
+
+    def _more_clusters(self) -> Iterable[Mapping[str, Any]]:
+        """Cluster resources laid over the cluster's own."""
+        return ()
+
+    def _more_service_accounts(self) -> Set[Tuple[str, str]]:
+        """ServiceAccounts wanted beyond those the Domains name."""
+        return set()
+
+    def _finish(self, domains: List[Obj]) -> None:
+        """The snapshot's audited Domains, and whatever else the read must say about them."""
+
+    # -- the other kinds ------------------------------------------------------------------------
 
     def _clusters(
         self,
@@ -353,27 +340,22 @@ class _Reader:
                 fetched = self.snap.get("Cluster", space, name)
                 if fetched is not None:
                     found[(space, name)] = fetched
-        if self.mixed:
-            for from_file in self.file_objects:
-                if from_file.get("kind") == "Cluster":
-                    found[(_ns(from_file), _name(from_file))] = dict(from_file)
+        for extra in self._more_clusters():
+            found[(_ns(extra), _name(extra))] = dict(extra)
         return found
 
     def _service_accounts(
         self,
         listed: Mapping[Tuple[str, Optional[str]], _Listed],
-        domains: List[Obj],
+        found: _Found,
         clusters: Mapping[Tuple[str, str], Obj],
         relevant: Callable[[Mapping[str, Any]], bool],
-        domains_known: bool,
     ) -> List[Obj]:
-        wanted: Set[Tuple[str, str]] = set()
-        for domain in domains:
+        wanted = self._more_service_accounts()
+        for domain in found.objects:
             space = _ns(domain)
             refs = [clusters[(space, ref)] for ref in _cluster_refs(domain) if (space, ref) in clusters]
             wanted |= {(space, sa) for sa in _sa_names(domain, refs)}
-        if self.mixed:
-            wanted |= {(key.namespace, "default") for key in self.scope.file_domains or []}
         kept: List[Obj] = []
         missing: Set[Tuple[str, str]] = set()
         for ns in self.targets:
@@ -382,7 +364,7 @@ class _Reader:
                 kept += [sa for sa in result.items if relevant(sa)]
                 continue
             missing |= {key for key in wanted if ns is None or key[0] == ns}
-            if not domains_known:
+            if not found.known:
                 self._unreadable(SERVICE_ACCOUNT, ns, result.denied or "forbidden")
         for sa in kept:
             self.snap.add(sa)
@@ -396,14 +378,10 @@ class _Reader:
     def _pods(
         self,
         listed: Mapping[Tuple[str, Optional[str]], _Listed],
-        domains: List[Obj],
+        found: _Found,
         relevant: Callable[[Mapping[str, Any]], bool],
     ) -> List[Obj]:
-        uids: Optional[Set[Tuple[str, str]]] = {(_ns(d), _domain_uid(d)) for d in domains}
-        if self.mixed and not domains:
-            uids = None  # Domains from files were not handed over: keep every Domain pod of the namespaces
-        if not self.mixed and any(not listed[("Domain", ns)].ok for ns in self.targets):
-            uids = None
+        uids = found.uids
         pods: List[Obj] = []
         for ns in self.targets:
             result = listed[("Pod", ns)]
@@ -472,15 +450,98 @@ class _Reader:
         for node in result.items:
             self.snap.add(node)
 
-    def _audit_domains(self, domains: List[Obj]) -> None:
-        if self.mixed:
-            self.snap.audit_domains = list(self.scope.file_domains or [])
-        elif self.scope.domains:
+
+
+class _ClusterReader(_Reader):
+    """The Domains are the cluster's: listed in the scope (-n or -A, -l), or the ones named."""
+
+    def __init__(self, client: ClusterClient, scope: ClusterScope) -> None:
+        super().__init__(client, scope.all_namespaces, [client.namespace])
+        self.selector = scope.selector
+        self.named = list(scope.domains)
+
+    def _domain_calls(self, namespace: Optional[str]) -> Dict[Tuple[str, Optional[str]], Callable[[], _Listed]]:
+        return {("Domain", namespace): functools.partial(self._list, DOMAIN, namespace, self.selector)}
+
+    def _domains(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> _Found:
+        wanted = set(self.named)
+        domains: List[Obj] = []
+        for ns in self.targets:
+            result = listed[("Domain", ns)]
+            if result.ok:
+                domains += [d for d in result.items if not wanted or _name(d) in wanted]
+            elif wanted and ns is not None:
+                for name in sorted(wanted):
+                    obj, denied = self._get(DOMAIN, ns, name)
+                    if obj is not None:
+                        domains.append(obj)
+                    elif denied is not None:
+                        self.snap.unreadable.append(Unreadable("Domain", ns, name, denied))
+            else:
+                self._unreadable(DOMAIN, ns, result.denied or "forbidden")
+        for domain in domains:
+            self.snap.add(domain)
+        if all(listed[("Domain", ns)].ok for ns in self.targets):
+            return _Found(domains, True, {_ns(d) for d in domains}, {(_ns(d), _domain_uid(d)) for d in domains})
+        return _Found(domains, False, None, None)  # which namespaces and pods matter cannot be known
+
+    def _finish(self, domains: List[Obj]) -> None:
+        if self.named:
             if self.everywhere:
                 self.snap.audit_domains = sorted(ObjectKey("Domain", _ns(d), _name(d)) for d in domains)
             else:
                 ns = self.client.namespace
-                self.snap.audit_domains = [ObjectKey("Domain", ns, name) for name in self.scope.domains]
+                self.snap.audit_domains = [ObjectKey("Domain", ns, name) for name in self.named]
+        self._namespace_exists(domains)
+
+    def _namespace_exists(self, domains: List[Obj]) -> None:
+        """When a namespace scope found fewer Domains than asked for, ask whether the namespace exists at all
+        (an empty scope that is really a typo must not pass). Forbidden to tell: a note."""
+        if self.everywhere:
+            return
+        ns = self.client.namespace
+        found = {_name(d) for d in domains}
+        if found and all(name in found for name in self.named):
+            return
+        try:
+            self.client.request("GET", f"/api/v1/namespaces/{quote(ns, safe='')}")
+        except NotFound:
+            self.snap.missing_namespaces.append(ns)
+        except Forbidden as exc:
+            self.snap.notes.append(f"cannot tell whether namespace {ns} exists: {exc.detail or 'forbidden'}")
+
+
+class _FilesReader(_Reader):
+    """Mixed mode: the Domains (and Cluster resources) come from files; no Domain is listed, the namespaces
+    read are the files' Domains'."""
+
+    def __init__(
+        self,
+        client: ClusterClient,
+        everywhere: bool,
+        file_domains: List[ObjectKey],
+        file_objects: List[Mapping[str, Any]],
+    ) -> None:
+        spaces = sorted({key.namespace for key in file_domains if key.namespace})
+        super().__init__(client, everywhere, list(spaces) or [client.namespace])
+        self.file_domains = file_domains
+        self.file_objects = file_objects
+
+    def _domains(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> _Found:
+        domains = [dict(o) for o in self.file_objects if o.get("kind") == "Domain"]
+        spaces = {key.namespace for key in self.file_domains}
+        # No Domain objects handed over: keep every Domain pod of the namespaces.
+        uids = {(_ns(d), _domain_uid(d)) for d in domains} if domains else None
+        return _Found(domains, True, spaces, uids)
+
+    def _more_clusters(self) -> Iterable[Mapping[str, Any]]:
+        return [o for o in self.file_objects if o.get("kind") == "Cluster"]
+
+    def _more_service_accounts(self) -> Set[Tuple[str, str]]:
+        return {(key.namespace, "default") for key in self.file_domains}
+
+    def _finish(self, domains: List[Obj]) -> None:
+        self.snap.audit_domains = list(self.file_domains)
 
 
 def _not_read(pending: Sequence[Any], kind: Optional[_Kind]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.progress import Progress
 
 
@@ -43,5 +42,3 @@ class ClusterScope:
     verbosity: int = 0
     auth: AuthOverrides = field(default_factory=AuthOverrides)
     progress: Optional[Progress] = field(default=None, repr=False, compare=False)  # pages listed, on a terminal
-    # Mixed mode: the Domains come from files; the cluster supplies everything else they need.
-    file_domains: Optional[List[ObjectKey]] = None
