@@ -11,6 +11,7 @@ Severity = Literal["info", "warning", "error"]
 SEVERITIES: Tuple[Severity, ...] = ("info", "warning", "error")  # ascending
 FailOn = Literal["error", "warning", "info", "never"]  # --fail-on: the lowest severity that fails the gate
 FAIL_ON: Tuple[FailOn, ...] = ("error", "warning", "info", "never")
+DEFAULT_FAIL_ON: FailOn = "error"  # --fail-on's default, and the gate of fix (which has no --fail-on)
 
 # Where the rule documentation is published: docs/ of the release this version was built from, so that a
 # SARIF `helpUri` keeps pointing at the text that matches the rules which produced the result.

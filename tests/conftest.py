@@ -72,26 +72,26 @@ def _unit_tier_stays_in_memory(request: pytest.FixtureRequest, monkeypatch: pyte
 def _every_report_matches_its_schema() -> Iterator[None]:
     """Wrap the functions that build the check, fix and SARIF documents so that each one made in-process is
     validated against the published schema (tests.reportschema) the moment it is made."""
-    from kubectl_imgaccess.audit.report import Report
+    from kubectl_imgaccess.audit.report import Gate, Report
     from kubectl_imgaccess.fix import view
     from kubectl_imgaccess.render import sarif
     from tests.reportschema import validate
 
     to_document, document, render_sarif = Report.to_document, view.document, sarif.render_sarif
 
-    def checked_to_document(self: Report, *args: Any, **kwargs: Any) -> Any:
+    def checked_to_document(self: Report, gate: Gate, *args: Any, **kwargs: Any) -> Any:
         # JSON is streamed Domain by Domain (to_document(domains=False) + each Domain): validate the whole
         # document the stream adds up to, whichever part was asked for.
-        validate("report", json.loads(json.dumps(to_document(self))))
-        return to_document(self, *args, **kwargs)
+        validate("report", json.loads(json.dumps(to_document(self, gate))))
+        return to_document(self, gate, *args, **kwargs)
 
     def checked_document(*args: Any, **kwargs: Any) -> Any:
         doc = document(*args, **kwargs)
         validate("fix", json.loads(json.dumps(doc)))
         return doc
 
-    def checked_render_sarif(report: Report) -> str:
-        text = render_sarif(report)
+    def checked_render_sarif(report: Report, gate: Gate) -> str:
+        text = render_sarif(report, gate)
         validate("sarif", json.loads(text))
         return text
 

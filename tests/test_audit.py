@@ -7,10 +7,10 @@ import base64
 import json
 from typing import Any, Dict, List, Optional
 
-from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.report import Gate, Report
 from kubectl_imgaccess.audit.run import AuditOptions, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
-from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.exitcodes import ExitCode
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.types import ProbeResult, ProbeStatus
 from kubectl_imgaccess.probe.verdict import outcome
@@ -73,8 +73,8 @@ def test_unreadable_secret_makes_verdict_unknown_and_report_incomplete() -> None
     assert rules(report) == {"IA017": "warning", "IA016": "info"}
     assert report.domains[0].images[0].verdict == "unknown"
     assert report.domains[0].verdict == "unknown"
-    assert report.incomplete and not report.gate_failed
-    assert for_outcome(report.gate_failed, report.incomplete) == ExitCode.INCOMPLETE
+    assert report.incomplete and not Gate("error").failed(report)
+    assert Gate("error").exit_code(report) == ExitCode.INCOMPLETE
 
 
 def test_unreadable_serviceaccount_leaves_the_path_unknown_not_passing() -> None:
@@ -148,9 +148,11 @@ def test_probe_keys_are_distinct_across_domains() -> None:
 
 def test_fail_on_never_and_info() -> None:
     snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
-    assert not audit(snap, options=AuditOptions(fail_on="error")).gate_failed
-    assert audit(snap, options=AuditOptions(fail_on="info")).gate_failed  # IA016 is info
-    assert not audit(snap, options=AuditOptions(fail_on="never")).gate_failed
+    report = audit(snap)
+    assert not Gate("error").failed(report)
+    assert Gate("info").failed(report)  # IA016 is info
+    assert not Gate("never").failed(report)
+    assert Gate("info").exit_code(report) == ExitCode.GATE_FAILED and Gate("error").exit_code(report) == ExitCode.OK
 
 
 def test_ia004_says_when_other_namespaces_were_not_searched() -> None:

@@ -8,7 +8,7 @@ from typing import List
 
 import pytest
 
-from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.report import Gate, Report
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.render import render
@@ -17,6 +17,7 @@ from kubectl_imgaccess.render.view import View
 from tests.clitools import FIXTURES, ROOT, run, run_tty
 
 EXAMPLES = ROOT / "examples"
+GATE = Gate("error")
 LONG_IMAGE = "registry.example.com/a/very/deep/path/to/the/weblogic-domain-image:14.1.2.0-generic-jdk17-ol8-2024"
 
 
@@ -40,7 +41,7 @@ def test_shortening_keeps_head_and_tail() -> None:
 @pytest.mark.parametrize("width", [80, 120, 200])
 def test_rows_fit_the_terminal(width: int) -> None:
     report = report_of(EXAMPLES)
-    text = render(report, "table", View(width=width))
+    text = render(report, GATE, "table", View(width=width))
     rows = table_lines(text)
     assert rows[0].split() == ["NAMESPACE", "DOMAIN", "VERDICT", "IMAGES", "RULES", "REASON"]
     assert len(rows) == len(report.domains) + 1
@@ -56,7 +57,7 @@ def test_rows_fit_the_terminal(width: int) -> None:
 
 
 def test_worst_first_and_counts() -> None:
-    rows = table_lines(render(report_of(EXAMPLES), "table"))[1:]
+    rows = table_lines(render(report_of(EXAMPLES), GATE, "table"))[1:]
     verdicts = [r.split()[2] for r in rows]
     assert verdicts == sorted(verdicts, key=["fail", "warn", "unknown", "pass"].index)
     assert any(r.split()[:4] == ["payments-ns", "payments", "fail", "1/2"] for r in rows)
@@ -64,32 +65,32 @@ def test_worst_first_and_counts() -> None:
 
 def test_not_a_terminal_and_wide_are_never_shortened() -> None:
     report = report_of(EXAMPLES)
-    for text in (render(report, "table"), render(report, "wide", View(width=80))):
+    for text in (render(report, GATE, "table"), render(report, GATE, "wide", View(width=80))):
         assert "..." not in text
         assert max(len(line) for line in text.splitlines()) > 200
 
 
 def test_info_findings_collapse_into_one_line_per_rule() -> None:
     report = report_of(EXAMPLES)
-    text = render(report, "table")
+    text = render(report, GATE, "table")
     ia016 = [line for line in text.splitlines() if "IA016" in line]
     assert len(ia016) == 1
     assert ia016[0].startswith("info IA016 registry-terms-required on 2 images in 7 Domains: Accept the terms")
     assert ia016[0].endswith("--show info lists them")
-    shown = render(report, "table", View(show=frozenset({"info"})))
+    shown = render(report, GATE, "table", View(show=frozenset({"info"})))
     assert sum("IA016" in line for line in shown.splitlines()) > 7
 
 
 def test_summary_counts_domains_and_says_how_many_images() -> None:
-    last = render(report_of(EXAMPLES), "table").splitlines()[-1]
+    last = render(report_of(EXAMPLES), GATE, "table").splitlines()[-1]
     assert last.startswith("8 Domains (10 images): 5 fail, 1 warn, 2 pass | findings: ")
 
 
 def test_no_headers_and_name() -> None:
     report = report_of(EXAMPLES)
-    assert not table_lines(render(report, "table", View(headers=False)))[0].startswith("NAMESPACE")
-    assert not table_lines(render(report, "wide", View(headers=False)))[0].startswith("NAMESPACE")
-    names = render(report, "name").splitlines()
+    assert not table_lines(render(report, GATE, "table", View(headers=False)))[0].startswith("NAMESPACE")
+    assert not table_lines(render(report, GATE, "wide", View(headers=False)))[0].startswith("NAMESPACE")
+    names = render(report, GATE, "name").splitlines()
     assert names and all(n.startswith("domain.weblogic.oracle/") for n in names)
     assert {n.split("/")[1] for n in names} == {d.name for d in report.domains if d.verdict == "fail"}
 
@@ -100,9 +101,9 @@ def test_data_is_escaped_in_every_human_view(tmp_path: Path) -> None:
         "name: ocr-credentials", 'name: "ocr\\e]0;owned\\a"'))
     report = report_of(bad)
     for fmt in ("table", "wide", "name"):
-        out = render(report, fmt, View(width=120))
+        out = render(report, GATE, fmt, View(width=120))
         assert "\x1b" not in out and "\x07" not in out
-    assert "ocr\\x1b]0;owned\\x07" in render(report, "table")
+    assert "ocr\\x1b]0;owned\\x07" in render(report, GATE, "table")
 
 
 @pytest.mark.parametrize("columns", [80, 120, 200])

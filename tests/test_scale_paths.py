@@ -8,7 +8,7 @@ import json
 from typing import Any, Dict, List, Optional
 
 from kubectl_imgaccess.audit.evidence import node_holders, nodes_caching
-from kubectl_imgaccess.audit.report import ImageEntry
+from kubectl_imgaccess.audit.report import Gate, ImageEntry
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Snapshot
 from kubectl_imgaccess.render.structured import render_json, write_json
@@ -69,8 +69,8 @@ def test_json_written_domain_by_domain_is_the_document() -> None:
     for count in (0, 1, 7):
         report = audit(_report_snapshot(count))
         out = io.StringIO()
-        write_json(report, out)
-        assert out.getvalue() == render_json(report)
+        write_json(report, Gate("error"), out)
+        assert out.getvalue() == render_json(report, Gate("error"))
         assert len(json.loads(out.getvalue())["domains"]) == count
 
 

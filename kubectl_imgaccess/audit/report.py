@@ -146,7 +146,6 @@ class Report:
     mode: str
     context: Optional[str]
     files: List[str]
-    fail_on: FailOn
     incomplete: bool = False
     probed: bool = False
     baseline: Optional[str] = None  # the --baseline file, when one was given
@@ -178,27 +177,7 @@ class Report:
         """The findings the gate counts (not suppressed, not absorbed by the baseline)."""
         return [f for f in self.all_findings() if f.counts]
 
-    def fails_gate(self, f: Finding) -> bool:
-        """Whether this one finding fails the gate at --fail-on."""
-        if self.fail_on == "never" or not f.counts:
-            return False
-        return severity_rank(f.severity) >= severity_rank(self.fail_on)
-
-    @property
-    def gate_failed(self) -> bool:
-        return any(self.fails_gate(f) for f in self.all_findings())
-
-    def failing_domains(self) -> List[DomainReport]:
-        """The Domains whose own findings fail the gate (what `-o name` lists)."""
-        return [d for d in self.domains if any(self.fails_gate(f) for f in d.findings)]
-
-    @property
-    def exit_code(self) -> ExitCode:
-        if self.unreachable:  # a cluster of the fleet was not audited at all
-            return ExitCode.ERROR
-        return for_outcome(self.gate_failed, self.incomplete)
-
-    def summary(self) -> Dict[str, Any]:
+    def summary(self, gate: Gate) -> Dict[str, Any]:
         verdicts = {v: 0 for v in ("pass", "warn", "fail", "unknown")}
         domain_verdicts = dict(verdicts)
         for d in self.domains:
@@ -217,8 +196,8 @@ class Report:
             "suppressed": sum(1 for f in self.all_findings() if f.suppressed),
             "baseline": sum(1 for f in self.all_findings() if f.baseline and not f.suppressed),
             "incomplete": self.incomplete,
-            "gate": "fail" if self.gate_failed else "pass",
-            "failOn": self.fail_on,
+            "gate": gate.verdict(self),
+            "failOn": gate.fail_on,
         }
 
     def _source(self) -> Dict[str, Any]:
@@ -229,19 +208,52 @@ class Report:
             doc["unreachable"] = list(self.unreachable)
         return doc
 
-    def to_document(self, domains: bool = True) -> Dict[str, Any]:
-        """The contract's document; without `domains`, everything but that last member (for streaming)."""
+    def to_document(self, gate: Gate, domains: bool = True) -> Dict[str, Any]:
+        """The contract's document, its summary judged by `gate`; without `domains`, everything but that last
+        member (for streaming)."""
         doc: Dict[str, Any] = {
             "schemaVersion": 1,
             "tool": {"name": "kubectl-imgaccess", "version": __version__},
             "source": self._source(),
-            "summary": self.summary(),
+            "summary": self.summary(gate),
             "findings": [_finding_doc(f, None) for f in self.findings],
             "notes": list(self.notes),
         }
         if domains:
             doc["domains"] = [_domain_doc(d) for d in self.domains]
         return doc
+
+
+GateVerdict = Literal["pass", "fail"]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """--fail-on: which findings fail a run. The audit never sees it: the CLI builds it where the exit code is
+    decided and hands it, beside the report, to whatever shows the outcome (renderers, the JSON document)."""
+
+    fail_on: FailOn
+
+    def fails(self, f: Finding) -> bool:
+        """Whether this one finding fails the gate (suppressed and baseline findings never do)."""
+        if self.fail_on == "never" or not f.counts:
+            return False
+        return severity_rank(f.severity) >= severity_rank(self.fail_on)
+
+    def failed(self, report: Report) -> bool:
+        return any(self.fails(f) for f in report.all_findings())
+
+    def verdict(self, report: Report) -> GateVerdict:
+        return "fail" if self.failed(report) else "pass"
+
+    def failing_domains(self, report: Report) -> List[DomainReport]:
+        """The Domains whose own findings fail the gate (what `-o name` lists)."""
+        return [d for d in report.domains if any(self.fails(f) for f in d.findings)]
+
+    def exit_code(self, report: Report) -> ExitCode:
+        if report.unreachable:  # a cluster of the fleet was not audited at all
+            return ExitCode.ERROR
+        return for_outcome(self.failed(report), report.incomplete)
 
 
 def _loc(loc: Optional[Location]) -> Optional[Dict[str, Any]]:

@@ -30,7 +30,7 @@ from kubectl_imgaccess.audit.report import (
 )
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, Obj, ProvidedSecret, Snapshot, Unreadable
 from kubectl_imgaccess.audit.tokens import short_lived_token
-from kubectl_imgaccess.catalog import BY_ID, FailOn, Severity, find_rule, severity_rank
+from kubectl_imgaccess.catalog import BY_ID, Severity, find_rule, severity_rank
 from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.kubelet import imageref
 from kubectl_imgaccess.kubelet.keyring import Keyring
@@ -59,7 +59,6 @@ ENSURE_PULLED_IMAGES_KUBELET = "1.35"
 
 @dataclass(frozen=True)
 class AuditOptions:
-    fail_on: FailOn = "error"
     probe_results: Optional[Mapping[ProbeKey, ProbeOutcome]] = None
     now: Optional[datetime.datetime] = None  # for ignore entries' `expires` (None: none expires) and token ages
     annotation_ignores: bool = True  # False (--no-annotation-ignores): the Domain annotation suppresses nothing
@@ -81,7 +80,6 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
         mode=snapshot.mode,
         context=snapshot.context,
         files=list(snapshot.files),
-        fail_on=options.fail_on,
         incomplete=incomplete,
         probed=options.probe_results is not None,
         notes=notes,

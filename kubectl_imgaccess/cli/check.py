@@ -17,10 +17,10 @@ from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 from kubectl_imgaccess.audit.baseline import apply_baseline, load_baseline
 from kubectl_imgaccess.audit.config import default_config_path
 from kubectl_imgaccess.audit.policyreport import policy_reports
-from kubectl_imgaccess.audit.report import Finding, ProbeOutcome, Report
+from kubectl_imgaccess.audit.report import Finding, Gate, ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
-from kubectl_imgaccess.catalog import BY_ID, FailOn
+from kubectl_imgaccess.catalog import BY_ID
 from kubectl_imgaccess.cli.flags import (
     MAX_PROBE_CONCURRENCY,
     contexts_of,
@@ -53,7 +53,6 @@ class CheckOptions:
     kustomizations: List[str] = field(default_factory=list)  # -k DIR: rendered with kubectl kustomize
     offline: bool = False
     output: str = "table"
-    fail_on: FailOn = "error"
     config: Optional[str] = None
     probe: bool = False
     registry_ca: Optional[str] = None
@@ -228,10 +227,10 @@ def run_fleet(opts: CheckOptions, contexts: List[str], notes: Optional[IO[str]] 
                 notes.write(f"error: context {safe(context)}: {safe(error or '')}\n")
         else:
             reports.append((context, report))
-    return merge_fleet(reports, failed, opts.fail_on)
+    return merge_fleet(reports, failed)
 
 
-def merge_fleet(reports: List[Tuple[str, Report]], failed: List[Tuple[str, str]], fail_on: FailOn) -> Report:
+def merge_fleet(reports: List[Tuple[str, Report]], failed: List[Tuple[str, str]]) -> Report:
     """One report of several clusters: their Domains (each carrying its context), their scope findings named by
     context, and an IA023 finding per cluster that could not be read."""
     rule = BY_ID["IA023"]
@@ -243,7 +242,7 @@ def merge_fleet(reports: List[Tuple[str, Report]], failed: List[Tuple[str, str]]
         findings.append(Finding(rule.id, rule.name, rule.severity, f"context {context}: {error}", fix=rule.fix))
     return Report(
         domains=[d for _, r in reports for d in r.domains], mode="cluster", context=None, files=[],
-        fail_on=fail_on, incomplete=any(r.incomplete for _, r in reports),
+        incomplete=any(r.incomplete for _, r in reports),
         probed=any(r.probed for _, r in reports), findings=findings,
         notes=[f"context {c}: {n}" for c, r in reports for n in r.notes],
         unreachable=[c for c, _ in failed], clusters=[c for c, _ in reports],
@@ -272,7 +271,7 @@ def write_reports(opts: CheckOptions, report: Report, err: IO[str]) -> Optional[
 def _run_one(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
     config = load_config(opts.config or default_config_path(os.environ))
     snap = gather(opts, stdin, notes)
-    options = AuditOptions(fail_on=opts.fail_on, now=datetime.datetime.now(datetime.timezone.utc),
+    options = AuditOptions(now=datetime.datetime.now(datetime.timezone.utc),
                            annotation_ignores=opts.annotation_ignores, cloud=opts.cloud)
     report = audit(snap, config, options)
     if notes is not None:  # the files' notes were said while reading them; now the audit's own
@@ -348,10 +347,11 @@ def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome
 
 def command(args: argparse.Namespace) -> int:
     """`check`: flags -> options -> report -> the chosen format on stdout; the exit code from the gate."""
+    gate = Gate(args.fail_on)
     opts = CheckOptions(
         scope=scope_from(args), files=list(args.filename), kustomizations=list(args.kustomize),
-        offline=args.offline, cloud=args.cloud, output=args.output,
-        fail_on=args.fail_on, config=args.config, probe=args.probe, registry_ca=args.registry_ca,
+        offline=args.offline, cloud=args.cloud, output=args.output, config=args.config, probe=args.probe,
+        registry_ca=args.registry_ca,
         insecure_registries=list(args.insecure_registry), probe_concurrency=args.probe_concurrency,
         annotation_ignores=not args.no_annotation_ignores, require_domains=args.require_domains,
         contexts=contexts_of(args), all_contexts=args.all_contexts, write_reports=args.write_reports,
@@ -372,8 +372,8 @@ def command(args: argparse.Namespace) -> int:
                 headers=not args.no_headers, show=frozenset(args.show))
     file_view = View(headers=view.headers, show=view.show)  # a file is not a terminal: no color, no cutting
     for fmt, path in args.output_file:
-        write_atomically(path, functools.partial(render_into, report, fmt, file_view))
-    render_into(report, args.output, view, sys.stdout)  # JSON streams Domain by Domain
+        write_atomically(path, functools.partial(render_into, report, gate, fmt, file_view))
+    render_into(report, gate, args.output, view, sys.stdout)  # JSON streams Domain by Domain
     sys.stdout.flush()
     for context in report.unreachable:
         sys.stderr.write(f"error: context {safe(context)}: not audited (IA023 cluster-unreachable)\n")
@@ -381,4 +381,4 @@ def command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: {safe(written_error)}\n")
     if report.unreachable or written_error is not None:
         return ExitCode.ERROR
-    return report.exit_code
+    return gate.exit_code(report)

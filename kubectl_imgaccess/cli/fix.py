@@ -14,14 +14,15 @@ import sys
 from typing import Any, Callable, List, Optional, TextIO
 
 from kubectl_imgaccess.audit.config import default_config_path
-from kubectl_imgaccess.audit.report import Report
+from kubectl_imgaccess.audit.report import Gate, Report
 from kubectl_imgaccess.audit.run import AuditOptions, audit
 from kubectl_imgaccess.audit.snapshot import Snapshot
+from kubectl_imgaccess.catalog import DEFAULT_FAIL_ON
 from kubectl_imgaccess.cli.check import CheckOptions, gather
 from kubectl_imgaccess.cli.flags import scope_from
 from kubectl_imgaccess.deadline import Interrupted
 from kubectl_imgaccess.errors import FixRefused, UsageError
-from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
+from kubectl_imgaccess.exitcodes import ExitCode
 from kubectl_imgaccess.fix import credentials, files, view
 from kubectl_imgaccess.fix.apply import Applier
 from kubectl_imgaccess.fix.plan import FixOptions, make_plan
@@ -33,6 +34,7 @@ from kubectl_imgaccess.render.structured import dump_json, dump_yaml
 from kubectl_imgaccess.text import remember_secret, safe
 
 log = logging.getLogger("kubectl_imgaccess.fix")
+GATE = Gate(DEFAULT_FAIL_ON)  # the exit code of a fix run: the check's default gate, before or after the plan
 
 Ask = Callable[[str], Optional[bool]]  # None: no terminal to ask on
 
@@ -171,7 +173,7 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
     if not plan.actions:
         if structured:
             emit_doc(False, None, [])
-        return int(for_outcome(report.gate_failed, report.incomplete))
+        return int(GATE.exit_code(report))
     if args.dry_run == "client":
         if structured:
             emit_doc(False, None, [])
@@ -237,7 +239,7 @@ def run_fix(args: argparse.Namespace, stdin: Optional[TextIO] = None, stdout: Op
     else:
         out.write(view.render_before_after(report, after))
     out.flush()
-    return int(for_outcome(after.gate_failed, after.incomplete))
+    return int(GATE.exit_code(after))
 
 
 def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
@@ -282,7 +284,7 @@ def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             out.write(_dump(view.file_document(plan, edits, steps, [], None), args.output))
         elif changed:
             out.write("Not written: run again with --write to edit the files.\n")
-        return int(ExitCode.OK) if changed else int(for_outcome(report.gate_failed, report.incomplete))
+        return int(ExitCode.OK) if changed else int(GATE.exit_code(report))
     written = files.write_files(changed)
     after_snapshot = gather(opts, stdin)
     after = audit(after_snapshot, config, AuditOptions(cloud=args.cloud))
@@ -292,7 +294,7 @@ def _run_fix_files(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         out.write("\nWritten:\n" + "".join(f"  {path}\n" for path in written))
         out.write(view.render_before_after(report, after))
     out.flush()
-    return int(for_outcome(after.gate_failed, after.incomplete))
+    return int(GATE.exit_code(after))
 
 
 def _dump(doc: Any, output: str) -> str:

@@ -12,7 +12,7 @@ from typing import IO, Any, Dict, List, Mapping, NoReturn, Optional, Sequence, S
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.config import CLOUD_CHOICES
-from kubectl_imgaccess.catalog import FAIL_ON
+from kubectl_imgaccess.catalog import DEFAULT_FAIL_ON, FAIL_ON
 from kubectl_imgaccess.cli.outputs import output_file_type
 from kubectl_imgaccess.deadline import DEFAULT_RUN_TIMEOUT
 from kubectl_imgaccess.durations import parse_duration
@@ -221,8 +221,8 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
     check.add_argument("--show", action="append", default=[], choices=SHOW_CHOICES,
                        help="table and wide: also list info findings one by one, suppressed ones, or those the "
                             "--baseline absorbed (repeatable)")
-    check.add_argument("--fail-on", default="error", choices=FAIL_ON,
-                       help="lowest severity that fails the gate (default error)")
+    check.add_argument("--fail-on", default=DEFAULT_FAIL_ON, choices=FAIL_ON,
+                       help=f"lowest severity that fails the gate (default {DEFAULT_FAIL_ON})")
     check.add_argument("--config", metavar="FILE", help="registry knowledge and ignore rules")
     check.add_argument("--baseline", metavar="FILE",
                        help="a previous `check -o json` report: findings already in it do not fail the gate")

@@ -522,7 +522,7 @@ def _dig(obj: Optional[Mapping[str, Any]], path: Sequence[str]) -> Any:
 def make_plan(snapshot: Snapshot, report: Report, options: FixOptions = FixOptions()) -> Plan:
     """The plan for the report's Domains. Pure: neither argument is modified."""
     planner = _Planner(snapshot, report, options)
-    audit_options = AuditOptions(fail_on=report.fail_on, cloud=options.cloud)
+    audit_options = AuditOptions(cloud=options.cloud)
     current = report
     for _ in range(MAX_ROUNDS):
         if not planner.round(current):

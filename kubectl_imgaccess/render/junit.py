@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import List, Optional, Sequence
 
-from kubectl_imgaccess.audit.report import DomainReport, Finding, Report
+from kubectl_imgaccess.audit.report import DomainReport, Finding, Gate, Report
 from kubectl_imgaccess.catalog import severity_rank
 from kubectl_imgaccess.text import safe, xml_safe
 
@@ -27,12 +27,12 @@ def _lines(lines: Sequence[str]) -> str:
     return "\n".join(_text(line) for line in lines)
 
 
-def _line(f: Finding, report: Report) -> str:
+def _line(f: Finding, gate: Gate) -> str:
     where = f"{f.location}: " if f.location else f"{f.field}: " if f.field else ""
     if f.suppressed:
         by = f.suppressed_by or "an ignore rule"
         return f"{f.rule} suppressed by {by}: {where}{f.severity} {f.name}: {f.message}"
-    tag = " [baseline]" if f.baseline else "" if report.fails_gate(f) else f" [below --fail-on {report.fail_on}]"
+    tag = " [baseline]" if f.baseline else "" if gate.fails(f) else f" [below --fail-on {gate.fail_on}]"
     return f"{where}{f.severity} {f.rule} {f.name}: {f.message}{tag}"
 
 
@@ -45,27 +45,27 @@ class _Counter:
         self.tests = self.failures = self.errors = 0
 
 
-def _case(suite: ET.Element, counter: _Counter, report: Report, classname: str, name: str,
+def _case(suite: ET.Element, counter: _Counter, gate: Gate, classname: str, name: str,
           findings: Sequence[Finding]) -> None:
     case = ET.SubElement(suite, "testcase", classname=_text(classname), name=_text(name), time="0")
     counter.tests += 1
-    failing = _by_severity([f for f in findings if report.fails_gate(f)])
+    failing = _by_severity([f for f in findings if gate.fails(f)])
     if failing:
         counter.failures += 1
         first = failing[0]
         rules = ", ".join(sorted({f.rule for f in failing}))
         failure = ET.SubElement(case, "failure", type=first.rule,
                                 message=_text(f"{rules}: {first.message}"))
-        failure.text = _lines([_line(f, report) for f in failing])
-    rest = [f for f in findings if not report.fails_gate(f) and not f.suppressed]
+        failure.text = _lines([_line(f, gate) for f in failing])
+    rest = [f for f in findings if not gate.fails(f) and not f.suppressed]
     if rest:
-        ET.SubElement(case, "system-out").text = _lines([_line(f, report) for f in _by_severity(rest)])
+        ET.SubElement(case, "system-out").text = _lines([_line(f, gate) for f in _by_severity(rest)])
     quiet = [f for f in findings if f.suppressed]
     if quiet:  # what silenced each one: the annotation, or the config entry with its reason and expiry
-        ET.SubElement(case, "system-err").text = _lines([_line(f, report) for f in _by_severity(quiet)])
+        ET.SubElement(case, "system-err").text = _lines([_line(f, gate) for f in _by_severity(quiet)])
 
 
-def _audit_suite(root: ET.Element, report: Report, total: _Counter) -> None:
+def _audit_suite(root: ET.Element, report: Report, gate: Gate, total: _Counter) -> None:
     """Errors first: what could not be read (IA017), and findings about the scope itself."""
     unreadable = [(d, f) for d in [None, *report.domains]
                   for f in (report.findings if d is None else d.findings) if f.rule == "IA017"]
@@ -94,7 +94,7 @@ def _audit_suite(root: ET.Element, report: Report, total: _Counter) -> None:
             counter.errors += 1
             ET.SubElement(case, "error", type=f.rule, message=_text(f.message)).text = _text(f.message)
             continue
-        _case(suite, counter, report, "kubectl-imgaccess", f"{f.rule} {f.name} {f.subject or ''}".strip(), [f])
+        _case(suite, counter, gate, "kubectl-imgaccess", f"{f.rule} {f.name} {f.subject or ''}".strip(), [f])
     _close(suite, counter, total)
 
 
@@ -113,10 +113,10 @@ def _close(suite: ET.Element, counter: _Counter, total: _Counter) -> None:
     total.errors += counter.errors
 
 
-def render_junit(report: Report) -> str:
+def render_junit(report: Report, gate: Gate) -> str:
     root = ET.Element("testsuites", name="kubectl-imgaccess")
     total = _Counter()
-    _audit_suite(root, report, total)
+    _audit_suite(root, report, gate, total)
     for d in report.domains:
         where = f"{d.context}/" if report.fleet and d.context else ""  # several clusters: which one
         suite = ET.SubElement(root, "testsuite", name=_text(f"{where}{d.namespace}/{d.name}"))
@@ -124,10 +124,10 @@ def render_junit(report: Report) -> str:
         classname = f"{where.replace('/', '.')}{d.namespace}.{d.name}"
         own = [f for f in d.findings if not f.images]
         if own or not d.images:
-            _case(suite, counter, report, classname, f"Domain {d.namespace}/{d.name}", own)
+            _case(suite, counter, gate, classname, f"Domain {d.namespace}/{d.name}", own)
         for i, img in enumerate(d.images):
             related = [f for f in d.findings if i in f.images]
-            _case(suite, counter, report, classname, f"{img.field} {img.image} (sa/{img.service_account})",
+            _case(suite, counter, gate, classname, f"{img.field} {img.image} (sa/{img.service_account})",
                   related)
         _close(suite, counter, total)
     root.set("tests", str(total.tests))

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 from kubectl_imgaccess import __version__
-from kubectl_imgaccess.audit.report import DomainReport, Finding, Report, finding_identity
+from kubectl_imgaccess.audit.report import DomainReport, Finding, Gate, Report, finding_identity
 from kubectl_imgaccess.catalog import PROJECT_URL, RULES
 from kubectl_imgaccess.objects import STDIN_NAME
 from kubectl_imgaccess.render.ruledoc import rule_markdown, rule_text
@@ -89,7 +89,7 @@ def _location(f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
     return location
 
 
-def _result(report: Report, f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
+def _result(report: Report, gate: Gate, f: Finding, d: Optional[DomainReport]) -> Dict[str, Any]:
     context = d.context if d is not None and report.fleet else None  # several clusters: name which one
     text = f"{d.namespace}/{d.name}: {f.message}" if d is not None else f.message
     if context:
@@ -103,7 +103,7 @@ def _result(report: Report, f: Finding, d: Optional[DomainReport]) -> Dict[str, 
         "properties": {
             "namespace": d.namespace if d else None, "domain": d.name if d else None, "field": f.field,
             "image": f.image, "secret": f.secret, "serviceAccount": f.service_account,
-            "failsGate": report.fails_gate(f),
+            "failsGate": gate.fails(f),
         },
     }
     if context:
@@ -145,10 +145,10 @@ _EXIT_DESCRIPTIONS = {0: "pass", 1: "gate failed", 2: "a cluster could not be re
                       3: "incomplete (IA017)"}
 
 
-def render_sarif(report: Report) -> str:
-    results = [_result(report, f, None) for f in report.findings]
-    results += [_result(report, f, d) for d in report.domains for f in d.findings]
-    code = int(report.exit_code)
+def render_sarif(report: Report, gate: Gate) -> str:
+    results = [_result(report, gate, f, None) for f in report.findings]
+    results += [_result(report, gate, f, d) for d in report.domains for f in d.findings]
+    code = int(gate.exit_code(report))
     notifications = [{"level": "warning", "message": {"text": f.message}, "descriptor": {"id": f.rule}}
                      for f in report.all_findings() if f.rule == "IA017" and not f.suppressed]
     run: Dict[str, Any] = {
@@ -159,7 +159,7 @@ def render_sarif(report: Report) -> str:
             "exitCode": code,
             "exitCodeDescription": _EXIT_DESCRIPTIONS.get(code, str(code)),
             "toolExecutionNotifications": notifications,
-            "properties": {"failOn": report.fail_on, "mode": report.mode},
+            "properties": {"failOn": gate.fail_on, "mode": report.mode},
         }],
         "results": results,
     }

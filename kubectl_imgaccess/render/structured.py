@@ -7,7 +7,7 @@ from typing import IO, Any
 
 import yaml
 
-from kubectl_imgaccess.audit.report import Report, domain_document
+from kubectl_imgaccess.audit.report import Gate, Report, domain_document
 
 
 def dump_json(doc: Any) -> str:
@@ -18,14 +18,14 @@ def dump_yaml(doc: Any) -> str:
     return str(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True))
 
 
-def render_json(report: Report) -> str:
-    return dump_json(report.to_document())
+def render_json(report: Report, gate: Gate) -> str:
+    return dump_json(report.to_document(gate))
 
 
-def write_json(report: Report, out: IO[str]) -> None:
+def write_json(report: Report, gate: Gate, out: IO[str]) -> None:
     """render_json's text, written Domain by Domain: the whole document never exists at once (a report of
     12,000 Domains is ~60 MB of JSON)."""
-    head = report.to_document(domains=False)
+    head = report.to_document(gate, domains=False)
     head["domains"] = []
     text = dump_json(head)
     closing = '"domains": []\n}\n'
@@ -40,5 +40,5 @@ def write_json(report: Report, out: IO[str]) -> None:
     out.write("\n  ]\n}\n")
 
 
-def render_yaml(report: Report) -> str:
-    return dump_yaml(report.to_document())
+def render_yaml(report: Report, gate: Gate) -> str:
+    return dump_yaml(report.to_document(gate))

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from typing import AbstractSet, Dict, List, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.audit.report import VERDICT_ORDER, DomainReport, Finding, ImageEntry, Report, finding_order
+from kubectl_imgaccess.audit.report import (
+    VERDICT_ORDER,
+    DomainReport,
+    Finding,
+    Gate,
+    ImageEntry,
+    Report,
+    finding_order,
+)
 from kubectl_imgaccess.catalog import find_rule
 from kubectl_imgaccess.render.view import View
 from kubectl_imgaccess.text import safe
@@ -272,11 +280,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
-def summary_line(report: Report, color: bool) -> str:
-    s = report.summary()
+def summary_line(report: Report, gate: Gate, color: bool) -> str:
+    s = report.summary(gate)
     v: Dict[str, int] = s["domainVerdicts"]
     f: Dict[str, int] = s["findings"]
-    gate = "FAIL" if s["gate"] == "fail" else "pass"
+    shown = "FAIL" if s["gate"] == "fail" else "pass"
     counts = ", ".join(f"{v[k]} {k}" for k in reversed(VERDICT_ORDER) if v.get(k))
     parts = [f"{_plural(s['domains'], 'Domain')} ({_plural(s['images'], 'image')}):",
              counts or "nothing to check",
@@ -288,24 +296,24 @@ def summary_line(report: Report, color: bool) -> str:
         parts.append(f"| baseline absorbed {_plural(s['baseline'], 'finding')}{gone}")
     if s["incomplete"]:
         parts.append("| INCOMPLETE (IA017)")
-    parts.append(f"| gate (--fail-on {report.fail_on}): {_paint(gate, 'fail' if gate == 'FAIL' else 'pass', color)}")
+    parts.append(f"| gate (--fail-on {gate.fail_on}): {_paint(shown, 'fail' if shown == 'FAIL' else 'pass', color)}")
     return " ".join(parts)
 
 
-def render_table(report: Report, view: View, wide: bool = False) -> str:
+def render_table(report: Report, gate: Gate, view: View, wide: bool = False) -> str:
     if wide:
         view = View(color=view.color, width=None, headers=view.headers, show=view.show)
     out = (_image_rows if wide else _domain_rows)(report, view) if report.domains else ["No Domains found."]
     findings = _finding_lines(report, view)
     if findings:
         out += ["", *findings]
-    out += ["", summary_line(report, view.color)]
+    out += ["", summary_line(report, gate, view.color)]
     return "\n".join(out) + "\n"
 
 
 DOMAIN_RESOURCE = "domain.weblogic.oracle"  # kubectl's `-o name` spelling: resource.group/NAME
 
 
-def render_names(report: Report) -> str:
+def render_names(report: Report, gate: Gate) -> str:
     """`-o name`: one `domain.weblogic.oracle/NAME` per Domain that fails the gate, worst first, for xargs."""
-    return "".join(f"{DOMAIN_RESOURCE}/{safe(d.name)}\n" for d in worst_first(report.failing_domains()))
+    return "".join(f"{DOMAIN_RESOURCE}/{safe(d.name)}\n" for d in worst_first(gate.failing_domains(report)))
