@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 
@@ -25,6 +25,22 @@ from kubectl_imgaccess import deadline
 from tests.clitools import script
 
 Handler = Callable[[socket.socket], None]
+ACCEPTED: Dict[str, int] = {}  # server URL -> connections accepted so far
+
+
+def _wait_for_quiet_connections(url: str, settle: float = 1.0, limit: float = 60.0) -> None:
+    """Until the client has connected and opened no new connection for `settle` seconds: every request it
+    sends at once is then in flight, however long the machine took to start the process."""
+    end = time.monotonic() + limit
+    seen, since = 0, time.monotonic()
+    while time.monotonic() < end:
+        now = ACCEPTED.get(url, 0)
+        if now != seen:
+            seen, since = now, time.monotonic()
+        elif seen and time.monotonic() - since >= settle:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the client opened {seen} connection(s) to {url} in {limit:.0f}s")
 
 
 def _serve(handler: Handler) -> Iterator[str]:
@@ -33,6 +49,7 @@ def _serve(handler: Handler) -> Iterator[str]:
     listener.listen(64)
     stop = threading.Event()
     held: List[socket.socket] = []
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
 
     def loop() -> None:
         listener.settimeout(0.2)
@@ -42,13 +59,15 @@ def _serve(handler: Handler) -> Iterator[str]:
             except OSError:
                 continue
             held.append(conn)
+            ACCEPTED[url] = len(held)
             threading.Thread(target=handler, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        yield url
     finally:
+        ACCEPTED.pop(url, None)
         stop.set()
         thread.join()
         for conn in held:
@@ -164,7 +183,7 @@ def test_ctrl_c_stops_within_a_second_with_130(silent: str, tmp_path: Path) -> N
     proc = subprocess.Popen([script(), "check", "-A", "--kubeconfig", _kubeconfig(tmp_path, silent)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             stdin=subprocess.DEVNULL)
-    time.sleep(3)  # connected, every list request in flight, none answered
+    _wait_for_quiet_connections(silent)  # connected, every list request in flight, none answered
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
