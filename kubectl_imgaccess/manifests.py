@@ -15,6 +15,8 @@ naming file:line. A kept object whose fields the audit reads have the wrong type
 
 from __future__ import annotations
 
+import base64
+import codecs
 import json
 import os
 import re
@@ -29,6 +31,7 @@ import yaml
 from kubectl_imgaccess.audit.config import DEFAULT, Config, config_from
 from kubectl_imgaccess.audit.snapshot import REGISTRIES_ANNOTATION, ProvidedSecret, Snapshot
 from kubectl_imgaccess.errors import InputError, UsageError
+from kubectl_imgaccess.kubelet.pullsecret import CANDIDATE_KEYS, PULL_SECRET_TYPES
 from kubectl_imgaccess.objects import STDIN_NAME, Location, ObjectKey
 from kubectl_imgaccess.weblogic.domain import unserved_api_version
 
@@ -68,6 +71,7 @@ MAX_DEPTH = 100  # nesting of mappings and sequences in one document (Kubernetes
 MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases add when expanded, per document
 MAX_INT_DIGITS = 4000  # an integer literal longer than this is refused before Python parses it
 _INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 Located = Tuple[Dict[str, Any], Dict[str, Location]]
 
@@ -75,15 +79,16 @@ Located = Tuple[Dict[str, Any], Dict[str, Location]]
 def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[str]] = None,
                kustomizations: Sequence[str] = ()) -> Snapshot:
     """Read every manifest named by `paths` ('-' = stdin) and rendered from `kustomizations` (-k) into one
-    files-mode Snapshot."""
+    files-mode Snapshot. Files are read as they are parsed, never held whole; every input is checked
+    (exists, regular, size, UTF-8) before any is parsed."""
     snap = Snapshot(mode="files")
     sources = [(name, text, walked) for name, text, walked in _expand(paths, stdin, snap.notes)]
     sources += [(kustomize_name(d), render_kustomization(d), False) for d in kustomizations]
     for name, text, walked in sources:
         try:
-            documents = parse_manifests(text, name, lines_for=_lines_wanted)
+            documents = _read_source(name, text)
         except InputError:
-            if not (walked and "{{" in text):
+            if not (walked and "{{" in (text if text is not None else read_text(name))):
                 raise
             # ExternalSecret templates hold {{ }} in strings and parse; a Helm template does not.
             snap.notes.append(f"skipped {name}: a template, not a manifest ({HELM_HINT})")
@@ -92,9 +97,30 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
         if walked and documents and not any(isinstance(obj.get("kind"), str) for obj, _ in documents):
             snap.notes.append(f"skipped {name}: not a Kubernetes manifest (no kind; a values or config file?)")
             continue
-        for obj, locs in documents:
+        documents.reverse()  # added one by one and let go: the snapshot holds the only copy
+        while documents:
+            obj, locs = documents.pop()
             add_object(snap, obj, locs, default_namespace, name)
     return snap
+
+
+def _read_source(name: str, text: Optional[str]) -> List[Located]:
+    """The objects of one input (text, or None: the file `name`, read as it is parsed): the fast reader
+    where it can, else the full one, whose reading (and errors) are the reference."""
+    try:
+        if text is not None:
+            return _read_fast(text, name, _lines_wanted, slim=True)
+        with open(name, "rb") as fh:
+            chunks = _ChunkReader(fh)
+            documents = _read_fast(chunks, name, _lines_wanted, slim=True)
+            if not chunks.failed:
+                return documents
+    except Exception:  # anything the fast reader does not read exactly is read again, in full
+        pass
+    documents = parse_manifests(text if text is not None else read_text(name), name, lines_for=_lines_wanted)
+    for obj, _ in documents:
+        _slim(obj)
+    return documents
 
 
 def add_object(snap: Snapshot, obj: Dict[str, Any], locs: Dict[str, Location], default_namespace: str,
@@ -128,8 +154,9 @@ def _name(obj: Dict[str, Any]) -> str:
     return value if isinstance(value, str) and value else "(unnamed)"
 
 
-def _expand(paths: Sequence[str], stdin: Optional[IO[str]], notes: List[str]) -> Iterator[Tuple[str, str, bool]]:
-    """(name, text, found by walking a directory) for every input."""
+def _expand(paths: Sequence[str], stdin: Optional[IO[str]],
+            notes: List[str]) -> Iterator[Tuple[str, Optional[str], bool]]:
+    """(name, text, found by walking a directory) for every input; text None: a file, checked readable."""
     for path in paths:
         if path == "-":
             if stdin is None:
@@ -137,9 +164,11 @@ def _expand(paths: Sequence[str], stdin: Optional[IO[str]], notes: List[str]) ->
             yield STDIN_NAME, read_stream(stdin, STDIN_NAME), False
         elif os.path.isdir(path):
             for f in _walk_dir(path, notes):
-                yield f, read_text(f), True
+                check_text(f)
+                yield f, None, True
         else:
-            yield path, read_text(path), False
+            check_text(path)
+            yield path, None, False
 
 
 def _walk_dir(path: str, notes: List[str]) -> List[str]:
@@ -211,6 +240,39 @@ def render_kustomization(directory: str, kubectl: Optional[str] = None) -> str:
 
 def read_text(path: str) -> str:
     """A regular file's text (UTF-8, at most MAX_FILE_BYTES); a FIFO or device is refused, never opened."""
+    _check_regular(path)
+    try:
+        with open(path, "rb") as fh:
+            return _decode(fh.read(MAX_FILE_BYTES + 1), path)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def check_text(path: str) -> None:
+    """What read_text checks (a regular UTF-8 file of at most MAX_FILE_BYTES), reading the file in chunks
+    without keeping it: the same errors, in bounded memory."""
+    _check_regular(path)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = lines = 0
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                data = fh.read(1 << 20)
+                size += len(data)
+                if size > MAX_FILE_BYTES:
+                    raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", path)
+                try:
+                    decoder.decode(data, final=not data)
+                except UnicodeDecodeError as exc:
+                    raise _not_utf8(exc, path, lines) from None
+                if not data:
+                    return None
+                lines += data.count(b"\n")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def _check_regular(path: str) -> None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -221,11 +283,6 @@ def read_text(path: str) -> str:
         raise InputError("not a regular file (a FIFO or device would block; pipe it with -f - instead)", path)
     if st.st_size > MAX_FILE_BYTES:
         raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", path)
-    try:
-        with open(path, "rb") as fh:
-            return _decode(fh.read(MAX_FILE_BYTES + 1), path)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
 
 
 def read_stream(stream: IO[str], name: str) -> str:
@@ -245,8 +302,14 @@ def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", name, line) from None
+        raise _not_utf8(exc, name, 0) from None
+
+
+def _not_utf8(exc: UnicodeDecodeError, name: str, lines_before: int) -> InputError:
+    """The error for bytes that are not UTF-8, at their line (`lines_before`: lines of earlier chunks)."""
+    data = exc.object
+    line = lines_before + data.count(b"\n", 0, exc.start) + 1
+    return InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", name, line)
 
 
 def _mib(n: int) -> str:
@@ -296,6 +359,244 @@ def parse_manifests(text: str, name: str,
         what = f"character U+{code:04X}" if isinstance(code, int) else "a character"
         raise InputError(f"invalid YAML: {what} is not allowed in YAML", name, line) from None
     return out
+
+
+# ------------------------------------------------------------------------------------ the fast reader
+#
+# `parse_manifests` composes each whole document into a node graph, then builds the data from it: for one
+# 100 MB List that is every node, mark and value of the file at once (6x the file in memory). The fast
+# reader builds the data straight from the parser's events, one List item at a time, with the same
+# resolver and constructors, and never holds the node graph or the whole text. It reads the common subset
+# of YAML (no anchors or aliases, no merge keys, only the core scalar tags, nesting well under MAX_DEPTH);
+# on anything else, and on every error, the source is read again by `parse_manifests`, which decides: the
+# objects, their lines and every error message are that reader's.
+
+
+class _Fallback(Exception):
+    """The fast reader met something only the full reader reads exactly."""
+
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
+_MAP_TAGS = (None, "!", _CORE + "map")
+_SEQ_TAGS = (None, "!", _CORE + "seq")
+_CACHED_PLAIN = 64  # plain scalars up to this length are resolved once per value ("v1", "true", "Pod" ...)
+_CACHE_ENTRIES = 100_000
+_MISSING = object()
+# A Secret value of a key the audit never reads is elided above this length (see _slim)
+_SLIM_ABOVE = 256
+_INVALID_BASE64 = "!"
+
+
+class _ChunkReader:
+    """A file's text for the parser, decoded as it is read; a problem (not UTF-8, too large, unreadable)
+    ends the text early and is remembered, so the full reader reports it."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._read = 0
+        self._done = False
+        self.failed = False
+
+    def read(self, size: int = -1) -> str:
+        if self._done:
+            return ""
+        try:
+            data = self._fh.read(max(size, 1 << 16))
+            self._read += len(data)
+            if self._read > MAX_FILE_BYTES:
+                raise ValueError("too large")
+            text = self._decoder.decode(data, final=not data)
+        except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+            self.failed = True
+            text, data = "", b""
+        if not data:
+            self._done = True
+        return text
+
+
+def _read_fast(stream: Any, name: str, lines_for: Optional[Callable[[Dict[str, Any]], bool]],
+               slim: bool) -> List[Located]:
+    """What `parse_manifests` returns for this source (`slim`: Secret values the audit never reads elided),
+    or _Fallback. `stream` is the text or a _ChunkReader."""
+    loader = _Loader(stream)
+    try:
+        return _FastReader(loader, name, lines_for, slim).read()
+    finally:
+        loader.dispose()
+
+
+class _FastReader:
+    def __init__(self, loader: Any, name: str, lines_for: Optional[Callable[[Dict[str, Any]], bool]],
+                 slim: bool) -> None:
+        self.get_event = loader.get_event
+        self.loader = loader
+        self.name = name
+        self.lines_for = lines_for
+        self.slim = slim
+        self.cache: Dict[str, Any] = {}
+
+    def read(self) -> List[Located]:
+        out: List[Located] = []
+        documents = 0
+        while True:
+            event = self.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return out
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > MAX_DOCUMENTS:
+                    raise _Fallback
+                self._document(self.get_event(), out)
+
+    def scalar(self, event: Any) -> Any:
+        if event.anchor is not None:
+            raise _Fallback
+        tag, value = event.tag, event.value
+        plain = False
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return value  # quoted: a string
+            if tag is None and len(value) <= _CACHED_PLAIN:
+                hit = self.cache.get(value, _MISSING)
+                if hit is not _MISSING:
+                    return hit
+                plain = True
+            tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
+        if tag not in _SCALAR_TAGS or (tag == _INT_TAG and len(value) > MAX_INT_DIGITS):
+            raise _Fallback
+        result = value if tag == _STR_TAG else self.loader.yaml_constructors[tag](
+            self.loader, yaml.ScalarNode(tag, value))
+        if plain and len(self.cache) < _CACHE_ENTRIES:
+            self.cache[value] = result
+        return result
+
+    def _document(self, first: Any, out: List[Located]) -> None:
+        """One document: its object, or the items of a List, appended to `out`."""
+        if isinstance(first, yaml.ScalarEvent):
+            if self.scalar(first) is None:
+                return  # an empty document
+            raise _Fallback
+        if not isinstance(first, yaml.MappingStartEvent) or first.anchor is not None or first.tag not in _MAP_TAGS:
+            raise _Fallback
+        name, get_event, scalar = self.name, self.get_event, self.scalar
+        root: Dict[str, Any] = {}
+        start: Any = first.start_mark
+        locs: Dict[str, Location] = {"": Location(name, start.line + 1)}
+        items: List[Located] = []  # the root's `items`, each with its own lines
+        item_keys = 0
+        slimmed = False
+        # a frame: [container, path, lines, key (_MISSING: a key comes next), key's path, items of the root?]
+        stack: List[List[Any]] = [[root, "", locs, _MISSING, "", False]]
+        while stack:
+            event = get_event()
+            frame = stack[-1]
+            container = frame[0]
+            cls = type(event)
+            if cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                stack.pop()
+                if not stack:
+                    break
+                value: Any = container
+                done_locs = frame[2]
+            elif frame[3] is _MISSING and cls is yaml.ScalarEvent and isinstance(container, dict):
+                key = scalar(event)
+                path = f"{frame[1]}.{event.value}" if frame[1] else str(event.value)
+                frame[2][path] = Location(name, event.start_mark.line + 1)
+                frame[3], frame[4] = key, path
+                item_keys += len(stack) == 1 and path == "items"
+                continue
+            else:
+                if frame[3] is _MISSING and isinstance(container, dict):
+                    raise _Fallback  # a key that is a mapping or a sequence
+                if isinstance(container, list):
+                    path = f"{frame[1]}[{len(container)}]"
+                    if not frame[5]:
+                        frame[2][path] = Location(name, event.start_mark.line + 1)
+                else:
+                    path = frame[4]
+                if cls is yaml.ScalarEvent:
+                    value = scalar(event)
+                    done_locs = {"": Location(name, event.start_mark.line + 1)}
+                elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                    if event.anchor is not None or len(stack) >= MAX_DEPTH - 1 or \
+                            event.tag not in (_MAP_TAGS if cls is yaml.MappingStartEvent else _SEQ_TAGS):
+                        raise _Fallback
+                    child_locs = frame[2]
+                    if frame[5]:  # an item of the root's `items`: lines of its own, from its root
+                        child_locs = {"": Location(name, event.start_mark.line + 1)}
+                        path = ""
+                    is_items = len(stack) == 1 and path == "items" and cls is yaml.SequenceStartEvent
+                    stack.append([{} if cls is yaml.MappingStartEvent else [], path, child_locs, _MISSING, "",
+                                  is_items])
+                    continue
+                else:  # an alias
+                    raise _Fallback
+            # a value is complete: attach it to its parent
+            parent = stack[-1]
+            if parent[5]:
+                if self.slim and isinstance(value, dict):
+                    slimmed = _slim(value) or slimmed
+                items.append((value, done_locs))
+            if isinstance(parent[0], list):
+                parent[0].append(value)
+            else:
+                parent[0][parent[3]] = value
+                parent[3] = _MISSING
+        if item_keys > 1:
+            raise _Fallback  # `items` given twice
+        kind = root.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(root.get("items"), list):
+            for item, item_locs in items:
+                if item is None:
+                    continue
+                if not isinstance(item, dict) or (isinstance(item.get("kind"), str) and item["kind"].endswith("List")
+                                                  and isinstance(item.get("items"), list)):
+                    raise _Fallback  # not a mapping (an error), or a List in a List
+                wanted = self.lines_for is None or self.lines_for(item)
+                out.append((item, item_locs if wanted else {}))
+            return
+        if slimmed:
+            raise _Fallback  # items elided in an object that is not a List
+        for i, (_, item_locs) in enumerate(items):
+            for path, loc in item_locs.items():
+                locs[f"items[{i}]" + (f".{path}" if path and path[0] != "[" else path)] = loc
+        if self.slim:
+            _slim(root)
+        out.append((root, locs if self.lines_for is None or self.lines_for(root) else {}))
+
+
+def _slim(obj: Dict[str, Any]) -> bool:
+    """Elide what the audit never reads of a Secret the kubelet does not pull with (an Opaque blob): long
+    values of keys other than CANDIDATE_KEYS. The keys stay; a data value becomes "" when it was valid
+    base64, else an invalid one, so everything that reads the Secret (the audit, fix's comparisons, the
+    redacted view) sees what it saw. True when something was elided."""
+    kind, type_ = obj.get("kind"), obj.get("type")
+    if kind != "Secret" or _group_version(obj)[0] != "" or "sops" in obj or \
+            (type_ is not None and not isinstance(type_, str)) or type_ in PULL_SECRET_TYPES:
+        return False
+    elided = False
+    for part in ("data", "stringData"):
+        values = obj.get(part)
+        if not isinstance(values, dict) or not any(_elidable(k, v) for k, v in values.items()):
+            continue
+        obj[part] = {k: ("" if part == "stringData" or _valid_base64(v) else _INVALID_BASE64)
+                     if _elidable(k, v) else v for k, v in values.items()}  # a new map: it may be shared
+        elided = True
+    return elided
+
+
+def _elidable(key: Any, value: Any) -> bool:
+    return isinstance(value, str) and len(value) > _SLIM_ABOVE and key not in CANDIDATE_KEYS
+
+
+def _valid_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError:  # binascii.Error, and non-ASCII text
+        return False
+    return True
 
 
 # The C composer recurses once per nesting level without a recursion check, so a document nested tens of

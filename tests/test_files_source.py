@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import copy
 import io
+import json
 from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from kubectl_imgaccess import manifests
 from kubectl_imgaccess.errors import InputError
+from kubectl_imgaccess.fix.credentials import decoded_data
+from kubectl_imgaccess.fix.view import redacted
+from kubectl_imgaccess.kubelet.pullsecret import looks_like_pull_credentials, read_pull_secret
 from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import FieldRef, ObjectKey
 
@@ -85,3 +92,181 @@ def test_directories_are_read_recursively_in_order(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(InputError, match="no such file"):
         read_files(["/nonexistent.yaml"], "default")
+
+
+# ------------------------------------------------------------------ the fast reader against the full one
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "wko"
+
+
+def _full(text: str, name: str = "f.yaml") -> List[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    return manifests.parse_manifests(text, name, lines_for=manifests._lines_wanted)
+
+
+def _fast(text: str, name: str = "f.yaml", slim: bool = False) -> List[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    return manifests._read_fast(text, name, manifests._lines_wanted, slim=slim)
+
+
+def _inputs() -> List[Path]:
+    found = sorted((ROOT / "tests" / "fixtures").rglob("*.y*ml")) + sorted((ROOT / "examples").glob("*.yaml"))
+    return found + (sorted(CORPUS.glob("*.yaml")) if CORPUS.is_dir() else [])
+
+
+def test_fast_reader_reads_every_fixture_example_and_corpus_file_as_the_full_one() -> None:
+    fast = 0
+    inputs = _inputs()
+    for path in inputs:
+        text = path.read_text(encoding="utf-8")
+        try:
+            full = _full(text, str(path))
+        except InputError:
+            continue  # a fixture of a bad input: the full reader's error is what read_files reports
+        try:
+            got = _fast(text, str(path))
+        except manifests._Fallback:
+            continue
+        assert got == full, path
+        fast += 1
+    assert fast >= len(inputs) // 2  # the common case is read fast, not handed over
+
+
+KUBECTL_LIST = """\
+apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: a, namespace: n}
+  type: Opaque
+  data:
+    blob: %s
+- null
+- apiVersion: weblogic.oracle/v9
+  kind: Domain
+  metadata:
+    name: d
+  spec:
+    image: "reg.io/wls:1"
+    replicas: 2
+    enabled: yes
+    ratio: 1.5
+    created: 2024-01-02
+    "1": quoted key
+    2: int key
+    empty:
+    tilde: ~
+    tagged: !!str 3
+    dup: first
+    dup: second
+    flow: {a: [1, "2", {b: c}]}
+    folded: >
+      two
+      lines
+- kind: ConfigMap
+  apiVersion: v1
+  metadata: {name: ignored}
+kind: List
+metadata:
+  resourceVersion: ""
+""" % ("QUJD" * 100)
+
+
+@pytest.mark.parametrize("text", [
+    KUBECTL_LIST,
+    "kind: List\nitems: []\n",
+    "---\n---\nkind: Domain\nmetadata: {name: a}\n...\n---\n# only a comment\n",
+    # not a List: its items are its own fields, with their lines
+    "kind: Domain\nmetadata: {name: a}\nitems:\n- {x: 1}\n- - 1\n  - 2\n- 3\n",
+    '{"kind": "List", "items": [{"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "s"}}]}',
+    "kind: v1List\nitems: [{kind: Domain, metadata: {name: a}}]\n",
+])
+def test_fast_reader_is_the_full_one_on_the_common_subset(text: str) -> None:
+    assert _fast(text) == _full(text)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x {kind: Domain}\nb: *x\n",  # anchors and aliases
+    "base: &b {x: 1}\nkind: Domain\nmetadata:\n  <<: *b\n  name: a\n",  # merge key
+    "kind: Domain\nmetadata: {name: a}\nspec: !!set {a, b}\n",  # a tag outside the core scalars
+    "kind: Domain\nmetadata: {name: a}\nspec: {? [a, b] : c}\n",  # a key that is a sequence
+    "kind: List\nitems:\n- kind: List\n  items: [{kind: Domain, metadata: {name: a}}]\n",  # a List in a List
+    "kind: List\nitems: [{kind: Domain, metadata: {name: a}}]\nitems: []\n",  # items twice
+    "- a\n- b\n",  # not a mapping: the full reader's error
+    "kind: Domain\nspec: " + "[" * 120 + "]" * 120 + "\n",  # deeper than the full reader allows
+    "kind: Domain\nreplicas: " + "9" * 5000 + "\n",  # an integer too long
+    "kind: Domain\ncreated: 2024-13-45\n",  # a value its constructor refuses
+    "kind: Domain\nmetadata: {name: a\n",  # a syntax error
+])
+def test_fast_reader_hands_over_what_it_does_not_read_exactly(text: str) -> None:
+    with pytest.raises(Exception):  # noqa: B017 - _Fallback, or the parser's own error: either way, handed over
+        _fast(text)
+
+
+def test_read_files_reads_what_it_hands_over_the_full_way(tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text("apiVersion: v1\nkind: List\nbase: &b {x: y}\nitems:\n- apiVersion: weblogic.oracle/v9\n"
+                 "  kind: Domain\n  metadata:\n    name: d\n    labels: *b\n")
+    snap = read_files([str(f)], "ns")
+    key = ObjectKey("Domain", "ns", "d")
+    assert snap.objects[key]["metadata"]["labels"] == {"x": "y"}
+    assert snap.location(FieldRef(key, "metadata.labels")).line == 9  # type: ignore[union-attr]
+    f.write_text("kind: Domain\nspec: " + "[" * 120 + "]" * 120 + "\n")
+    with pytest.raises(InputError, match="nested more than 100 levels deep"):
+        read_files([str(f)], "ns")
+
+
+BLOB = "QUJD" * 100
+
+
+def _secret(type_: str, data: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "type": type_,
+            "data": data, **extra}
+
+
+@pytest.mark.parametrize("secret, elided", [
+    (_secret("Opaque", {"blob": BLOB, "short": "QUJD", "config.json": BLOB}),
+     {"blob": "", "short": "QUJD", "config.json": BLOB}),
+    (_secret("Opaque", {"blob": "%" + BLOB}), {"blob": "!"}),  # invalid base64 stays invalid
+    (_secret("kubernetes.io/dockerconfigjson", {"extra": BLOB}), None),  # a pull Secret: read as it is
+    (_secret("Opaque", {"blob": BLOB}, sops={"version": "3"}), None),  # SOPS: its values are looked at
+    (_secret("Opaque", {}, stringData={"big": "x" * 300, ".dockercfg": "y" * 300}), None),
+])
+def test_secret_values_the_audit_never_reads_are_elided(tmp_path: Path, secret: Dict[str, Any],
+                                                         elided: Optional[Dict[str, Any]]) -> None:
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [secret]}))
+    got = read_files([str(f)], "default").objects[ObjectKey("Secret", "n", "s")]
+    if secret.get("stringData"):
+        assert got["stringData"] == {"big": "", ".dockercfg": "y" * 300}
+    else:
+        assert got["data"] == (secret["data"] if elided is None else elided)
+    assert got["type"] == secret["type"]
+
+
+def test_elided_secret_reads_the_same_to_the_audit_and_to_fix() -> None:
+    full = _secret("Opaque", {"blob": BLOB, ".dockerconfigjson": "e30=", "bad": "%" * 300})
+    slim = copy.deepcopy(full)
+    assert manifests._slim(slim) and slim["data"]["blob"] == ""
+    assert read_pull_secret(slim) == read_pull_secret(full)
+    assert looks_like_pull_credentials(slim) == looks_like_pull_credentials(full)
+    assert decoded_data(slim) is None and decoded_data(full) is None  # an invalid value stays invalid
+    assert redacted(slim) == redacted(full)
+
+
+def test_a_non_list_keeps_its_items_whole() -> None:
+    text = "kind: Thing\nitems:\n- " + json.dumps(_secret("Opaque", {"blob": BLOB})) + "\n"
+    with pytest.raises(manifests._Fallback):
+        _fast(text, slim=True)  # items elided before the root turned out not to be a List: read again
+    assert manifests._read_source("t.yaml", text)[0][0]["items"][0]["data"]["blob"] == BLOB
+
+
+def test_a_file_is_checked_in_chunks_with_the_errors_of_a_whole_read(tmp_path: Path) -> None:
+    f = tmp_path / "big.yaml"
+    f.write_bytes(b"kind: Domain\n" + b"# padding\n" * 200_000 + b"metadata: {name: \xff}\n")
+    with pytest.raises(InputError) as whole:
+        manifests.read_text(str(f))
+    with pytest.raises(InputError) as chunked:
+        read_files([str(f)], "ns")
+    assert str(chunked.value) == str(whole.value) and "200002" in str(whole.value)
+    f.write_bytes(b"kind: Domain\nmetadata: {name: caf\xc3\xa9}\n" + b"# padding\n" * 200_000)
+    assert ObjectKey("Domain", "ns", "caf\u00e9") in read_files([str(f)], "ns").objects

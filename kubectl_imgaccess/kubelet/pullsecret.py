@@ -22,6 +22,7 @@ from kubectl_imgaccess.objects import Credential, json_kind
 from kubectl_imgaccess.text import remember_secret
 
 __all__ = [
+    "CANDIDATE_KEYS",
     "PULL_SECRET_TYPES",
     "PullSecretPayload",
     "SecretParseError",
@@ -40,8 +41,9 @@ PULL_SECRET_TYPES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# Data keys where users put registry credentials in secrets the kubelet ignores.
-_CANDIDATE_KEYS = (DOCKER_CONFIG_JSON, DOCKER_CFG, "config.json")
+#: Data keys where registry credentials are looked for (those the kubelet reads, and where users put them in
+#: Secrets the kubelet ignores): the only keys of a Secret whose values the audit reads.
+CANDIDATE_KEYS = (DOCKER_CONFIG_JSON, DOCKER_CFG, "config.json")
 
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 # Go unicode.IsSpace (narrower than str.strip, which also drops \x1c-\x1f): decides padded vs raw auth.
@@ -430,7 +432,7 @@ def looks_like_pull_credentials(secret: Mapping[str, Any]) -> Tuple[Credential, 
         namespace, name = _secret_id(secret)
         used_key = PULL_SECRET_TYPES.get(_secret_type(secret))
         found: List[Credential] = []
-        for data_key in _CANDIDATE_KEYS:
+        for data_key in CANDIDATE_KEYS:
             try:
                 raw = _data_value(secret, data_key)
             except _Problem:
