@@ -20,7 +20,6 @@ from kubectl_imgaccess.kube.reader import read_cluster, read_cluster_for
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import V9_API_VERSION
-from tests.sandbox.fixtures import sandbox  # noqa: F401
 from tools.sandbox import Fault, Recorded, Sandbox
 
 NS = "shop"

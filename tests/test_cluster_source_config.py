@@ -17,7 +17,6 @@ from kubectl_imgaccess.errors import ClusterError
 from kubectl_imgaccess.kube import client as cluster_client
 from kubectl_imgaccess.kube.reader import NO_CLUSTER, connect, read_cluster, server_version
 from kubectl_imgaccess.kube.scope import ClusterScope
-from tests.sandbox.fixtures import sandbox  # noqa: F401
 from tools.sandbox import Fault, Sandbox
 
 PLUGIN = str(Path(__file__).with_name("exec_plugin_fixture.py"))

@@ -17,7 +17,6 @@ from kubectl_imgaccess.cli.main import main
 from kubectl_imgaccess.kube import writer as cluster_writer
 from tests.clitools import FIXTURES, script
 from tests.reportschema import validate_output
-from tests.sandbox.fixtures import kube_env, kubectl, sandbox, sandbox_kubeconfig  # noqa: F401
 from tools.sandbox import Sandbox
 
 NS = "shop"

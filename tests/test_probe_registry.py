@@ -13,7 +13,7 @@ import pytest
 
 from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, RegistryClient, probe
 from kubectl_imgaccess.progress import Progress
-from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv, registry_env, registry_pki  # noqa: F401
+from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv
 from tests.registry.helpers import (
     ALICE,
     ALICE_WRONG,

@@ -9,7 +9,7 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.registry.fixtures import BASIC_USERS, registry_pki  # noqa: F401
+from tests.registry.fixtures import BASIC_USERS
 from tests.registry.helpers import (
     ALICE,
     clear_proxy_env,

@@ -17,12 +17,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from tests.sandbox import fixtures
 from tools.sandbox import Sandbox
 from tools.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from tools.sandbox.protobuf import MAGIC
 
-sandbox = fixtures.sandbox  # pytest finds the fixture through this binding
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -11,10 +11,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from tests.sandbox import fixtures
 from tools.sandbox import Fault, Sandbox
-
-sandbox = fixtures.sandbox  # pytest finds the fixture through this binding
 
 
 def _api(sb: Sandbox, tmp_path: Path, retries: Any = None, user: str = "admin") -> client.ApiClient:

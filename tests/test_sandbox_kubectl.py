@@ -11,14 +11,7 @@ from typing import Any, Callable, Dict
 
 import pytest
 
-from tests.sandbox import fixtures
 from tools.sandbox import Sandbox
-
-# The fixtures live in tests/sandbox/fixtures.py; binding them here makes pytest find them.
-sandbox = fixtures.sandbox
-sandbox_kubeconfig = fixtures.sandbox_kubeconfig
-kube_env = fixtures.kube_env
-kubectl = fixtures.kubectl
 
 pytestmark = pytest.mark.kubectl
 

@@ -1,6 +1,7 @@
 """Session fixtures: two real docker-registry instances (Basic and Bearer) over TLS, with images pushed.
 
-Import into a test module with `from tests.registry.fixtures import registry_env, registry_pki`.
+Registered for every test module by tests/conftest.py (`pytest_plugins`): request `registry_env` or
+`registry_pki` as a parameter, never import them by name.
 `registry_pki` alone (certificates for local stubs) needs no registry binary.
 Without the docker-registry binary the tests skip, unless CI=true, where they fail.
 """

@@ -1,7 +1,5 @@
-"""Pytest fixtures around the sandbox; test modules import them by name.
-
-from tests.sandbox.fixtures import sandbox, sandbox_kubeconfig, kube_env  # noqa: F401
-"""
+"""Pytest fixtures around the sandbox, registered for every test module by tests/conftest.py
+(`pytest_plugins`): request them as parameters, never import them by name. `kubectl_path` is a helper."""
 
 from __future__ import annotations
 
