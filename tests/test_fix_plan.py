@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Dict, List, Optional, Sequence
+import logging
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional, Sequence, cast
 
 import pytest
 
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Snapshot
+from kubectl_imgaccess.errors import AlreadyExists, ClusterError, Conflict
 from kubectl_imgaccess.fix import credentials
-from kubectl_imgaccess.fix.plan import FixOptions, Plan, make_plan
+from kubectl_imgaccess.fix.apply import MAX_TRIES, Applier
+from kubectl_imgaccess.fix.plan import Action, FixOptions, Plan, make_plan
 from kubectl_imgaccess.fix.view import document, render_plan
 from kubectl_imgaccess.manifests import read_files
 from tests.clitools import FIXTURES
@@ -257,3 +261,71 @@ def test_fix_json_has_the_contract_keys() -> None:
     assert {k: action[k] for k in ("op", "kind", "namespace", "name", "reason")} == {
         "op": "patch", "kind": "ServiceAccount", "namespace": NS, "name": "default", "reason": ["IA007"]}
     assert action["summary"] == "append regcred to imagePullSecrets"
+
+
+class RacingWriter:
+    """A cluster where someone else writes first: the first `races` writes lose (Conflict, or
+    AlreadyExists for a create), then they go through."""
+
+    def __init__(self, objects: Dict[str, Dict[str, Any]], races: int) -> None:
+        self.objects = objects  # kind -> the one object of that kind
+        self.races = races
+        self.reads = 0
+        self.written: List[str] = []
+
+    def read(self, kind: str, namespace: str, name: str) -> Optional[Dict[str, Any]]:
+        self.reads += 1
+        obj = self.objects.get(kind)
+        return json.loads(json.dumps(obj)) if obj is not None else None
+
+    def _race(self, error: Exception) -> None:
+        if self.races > 0:
+            self.races -= 1
+            raise error
+
+    def create(self, kind: str, namespace: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        self._race(AlreadyExists("sandbox", 409, "exists", "Conflict"))
+        self.written.append(f"create {kind}")
+        return body
+
+    def replace(self, kind: str, namespace: str, name: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        self._race(Conflict("sandbox", 409, "changed", "Conflict"))
+        self.written.append(f"replace {kind} {[e['name'] for e in body['imagePullSecrets']]}")
+        return body
+
+    def json_patch(self, kind: str, namespace: str, name: str, ops: List[Dict[str, Any]]) -> Dict[str, Any]:
+        self._race(Conflict("sandbox", 409, "changed", "Conflict"))
+        self.written.append(f"patch {kind}")
+        return {}
+
+
+def _plan(kind: str) -> Plan:
+    """A plan of one action, as apply reads it (its actions and refusals)."""
+    action = Action("patch", kind, NS, "d1" if kind == "Domain" else "default", [], "appended regcred", [],
+                    add_names=["regcred"])
+    return cast(Plan, SimpleNamespace(actions=[action], refusals=[]))
+
+
+@pytest.mark.parametrize("kind, objects, written, said", [
+    ("ServiceAccount", {"ServiceAccount": sa(pull=["a"])}, "replace ServiceAccount ['a', 'regcred']",
+     "changed meanwhile (try 1)"),
+    ("ServiceAccount", {}, "create ServiceAccount", "appeared meanwhile"),
+    ("Domain", {"Domain": domain(pull=["a"])}, "patch Domain", "changed meanwhile (try 1)"),
+])
+def test_a_lost_race_is_read_again_and_retried(kind: str, objects: Dict[str, Dict[str, Any]], written: str,
+                                               said: str, caplog: pytest.LogCaptureFixture) -> None:
+    writer = RacingWriter(objects, races=MAX_TRIES - 1)
+    with caplog.at_level(logging.INFO, logger="kubectl_imgaccess.fix"):
+        assert Applier(writer, {NS}).apply(_plan(kind)) and writer.written == [written]
+    assert writer.reads == MAX_TRIES
+    assert said in caplog.messages[0] and len(caplog.messages) == MAX_TRIES  # each lost race, then the result
+
+
+@pytest.mark.parametrize("kind", ["ServiceAccount", "Domain"])
+def test_an_object_that_keeps_changing_stops_after_max_tries(kind: str) -> None:
+    objects = {"ServiceAccount": sa(pull=["a"]), "Domain": domain(pull=["a"])}
+    writer = RacingWriter(objects, races=MAX_TRIES)
+    applier = Applier(writer, {NS})
+    with pytest.raises(ClusterError, match=f"still changing after {MAX_TRIES} tries; nothing lost, run fix again"):
+        applier.apply(_plan(kind))
+    assert writer.written == [] and writer.reads == MAX_TRIES and applier.applied == []

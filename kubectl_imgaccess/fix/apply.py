@@ -139,64 +139,64 @@ class Applier:
                              "fix never overwrites a Secret: choose another --secret name") from None
         self._done(action, "created")
 
+    # -- read, change, write; again on a conflict ---------------------------------------------------
+
+    def _read_modify_write(self, action: Action, change: Callable[[Optional[Obj]], str]) -> None:
+        """Read the action's object, let `change` compute and write what it lacks from what was read (it
+        returns the result line), and when the object changed meanwhile (Conflict) or appeared meanwhile
+        (AlreadyExists), read it again and start over, at most max_tries times."""
+        for attempt in range(1, self.max_tries + 1):
+            current = self.writer.read(action.kind, action.namespace, action.name)
+            try:
+                what = change(current)
+            except AlreadyExists:  # (a Conflict too: caught first)
+                log.info("%s %s/%s appeared meanwhile: reading it again", action.kind, action.namespace,
+                         action.name)
+                continue
+            except Conflict:
+                log.info("%s %s/%s changed meanwhile (try %d): reading it again", action.kind, action.namespace,
+                         action.name, attempt)
+                continue
+            self._done(action, what)
+            return
+        raise ClusterError(f"{action.kind} {action.namespace}/{action.name}: still changing after "
+                           f"{self.max_tries} tries; nothing lost, run fix again")
+
     # -- ServiceAccounts --------------------------------------------------------------------------
 
     def _service_account(self, action: Action) -> None:
-        for attempt in range(1, self.max_tries + 1):
-            current = self.writer.read("ServiceAccount", action.namespace, action.name)
+        def change(current: Optional[Obj]) -> str:
             if current is None:
                 body: Obj = {"apiVersion": "v1", "kind": "ServiceAccount",
                              "metadata": {"name": action.name, "namespace": action.namespace}}
                 names = list(dict.fromkeys(action.add_names))
                 if names:
                     body["imagePullSecrets"] = [{"name": n} for n in names]
-                try:
-                    self.writer.create("ServiceAccount", action.namespace, body)
-                except AlreadyExists:
-                    log.info("ServiceAccount %s/%s appeared meanwhile: reading it again", action.namespace,
-                             action.name)
-                    continue
-                self._done(action, "created" + (f" with imagePullSecrets {', '.join(names)}" if names else ""))
-                return
+                self.writer.create("ServiceAccount", action.namespace, body)
+                return "created" + (f" with imagePullSecrets {', '.join(names)}" if names else "")
             entries = current.get("imagePullSecrets")
             present = _names(entries)
             missing = [n for n in dict.fromkeys(action.add_names) if n not in present]
             if not missing:
-                self._done(action, "already lists " + ", ".join(action.add_names) if action.add_names
-                           else "exists")
-                return
+                return "already lists " + ", ".join(action.add_names) if action.add_names else "exists"
             updated = dict(current)
             updated["imagePullSecrets"] = list(entries if isinstance(entries, list) else []) + [
                 {"name": n} for n in missing]
-            try:
-                self.writer.replace("ServiceAccount", action.namespace, action.name, updated)
-            except Conflict:
-                log.info("ServiceAccount %s/%s changed meanwhile (try %d): reading it again", action.namespace,
-                         action.name, attempt)
-                continue
-            self._done(action, f"appended {', '.join(missing)} to imagePullSecrets")
-            return
-        raise ClusterError(f"ServiceAccount {action.namespace}/{action.name}: still changing after "
-                           f"{self.max_tries} tries; nothing lost, run fix again")
+            self.writer.replace("ServiceAccount", action.namespace, action.name, updated)
+            return f"appended {', '.join(missing)} to imagePullSecrets"
+
+        self._read_modify_write(action, change)
 
     # -- Domains ----------------------------------------------------------------------------------
 
     def _domain(self, action: Action) -> None:
-        for attempt in range(1, self.max_tries + 1):
-            current = self.writer.read("Domain", action.namespace, action.name)
+        def change(current: Optional[Obj]) -> str:
             if current is None:
                 raise FixRefused(f"Domain {action.namespace}/{action.name} no longer exists")
             ops = domain_patch(current, action.add_names, action.set_fields)
             if not ops:
-                self._done(action, "already as planned")
-                return
-            try:
-                self.writer.json_patch("Domain", action.namespace, action.name, ops)
-            except Conflict:
-                log.info("Domain %s/%s changed meanwhile (try %d): reading it again", action.namespace,
-                         action.name, attempt)
-                continue
-            self._done(action, action.summary)
-            return
-        raise ClusterError(f"Domain {action.namespace}/{action.name}: still changing after {self.max_tries} "
-                           "tries; nothing lost, run fix again")
+                return "already as planned"
+            self.writer.json_patch("Domain", action.namespace, action.name, ops)
+            return action.summary
+
+        self._read_modify_write(action, change)
