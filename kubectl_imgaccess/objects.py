@@ -45,7 +45,8 @@ class Location:
 class Credential:
     """One registry credential from a pull Secret, in the kubelet's terms.
 
-    The password never appears in repr() or str(); only the probe reads it, to talk to the registry.
+    The password never appears in repr() or str(); only the probe reads it, to talk to the registry. A report
+    keeps its `ref`, never the Credential itself.
     """
 
     secret: str  # Secret name ("" when not from a Secret)
@@ -57,9 +58,16 @@ class Credential:
     # Set when the Secret's content cannot be read (made by a controller, SOPS-encrypted, declared in the
     # config): the entry stands for a declared registry, with no username or password known.
     provided_by: str = ""
+    entry: int = 0  # its place among the entries of its Secret's data key, in document order
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.secret}[{self.shown_key}]"
+
+    @property
+    def ref(self) -> CredentialRef:
+        """Which credential this is, without what it holds."""
+        return CredentialRef(self.namespace, self.secret, self.shown_key, self.secret_key, self.entry,
+                             self.provided_by)
 
     @property
     def shown_key(self) -> str:
@@ -70,6 +78,23 @@ class Credential:
     def empty(self) -> bool:
         """An entry that matches but carries no username/password (identity tokens only)."""
         return not self.provided_by and not self.username and not self.password
+
+
+@dataclass(frozen=True)
+class CredentialRef:
+    """Which credential, never what it holds: its Secret, the data key and registry key it came from (userinfo in
+    the registry key redacted) and its place among the Secret's entries. What a report keeps of a credential;
+    only the probe looks the Credential up again (audit.run.credentials_for)."""
+
+    namespace: str
+    secret: str  # "" when not from a Secret
+    key: str  # the registry key as outputs show it (Credential.shown_key)
+    secret_key: str = ".dockerconfigjson"
+    entry: int = 0  # two registry keys may differ only in the userinfo that `key` redacts
+    provided_by: str = ""  # the Secret's content cannot be read: stands for a declared registry
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.secret}[{self.key}]"
 
 
 def describe_ref(ref: Optional[FieldRef]) -> str:

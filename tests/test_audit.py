@@ -4,18 +4,22 @@ probe answers) and the verdict arithmetic."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from kubectl_imgaccess.audit.report import Gate, Report
-from kubectl_imgaccess.audit.run import AuditOptions, audit, probe_keys
+from kubectl_imgaccess.audit.run import AuditOptions, audit, credentials_for, probe_keys
 from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
 from kubectl_imgaccess.exitcodes import ExitCode
+from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.types import ProbeResult, ProbeStatus
 from kubectl_imgaccess.probe.verdict import outcome
 
 OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def domain(name: str = "d", ns: str = "ns", image: str = OCR_IMAGE, secrets: Optional[List[str]] = None,
@@ -125,7 +129,7 @@ def probe_report(status: ProbeStatus, code: Optional[str]) -> Report:
     snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
     first = audit(snap)
     (key,) = probe_keys(first)
-    credential: Credential = key[2][0]
+    credential: Credential = credentials_for(snap, key[2])[key[2][0]]
     result = ProbeResult(status, 401 if status == "unauthorized" else 200, code, credential, "registry said so", 1)
     return audit(snap, options=AuditOptions(probe_results={key: outcome(result, key[0])}))
 
@@ -162,3 +166,63 @@ def test_ia004_says_when_other_namespaces_were_not_searched() -> None:
     snap.secrets_listed_everywhere = True
     message = next(f.message for f in audit(snap).domains[0].findings if f.rule == "IA004")
     assert "-A" not in message
+
+
+CANARY = "canary-Pw-5f1e0c"  # a password no report, of any part, may hold
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _secret_values(found: List[str], value: Any, forbidden: List[str], path: str = "report") -> None:
+    """Every place under `value` (dataclasses, containers, strings, recursively) that holds a forbidden value."""
+    if isinstance(value, str):
+        found.extend(f"{path}: {value!r}" for f in forbidden if f in value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _secret_values(found, getattr(value, f.name), forbidden, f"{path}.{f.name}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _secret_values(found, k, forbidden, f"{path}[{k!r}]")
+            _secret_values(found, v, forbidden, f"{path}[{k!r}]")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for i, v in enumerate(value):
+            _secret_values(found, v, forbidden, f"{path}[{i}]")
+
+
+def test_a_report_holds_references_to_credentials_never_their_values() -> None:
+    snap = read_files([str(EXAMPLES)], "default")
+    ocr = "container-registry.oracle.com"
+    auths = {ocr: {"username": "robot", "password": CANARY, "auth": _b64(f"robot:{CANARY}")},
+             # userinfo in a registry key, and an entry with tokens only (IA003 names the entry)
+             f"https://robot:{CANARY}-userinfo@ghcr.io": {"identitytoken": f"{CANARY}-identity",
+                                                          "registrytoken": f"{CANARY}-registry"}}
+    canary = secret("canary", ocr, ns="canary-ns")
+    canary["data"][".dockerconfigjson"] = _b64(json.dumps({"auths": auths}))
+    for obj in (canary, sa("default", [], ns="canary-ns"),
+                domain("ocr", ns="canary-ns", secrets=["canary"]),
+                domain("ghcr", ns="canary-ns", image="ghcr.io/team/app:1", secrets=["canary"])):
+        snap.add(obj)
+    report = audit(snap)
+    keys = probe_keys(report)
+    credentials = credentials_for(snap, (c for _, _, refs in keys for c in refs))
+    outcomes = {key: outcome(ProbeResult("denied", 403, "DENIED", credentials[key[2][0]] if key[2] else None,
+                                         f"denied {CANARY}", 1), key[0]) for key in keys}
+    probed = audit(snap, options=AuditOptions(probe_results=outcomes))
+    forbidden = [CANARY, _b64(f"robot:{CANARY}"), canary["data"][".dockerconfigjson"]]
+
+    # What is being checked is there: the canary Secret's credential, by reference, and a probe's answer with it.
+    d = next(d for d in probed.domains if d.name == "ocr")
+    assert [str(c) for c in d.images[0].credentials] == [f"canary-ns/canary[{ocr}]"]
+    assert d.images[0].probe is not None and d.images[0].probe.credential == d.images[0].credentials[0]
+    assert any(f.rule == "IA003" and f.secret == "canary" for d in probed.domains for f in d.findings)
+    assert any(c.password == CANARY for c in credentials.values())  # the probe's own map holds the value
+    found: List[str] = []
+    _secret_values(found, list(credentials.values()), forbidden)
+    assert found, "the walk finds a password where there is one"
+
+    found = []
+    _secret_values(found, report, forbidden)
+    _secret_values(found, probed, forbidden, "probed")
+    assert found == []

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Literal, Optional, Tuple
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.catalog import FailOn, Severity, severity_rank
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
-from kubectl_imgaccess.objects import Credential, Location
+from kubectl_imgaccess.objects import CredentialRef, Location
 from kubectl_imgaccess.text import redact
 
 Verdict = Literal["pass", "unknown", "warn", "fail"]
@@ -92,7 +92,7 @@ class ProbeOutcome:
     status: str
     http_status: Optional[int]
     error_code: Optional[str]
-    credential: Optional[Credential]
+    credential: Optional[CredentialRef]  # the one that decided; None: an anonymous pull
     message: str
     rule: Optional[str] = None  # IA012-IA015, decided by the probe's own mapping (probe.verdict)
     finding: str = ""  # that rule's message
@@ -108,7 +108,7 @@ class ImageEntry:
     service_account: str
     pull_from: str  # "domain" | "serviceaccount" | "none"
     pull_names: List[str]
-    credentials: Tuple[Credential, ...]  # matching, in kubelet order (values never rendered)
+    credentials: Tuple[CredentialRef, ...]  # matching, in kubelet order (references: a report holds no value)
     pull_policy: str
     roles: List[str]
     defaulted: bool = False
@@ -301,14 +301,14 @@ def _image_doc(i: ImageEntry) -> Dict[str, Any]:
             "httpStatus": p.http_status,
             "errorCode": p.error_code,
             "credential": None if p.credential is None else {"secret": p.credential.secret,
-                                                                  "key": p.credential.shown_key},
+                                                                  "key": p.credential.key},
             "message": redact(p.message),
         }
     return doc
 
 
-def _credential_doc(c: Credential) -> Dict[str, Any]:
-    doc: Dict[str, Any] = {"secret": c.secret, "key": c.shown_key}
+def _credential_doc(c: CredentialRef) -> Dict[str, Any]:
+    doc: Dict[str, Any] = {"secret": c.secret, "key": c.key}
     if c.provided_by:
         doc["providedBy"] = c.provided_by  # content unreadable: stands for a declared registry
     return doc

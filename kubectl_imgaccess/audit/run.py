@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from kubectl_imgaccess.audit.config import DEFAULT, PROVIDER_ID_PREFIXES, Config, RegistryRule
 from kubectl_imgaccess.audit.evidence import (
@@ -40,7 +40,7 @@ from kubectl_imgaccess.kubelet.pullsecret import (
     looks_like_pull_credentials,
     read_pull_secret,
 )
-from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, describe_ref
+from kubectl_imgaccess.objects import Credential, CredentialRef, FieldRef, Location, ObjectKey, describe_ref
 from kubectl_imgaccess.weblogic.domain import (
     IGNORE_ANNOTATION,
     DomainError,
@@ -51,7 +51,7 @@ from kubectl_imgaccess.weblogic.domain import (
     model_domain,
 )
 
-ProbeKey = Tuple[str, str, Tuple[Credential, ...]]  # (repository, reference, credentials in order)
+ProbeKey = Tuple[str, str, Tuple[CredentialRef, ...]]  # (repository, reference, credentials in order)
 
 # KEP-2535: the kubelet version from which KubeletEnsureSecretPulledImages is on by default (beta).
 ENSURE_PULLED_IMAGES_KUBELET = "1.35"
@@ -141,6 +141,27 @@ def probe_keys(report: Report) -> List[ProbeKey]:
             if img.repository and img.pull_policy != "Never" and not unreadable:
                 seen.setdefault((img.repository, img.reference, img.credentials), None)
     return list(seen)
+
+
+def credentials_for(snapshot: Snapshot, refs: Iterable[CredentialRef]) -> Dict[CredentialRef, Credential]:
+    """The credentials behind a report's references, read again from the snapshot's pull Secrets: for the probe
+    alone, which must send them (the report itself holds no value). Every reference is found: the report was
+    made from this snapshot, and content that cannot be read is never probed (probe_keys)."""
+    wanted = set(refs)
+    found: Dict[CredentialRef, Credential] = {}
+    for ns, name in sorted({(r.namespace, r.secret) for r in wanted}):
+        secret = snapshot.get("Secret", ns, name)
+        if secret is None:
+            continue
+        try:
+            payload = read_pull_secret(secret)
+        except SecretParseError:
+            continue
+        found.update((c.ref, c) for c in payload.credentials if c.ref in wanted)
+    missing = sorted(str(r) for r in wanted if r not in found)
+    if missing:
+        raise AssertionError(f"no credential in the snapshot behind {missing[0]}")
+    return found
 
 
 class _DomainAudit:
@@ -363,7 +384,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         matched = keyring.lookup(e.repository)
         if not causes.broken:
             # An entry without username and password matches but gives empty credentials: an anonymous pull.
-            e.credentials = tuple(c for c in matched if not c.empty)
+            e.credentials = tuple(c.ref for c in matched if not c.empty)
         registry = a.config.registry_for(e.repository)
         if causes.broken or (not e.credentials and a.auth(registry) not in ("anonymous", "node")):
             uncovered = True
@@ -373,9 +394,9 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         for c in empties:
             if c.secret in hollow:
                 continue
-            a.add("IA003", f"{e.image}: the entry {c.key!r} of pull Secret {ns}/{c.secret} matches {_host(e)} but "
-                  "holds no username or password (an identity or registry token only, or nothing): the kubelet "
-                  "ignores tokens and pulls with empty credentials, that is anonymously", [i],
+            a.add("IA003", f"{e.image}: the entry {c.shown_key!r} of pull Secret {ns}/{c.secret} matches "
+                  f"{_host(e)} but holds no username or password (an identity or registry token only, or nothing): "
+                  "the kubelet ignores tokens and pulls with empty credentials, that is anonymously", [i],
                   where=_secret_field(refs, c.secret), image=e.image, secret=c.secret, severity="warning",
                   fix=f"recreate {c.secret} with a username and password for {_host(e)}")
         _image_checks(a, model, group, e, i, use, sa_refs, path_unknown,
@@ -611,7 +632,7 @@ def _token_checks(a: _DomainAudit, secret: Obj, credentials: Sequence[Credential
         images = [i for i, e in zip(idx, entries) if e.repository and keyring.lookup(e.repository)]
         written = last_written(secret)
         ns, name = cred.namespace, cred.secret
-        what = (f"Secret {ns}/{name}'s entry for {cred.key} (user {cred.username}) holds {token.what}, valid "
+        what = (f"Secret {ns}/{name}'s entry for {cred.shown_key} (user {cred.username}) holds {token.what}, valid "
                 f"{token.life_text}")
         fix = (f"let the nodes' credential provider pull from {token.registry} (no Secret), or refresh the Secret "
                f"well within {token.life_text} ({token.refresh}); check --probe tells whether it still works")
@@ -895,4 +916,5 @@ def _verdicts(d: DomainReport) -> None:
     d.verdict = worst([img.verdict for img in d.images] + own)
 
 
-__all__ = ["AuditOptions", "ProbeKey", "audit", "merge_provided", "probe_keys", "sealed_secret_step"]
+__all__ = ["AuditOptions", "ProbeKey", "audit", "credentials_for", "merge_provided", "probe_keys",
+           "sealed_secret_step"]

@@ -18,7 +18,7 @@ from kubectl_imgaccess.audit.baseline import apply_baseline, load_baseline
 from kubectl_imgaccess.audit.config import default_config_path
 from kubectl_imgaccess.audit.policyreport import policy_reports
 from kubectl_imgaccess.audit.report import Finding, Gate, ProbeOutcome, Report
-from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, probe_keys
+from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, credentials_for, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.catalog import BY_ID
 from kubectl_imgaccess.cli.flags import (
@@ -284,7 +284,7 @@ def _run_one(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optiona
         if notes is not None:
             notes.write(empty + "\n")
     if opts.probe:
-        results = run_probe(report, opts)
+        results = run_probe(report, snap, opts)
         report = audit(snap, config, dataclasses.replace(options, probe_results=results))
     return report
 
@@ -325,15 +325,18 @@ def _write_reports(scope: ClusterScope, reports: List[Obj], empty_gone: bool) ->
     return write_reports(scope, reports, empty_gone=empty_gone)
 
 
-def run_probe(report: Report, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:
-    """Ask the registries about every distinct (repository, reference, credentials) in the report.
+def run_probe(report: Report, snap: Snapshot, opts: CheckOptions) -> Dict[ProbeKey, ProbeOutcome]:
+    """Ask the registries about every distinct (repository, reference, credentials) in the report (of `snap`).
+    The report names credentials; the probe's own map, read from the snapshot here, holds what they are.
 
     Lazy seam: the probe (and urllib3 with it) loads only with --probe."""
     from kubectl_imgaccess.probe import ProbeOptions, ProbeTarget, probe
     from kubectl_imgaccess.probe.verdict import outcome
 
     keys = probe_keys(report)
-    targets = {ProbeTarget(repo, ref, creds): (repo, ref, creds) for repo, ref, creds in keys}
+    credentials = credentials_for(snap, (c for _, _, refs in keys for c in refs))
+    targets = {ProbeTarget(repository, reference, tuple(credentials[c] for c in refs)): (repository, reference, refs)
+               for repository, reference, refs in keys}
     options = ProbeOptions(
         timeout=opts.scope.request_timeout if opts.scope.request_timeout is not None else 30.0,
         concurrency=opts.probe_concurrency,

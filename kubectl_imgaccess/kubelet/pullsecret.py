@@ -351,8 +351,9 @@ def _credentials(
             username=entry.username,
             password=entry.password,
             secret_key=data_key,
+            entry=n,
         )
-        for registry, entry in entries.items()
+        for n, (registry, entry) in enumerate(entries.items())
     )
 
 

@@ -47,6 +47,7 @@ def probe_rule(result: ProbeResult, repository: str) -> Optional[Tuple[str, str]
 def outcome(result: ProbeResult, repository: str) -> ProbeOutcome:
     """The audit's view of a probe result: what was answered and which rule it raises."""
     rule = probe_rule(result, repository)
-    return ProbeOutcome(result.status, result.http_status, result.error_code, result.credential,
+    credential = result.credential.ref if result.credential is not None else None
+    return ProbeOutcome(result.status, result.http_status, result.error_code, credential,
                         redact(result.message), rule=rule[0] if rule else None,
                         finding=redact(rule[1]) if rule else "")
