@@ -239,6 +239,40 @@ def test_restart_bumps_restart_or_introspect_version() -> None:
     assert dom.set_fields == {"restartVersion": "8"}
 
 
+def _restarted_field(*objs: Dict[str, Any]) -> List[str]:
+    plan = plan_for(snapshot(domain(pull=["regcred"]), sa("default"), *objs), source=flags_source(), restart=True)
+    return sorted(next(a for a in plan.actions if a.kind == "Domain").set_fields)
+
+
+def test_restart_or_introspect_is_decided_by_the_failing_pod_not_by_message_text() -> None:
+    def pod(name: str, labels: Dict[str, str], message: str = "") -> Dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": NS, "labels": {"weblogic.domainUID": "d1", **labels}},
+                "status": {"containerStatuses": [{"name": "c", "image": IMAGE, "state": {"waiting": {
+                    "reason": "ImagePullBackOff", "message": message}}}]}}
+
+    # The introspector Job's pod, known by its job-name label whatever its name.
+    assert _restarted_field(pod("renamed", {"job-name": "d1-introspector"})) == ["introspectVersion"]
+    # A server pod whose message happens to say "introspector" is still a server pod.
+    server = pod("d1-admin-server", {"weblogic.serverName": "admin-server"}, "introspector image pull failed")
+    assert _restarted_field(server) == ["restartVersion"]
+    # An event about the introspector's pod, and the operator's Failed condition for the introspector.
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": NS},
+             "involvedObject": {"kind": "Pod", "name": "d1-introspector-x1"},
+             "reason": "FailedToRetrieveImagePullSecret", "message": "regcred"}
+    quiet = pod("d1-introspector-x1", {})
+    quiet["status"] = {}
+    assert _restarted_field(quiet, event) == ["introspectVersion"]
+    failed = domain(pull=["regcred"])
+    failed["status"] = {"conditions": [{"type": "Failed", "reason": "Introspection",
+                                        "message": "Back-off pulling image " + IMAGE}]}
+    plan = plan_for(snapshot(failed, sa("default")), source=flags_source(), restart=True)
+    assert next(a for a in plan.actions if a.kind == "Domain").set_fields == {"introspectVersion": "1"}
+    failed["status"]["conditions"][0]["reason"] = "ServerPod"
+    plan = plan_for(snapshot(failed, sa("default")), source=flags_source(), restart=True)
+    assert next(a for a in plan.actions if a.kind == "Domain").set_fields == {"restartVersion": "1"}
+
+
 @pytest.mark.parametrize("fmt", ["table", "json"])
 def test_views_never_show_a_secret_value(fmt: str) -> None:
     snap = snapshot(domain(pull=["regcred"]), sa("default"))

@@ -6,20 +6,29 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from packaging.version import Version
 
 from kubectl_imgaccess.audit.report import ImageEntry
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.kubelet import imageref
+from kubectl_imgaccess.weblogic.domain import INTROSPECTION_FAILURE, INTROSPECTOR, pod_kind
 
 PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
 # Pod events that are pull-failure evidence; the cluster reader keeps only these (a busy namespace has many).
 PULL_EVENT_REASONS = frozenset({"FailedToRetrieveImagePullSecret"})
 _CONDITION_HINTS = ("pulling image", "pull image", "imagepullbackoff", "errimagepull", "back-off pulling")
 
-Failure = Tuple[str, List[int], Optional[str]]  # (message, image indexes, image)
+
+
+class Failure(NamedTuple):
+    """One piece of IA009 evidence."""
+
+    message: str
+    images: List[int]  # indexes of the image entries it concerns
+    image: Optional[str]
+    pod_kind: Optional[str]  # the kind of pod that fails (weblogic.domain SERVER or INTROSPECTOR), when known
 
 
 def domain_pods(snap: Snapshot, namespace: str, uid: str) -> List[Obj]:
@@ -45,17 +54,21 @@ def pull_failures(snap: Snapshot, namespace: str, uid: str, domain: Obj,
                     image = str(cs.get("image") or "")
                     detail = str(waiting.get("message") or "").strip()
                     msg = f"pod {pod_name} container {cs.get('name')} waits in {reason}"
-                    out.append((msg + (f": {detail}" if detail else ""), _indexes(images, image), image or None))
-    names = {p["metadata"].get("name") for p in pods}
+                    out.append(Failure(msg + (f": {detail}" if detail else ""), _indexes(images, image),
+                                       image or None, pod_kind(pod, uid)))
+    kinds = {p["metadata"].get("name"): pod_kind(p, uid) for p in pods}
     for ev in snap.of_kind("Event", namespace):
         involved = ev.get("involvedObject") or ev.get("regarding") or {}
-        if ev.get("reason") in PULL_EVENT_REASONS and involved.get("name") in names:
+        if ev.get("reason") in PULL_EVENT_REASONS and involved.get("name") in kinds:
             note = str(ev.get("message") or ev.get("note") or "").strip()
-            out.append((f"pod {involved.get('name')}: {ev.get('reason')}: {note}", [], None))
+            out.append(Failure(f"pod {involved.get('name')}: {ev.get('reason')}: {note}", [], None,
+                               kinds[involved.get("name")]))
     for cond in ((domain.get("status") or {}).get("conditions") or []):
         message = str(cond.get("message") or "")
         if cond.get("type") == "Failed" and any(h in message.lower() for h in _CONDITION_HINTS):
-            out.append((f"Domain condition Failed ({cond.get('reason', '')}): {message.strip()}", [], None))
+            kind = INTROSPECTOR if cond.get("reason") == INTROSPECTION_FAILURE else None
+            out.append(Failure(f"Domain condition Failed ({cond.get('reason', '')}): {message.strip()}", [], None,
+                               kind))
     return out
 
 

@@ -64,6 +64,7 @@ class Finding:
     expired_suppressions: List[str] = _field(default_factory=list)  # ignore entries that no longer apply
     baseline: bool = False  # matches a finding of the --baseline report: shown, but not counted by the gate
     subject: Optional[str] = None  # for findings about the scope itself: the API path it concerns
+    pod_kind: Optional[str] = None  # IA009: the kind of pod that fails (weblogic.domain SERVER or INTROSPECTOR)
 
     def dedupe_key(self) -> Tuple[Any, ...]:
         return (self.rule, self.message, self.field, self.secret, self.service_account)

@@ -241,9 +241,10 @@ def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: Audit
         a.unreadable("Cluster", ref.name, ())
     for group in model.groups:
         _audit_group(a, model, group)
-    for message, images, image in pull_failures(snap, key.namespace, model.domain_uid, a.obj, a.report.images):
-        a.add("IA009", message, images, image=image,
-              fix="fix the causes named by the other findings, then: kubectl imgaccess fix --restart")
+    for failure in pull_failures(snap, key.namespace, model.domain_uid, a.obj, a.report.images):
+        found = a.add("IA009", failure.message, failure.images, image=failure.image,
+                      fix="fix the causes named by the other findings, then: kubectl imgaccess fix --restart")
+        found.pod_kind = found.pod_kind or failure.pod_kind
     if snap.mode != "files":
         # Evidence only: live pull failures (IA009) and what nodes cache (IA011); the verdict stands without them.
         a.unreadable("Pod", None, (), verdict=False)

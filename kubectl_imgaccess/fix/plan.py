@@ -38,7 +38,7 @@ from kubectl_imgaccess.kubelet.pullsecret import (
     read_pull_secret,
 )
 from kubectl_imgaccess.objects import ObjectKey
-from kubectl_imgaccess.weblogic.domain import DomainError, DomainModel, model_domain
+from kubectl_imgaccess.weblogic.domain import INTROSPECTOR, DomainError, DomainModel, model_domain
 
 STRATEGIES = ("auto", "domain", "serviceaccount")
 MAX_ROUNDS = 5
@@ -440,7 +440,7 @@ class _Planner:
                 if self.work.objects.get(k) != self.original.objects.get(k)]
             if not failing and not changed_sas:
                 continue
-            introspector = any("introspector" in f.message.lower() for f in failing)
+            introspector = any(f.pod_kind == INTROSPECTOR for f in failing)
             name = INTROSPECT_FIELD if introspector else RESTART_FIELD
             key = ObjectKey("Domain", d.namespace, d.name)
             spec = self.work.objects[key].setdefault("spec", {})

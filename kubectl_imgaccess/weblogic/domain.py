@@ -51,6 +51,10 @@ from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref, json_ki
 
 SERVER = "server"
 INTROSPECTOR = "introspector"
+SERVER_NAME_LABEL = "weblogic.serverName"  # on every server pod the operator makes
+INTROSPECTOR_JOB_SUFFIX = "-introspector"  # the Job <domainUID>-introspector; its pod <domainUID>-introspector-xxxxx
+# The reason of the Failed condition the operator sets when the introspector fails.
+INTROSPECTION_FAILURE = "Introspection"
 DEFAULT_SERVICE_ACCOUNT = "default"
 IGNORE_ANNOTATION = "imgaccess.weblogic.oracle/ignore"
 # Init container name prefixes the operator copies from the admin server's spec into the introspector pod.
@@ -208,6 +212,19 @@ def _child(parent: Optional[Mapping[str, Any]], key: str, path: str) -> Optional
 
 
 # ---------------------------------------------------------------- pull policies
+
+
+def pod_kind(pod: Mapping[str, Any], domain_uid: str) -> Optional[str]:
+    """Which of a Domain's pods this is: SERVER (labelled weblogic.serverName), INTROSPECTOR (the introspector
+    Job's pod: labelled job-name=<domainUID>-introspector, named after it), or None when it shows neither."""
+    metadata = pod.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    if labels.get(SERVER_NAME_LABEL):
+        return SERVER
+    job = domain_uid + INTROSPECTOR_JOB_SUFFIX
+    if labels.get("job-name") == job or str(metadata.get("name") or "").startswith(job + "-"):
+        return INTROSPECTOR
+    return None
 
 
 def operator_pull_policy(image: str) -> str:
