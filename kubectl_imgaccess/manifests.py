@@ -486,7 +486,6 @@ class _FastReader:
         locs: Dict[str, Location] = {"": Location(name, start.line + 1)}
         items: List[Located] = []  # the root's `items`, each with its own lines
         item_keys = 0
-        slimmed = False
         # a frame: [container, path, lines, key (_MISSING: a key comes next), key's path, items of the root?]
         stack: List[List[Any]] = [[root, "", locs, _MISSING, "", False]]
         while stack:
@@ -537,7 +536,7 @@ class _FastReader:
             parent = stack[-1]
             if parent[5]:
                 if self.slim and isinstance(value, dict):
-                    slimmed = _slim(value) or slimmed
+                    _slim(value)  # the root is a List: known only at its end (kubectl writes `kind` last)
                 items.append((value, done_locs))
             if isinstance(parent[0], list):
                 parent[0].append(value)
@@ -557,11 +556,8 @@ class _FastReader:
                 wanted = self.lines_for is None or self.lines_for(item)
                 out.append((item, item_locs if wanted else {}))
             return
-        if slimmed:
-            raise _Fallback  # items elided in an object that is not a List
-        for i, (_, item_locs) in enumerate(items):
-            for path, loc in item_locs.items():
-                locs[f"items[{i}]" + (f".{path}" if path and path[0] != "[" else path)] = loc
+        if items:
+            raise _Fallback  # not a List after all: its items' lines were taken from the items (rare)
         if self.slim:
             _slim(root)
         out.append((root, locs if self.lines_for is None or self.lines_for(root) else {}))
@@ -769,7 +765,8 @@ def _walk(node: yaml.Node, prefix: str, name: str, locs: Dict[str, Location]) ->
 
 def _lines_wanted(obj: Dict[str, Any]) -> bool:
     """Field lines are worth computing only for what a report can name: kept kinds and Secret sources."""
-    return _keep(obj) or obj.get("kind") in SECRET_SOURCES
+    kind = obj.get("kind")
+    return _keep(obj) or (isinstance(kind, str) and kind in SECRET_SOURCES)
 
 
 def _keep(obj: Dict[str, Any]) -> bool:
@@ -1035,15 +1032,56 @@ _TYPE_NAMES: Dict[type, str] = {str: "a string", dict: "a mapping", list: "a lis
 def check_shape(obj: Dict[str, Any], locs: Dict[str, Location], name: str) -> None:
     """Refuse a kept object whose identifying or audited fields have the wrong type, naming file:line."""
     kind = str(obj.get("kind"))
-    for pattern, types in _COMMON + _SHAPES.get(kind, ()):
-        for path, value in _matches(obj, pattern):
-            if value is not None and not isinstance(value, types):
-                want = " or ".join(_TYPE_NAMES[t] for t in types)
-                raise InputError(f"{kind} {path} must be {want}, found {_kind_of(value)}", name,
-                                 _line(locs, path))
+    if not _shape_ok(obj, _TREES.get(kind) or _TREES[""]):  # one walk; the first wrong field, in order:
+        for pattern, types in _COMMON + _SHAPES.get(kind, ()):
+            for path, value in _matches(obj, pattern):
+                if value is not None and not isinstance(value, types):
+                    want = " or ".join(_TYPE_NAMES[t] for t in types)
+                    raise InputError(f"{kind} {path} must be {want}, found {_kind_of(value)}", name,
+                                     _line(locs, path))
     meta = obj.get("metadata") or {}
     if not meta.get("name"):
         raise InputError(f"{kind} without metadata.name", name, _line(locs, "metadata"))
+
+
+# The patterns of a kind as a tree, so one walk of an object checks them all: (field, every list item?) ->
+# (the types wanted there, or None when only a path to deeper patterns; the tree below)
+_Tree = Dict[Tuple[str, bool], Tuple[Optional[Tuple[type, ...]], Any]]
+
+
+def _tree(shapes: Tuple[Tuple[str, Tuple[type, ...]], ...]) -> _Tree:
+    root: _Tree = {}
+    for pattern, types in shapes:
+        node, parts = root, pattern.split(".")
+        for i, part in enumerate(parts):
+            step = (part[:-2], True) if part.endswith("[]") else (part, False)
+            wanted, below = node.get(step, (None, {}))
+            node[step] = (types if i == len(parts) - 1 else wanted, below)
+            node = below
+    return root
+
+
+_TREES: Dict[str, _Tree] = {kind: _tree(_COMMON + _SHAPES.get(kind, ())) for kind in (*_KINDS, "")}
+
+
+def _shape_ok(value: Dict[str, Any], tree: _Tree) -> bool:
+    """No value a pattern of the tree names (as _matches finds them) is present with another type."""
+    for (step, every), (types, below) in tree.items():
+        if step == "{}":
+            found: List[Any] = list(value.values())
+        elif step not in value:
+            continue
+        elif every:
+            child = value[step]
+            found = child if isinstance(child, list) else []
+        else:
+            found = [value[step]]
+        for item in found:
+            if types is not None and item is not None and not isinstance(item, types):
+                return False
+            if below and isinstance(item, dict) and not _shape_ok(item, below):
+                return False
+    return True
 
 
 def _kind_of(value: Any) -> str:
