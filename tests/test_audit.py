@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -17,30 +16,10 @@ from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.types import ProbeResult, ProbeStatus
 from kubectl_imgaccess.probe.verdict import outcome
+from tests import builders
+from tests.builders import IMAGE, NS, b64, domain, node, secret, service_account
 
-OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def domain(name: str = "d", ns: str = "ns", image: str = OCR_IMAGE, secrets: Optional[List[str]] = None,
-           **spec: Any) -> Dict[str, Any]:
-    body: Dict[str, Any] = {"image": image, **spec}
-    if secrets is not None:
-        body["imagePullSecrets"] = [{"name": s} for s in secrets]
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
-            "spec": body}
-
-
-def secret(name: str, host: str, ns: str = "ns") -> Dict[str, Any]:
-    payload = {"auths": {host: {"auth": base64.b64encode(b"u:p").decode()}}}
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns},
-            "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(json.dumps(payload).encode()).decode()}}
-
-
-def sa(name: str, secrets: List[str], ns: str = "ns") -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns},
-            "imagePullSecrets": [{"name": s} for s in secrets]}
 
 
 def snapshot(*objs: Dict[str, Any], mode: str = "cluster", unreadable: Optional[List[Unreadable]] = None) -> Snapshot:
@@ -56,7 +35,7 @@ def rules(report: Report) -> Dict[str, str]:
 
 
 def test_serviceaccount_path_is_used_when_the_domain_lists_none() -> None:
-    report = audit(snapshot(domain(), sa("default", ["ocr"]), secret("ocr", "container-registry.oracle.com")))
+    report = audit(snapshot(domain(), service_account(pull=["ocr"]), secret("ocr")))
     img = report.domains[0].images[0]
     assert (img.pull_from, img.pull_names) == ("serviceaccount", ["ocr"])
     assert [c.secret for c in img.credentials] == ["ocr"]
@@ -64,15 +43,15 @@ def test_serviceaccount_path_is_used_when_the_domain_lists_none() -> None:
 
 
 def test_missing_default_serviceaccount_on_a_cluster_is_ia005() -> None:
-    report = audit(snapshot(domain(secrets=["ocr"]), secret("ocr", "container-registry.oracle.com")))
+    report = audit(snapshot(domain(pull=["ocr"]), secret("ocr")))
     assert "IA005" in rules(report)
-    files = audit(snapshot(domain(secrets=["ocr"]), secret("ocr", "container-registry.oracle.com"), mode="files"))
+    files = audit(snapshot(domain(pull=["ocr"]), secret("ocr"), mode="files"))
     assert "IA005" not in rules(files)
 
 
 def test_unreadable_secret_makes_verdict_unknown_and_report_incomplete() -> None:
-    snap = snapshot(domain(secrets=["ocr"]), sa("default", []),
-                    unreadable=[Unreadable("Secret", "ns", None, "forbidden")])
+    snap = snapshot(domain(pull=["ocr"]), service_account(pull=[]),
+                    unreadable=[Unreadable("Secret", NS, None, "forbidden")])
     report = audit(snap)
     assert rules(report) == {"IA017": "warning", "IA016": "info"}
     assert report.domains[0].images[0].verdict == "unknown"
@@ -82,34 +61,30 @@ def test_unreadable_secret_makes_verdict_unknown_and_report_incomplete() -> None
 
 
 def test_unreadable_serviceaccount_leaves_the_path_unknown_not_passing() -> None:
-    snap = snapshot(domain(), unreadable=[Unreadable("ServiceAccount", "ns", "default", "forbidden")])
+    snap = snapshot(domain(), unreadable=[Unreadable("ServiceAccount", NS, "default", "forbidden")])
     report = audit(snap)
     assert "IA004" not in rules(report) and "IA005" not in rules(report)
     assert report.domains[0].images[0].verdict == "unknown"
 
 
 def test_malformed_secret_fails_every_image_of_the_pod_public_included() -> None:
-    bad = secret("ocr", "container-registry.oracle.com")
+    bad = secret("ocr")
     bad["data"][".dockerconfigjson"] = base64.b64encode(b'{"auths": {"x": {"auth": "%%%"}}}').decode()
-    d = domain(secrets=["ocr"], monitoringExporter={"configuration": {"domainQualifier": True}})
-    report = audit(snapshot(d, sa("default", []), bad))
+    d = domain(pull=["ocr"])
+    d["spec"]["monitoringExporter"] = {"configuration": {"domainQualifier": True}}
+    report = audit(snapshot(d, service_account(pull=[]), bad))
     assert rules(report)["IA003"] == "error"
     assert {i.verdict for i in report.domains[0].images} == {"fail"}
 
 
 def test_live_pull_failures_are_ia009() -> None:
-    pod = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": "d-admin-server", "namespace": "ns", "labels": {"weblogic.domainUID": "d"}},
-           "status": {"containerStatuses": [{"name": "weblogic-server", "image": OCR_IMAGE,
-                                             "state": {"waiting": {"reason": "ImagePullBackOff",
-                                                                   "message": "Back-off pulling image"}}}]}}
-    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "ns"},
-             "involvedObject": {"kind": "Pod", "name": "d-admin-server"},
-             "reason": "FailedToRetrieveImagePullSecret", "message": "Unable to retrieve some image pull secrets"}
-    d = domain(secrets=["ocr"])
+    pod = builders.pod("d1-admin-server", "d1", image=IMAGE)
+    event = builders.event("e1", "FailedToRetrieveImagePullSecret", "d1-admin-server",
+                           message="Unable to retrieve some image pull secrets")
+    d = domain(pull=["ocr"])
     d["status"] = {"conditions": [{"type": "Failed", "reason": "ServerPod",
                                    "message": "Back-off pulling image container-registry.oracle.com/x"}]}
-    report = audit(snapshot(d, sa("default", []), secret("ocr", "container-registry.oracle.com"), pod, event))
+    report = audit(snapshot(d, service_account(pull=[]), secret("ocr"), pod, event))
     ia009 = [f for f in report.domains[0].findings if f.rule == "IA009"]
     assert len(ia009) == 3
     assert ia009[0].images == [0]  # the entry of the image the pod waits for
@@ -117,16 +92,14 @@ def test_live_pull_failures_are_ia009() -> None:
 
 
 def test_node_local_image_on_a_multi_node_cluster() -> None:
-    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i}"},
-              "status": {"images": [{"names": ["docker.io/library/wls-custom:dev"]}] if i == 1 else []}}
-             for i in range(3)]
-    report = audit(snapshot(domain(image="wls-custom:dev"), sa("default", []), *nodes))
+    nodes = [node(f"n{i}", images=["docker.io/library/wls-custom:dev"] if i == 1 else []) for i in range(3)]
+    report = audit(snapshot(domain(image="wls-custom:dev"), service_account(pull=[]), *nodes))
     f = next(f for f in report.domains[0].findings if f.rule == "IA011")
     assert "1 of 3 nodes (n1)" in f.message
 
 
 def probe_report(status: ProbeStatus, code: Optional[str]) -> Report:
-    snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
+    snap = snapshot(domain(pull=["ocr"]), service_account(pull=[]), secret("ocr"))
     first = audit(snap)
     (key,) = probe_keys(first)
     credential: Credential = credentials_for(snap, key[2])[key[2][0]]
@@ -145,13 +118,13 @@ def test_probe_results_map_to_rules_and_clear_terms() -> None:
 
 
 def test_probe_keys_are_distinct_across_domains() -> None:
-    objs: List[Dict[str, Any]] = [sa("default", []), secret("ocr", "container-registry.oracle.com")]
-    objs += [domain(name=f"d{i}", secrets=["ocr"]) for i in range(20)]
+    objs: List[Dict[str, Any]] = [service_account(pull=[]), secret("ocr")]
+    objs += [domain(name=f"d{i}", pull=["ocr"]) for i in range(20)]
     assert len(probe_keys(audit(snapshot(*objs)))) == 1
 
 
 def test_fail_on_never_and_info() -> None:
-    snap = snapshot(domain(secrets=["ocr"]), sa("default", []), secret("ocr", "container-registry.oracle.com"))
+    snap = snapshot(domain(pull=["ocr"]), service_account(pull=[]), secret("ocr"))
     report = audit(snap)
     assert not Gate("error").failed(report)
     assert Gate("info").failed(report)  # IA016 is info
@@ -160,7 +133,7 @@ def test_fail_on_never_and_info() -> None:
 
 
 def test_ia004_says_when_other_namespaces_were_not_searched() -> None:
-    snap = snapshot(domain(secrets=[]), sa("default", []))
+    snap = snapshot(domain(pull=[]), service_account(pull=[]))
     message = next(f.message for f in audit(snap).domains[0].findings if f.rule == "IA004")
     assert "-A looks there too" in message
     snap.secrets_listed_everywhere = True
@@ -169,10 +142,6 @@ def test_ia004_says_when_other_namespaces_were_not_searched() -> None:
 
 
 CANARY = "canary-Pw-5f1e0c"  # a password no report, of any part, may hold
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def _secret_values(found: List[str], value: Any, forbidden: List[str], path: str = "report") -> None:
@@ -194,15 +163,14 @@ def _secret_values(found: List[str], value: Any, forbidden: List[str], path: str
 def test_a_report_holds_references_to_credentials_never_their_values() -> None:
     snap = read_files([str(EXAMPLES)], "default")
     ocr = "container-registry.oracle.com"
-    auths = {ocr: {"username": "robot", "password": CANARY, "auth": _b64(f"robot:{CANARY}")},
+    auths = {ocr: {"username": "robot", "password": CANARY, "auth": b64(f"robot:{CANARY}")},
              # userinfo in a registry key, and an entry with tokens only (IA003 names the entry)
              f"https://robot:{CANARY}-userinfo@ghcr.io": {"identitytoken": f"{CANARY}-identity",
                                                           "registrytoken": f"{CANARY}-registry"}}
-    canary = secret("canary", ocr, ns="canary-ns")
-    canary["data"][".dockerconfigjson"] = _b64(json.dumps({"auths": auths}))
-    for obj in (canary, sa("default", [], ns="canary-ns"),
-                domain("ocr", ns="canary-ns", secrets=["canary"]),
-                domain("ghcr", ns="canary-ns", image="ghcr.io/team/app:1", secrets=["canary"])):
+    canary = secret("canary", "canary-ns", doc={"auths": auths})
+    for obj in (canary, service_account(ns="canary-ns", pull=[]),
+                domain("ocr", "canary-ns", pull=["canary"]),
+                domain("ghcr", "canary-ns", image="ghcr.io/team/app:1", pull=["canary"])):
         snap.add(obj)
     report = audit(snap)
     keys = probe_keys(report)
@@ -210,7 +178,7 @@ def test_a_report_holds_references_to_credentials_never_their_values() -> None:
     outcomes = {key: outcome(ProbeResult("denied", 403, "DENIED", credentials[key[2][0]] if key[2] else None,
                                          f"denied {CANARY}", 1), key[0]) for key in keys}
     probed = audit(snap, options=AuditOptions(probe_results=outcomes))
-    forbidden = [CANARY, _b64(f"robot:{CANARY}"), canary["data"][".dockerconfigjson"]]
+    forbidden = [CANARY, b64(f"robot:{CANARY}"), canary["data"][".dockerconfigjson"]]
 
     # What is being checked is there: the canary Secret's credential, by reference, and a probe's answer with it.
     d = next(d for d in probed.domains if d.name == "ocr")

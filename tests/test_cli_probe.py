@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+from tests.builders import domain, secret
 from tests.clitools import run
 from tests.registry.fixtures import BASIC_USERS, TOKEN_USERS, RegistryEnv
 from tests.registry.helpers import manifest_requests
 
-
-def pull_secret(name: str, host: str, user: str, password: str) -> Dict[str, Any]:
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    payload = {"auths": {host: {"username": user, "password": password, "auth": auth}}}
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "probe"},
-            "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(json.dumps(payload).encode()).decode()}}
-
-
-def domain(name: str, image: str, secret: str) -> Dict[str, Any]:
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": "probe"},
-            "spec": {"image": image, "imagePullSecrets": [{"name": secret}]}}
+NS = "probe"
 
 
 def probe_check(env: RegistryEnv, tmp_path: Path, items: List[Dict[str, Any]],
@@ -42,12 +31,12 @@ def by_name(doc: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 def test_good_wrong_password_and_missing_tag(registry_env: RegistryEnv, tmp_path: Path) -> None:
     host = registry_env.basic.host
     items = [
-        pull_secret("good", host, "alice", BASIC_USERS["alice"]),
-        pull_secret("stale", host, "alice", "expired-password"),
-        domain("good", f"{host}/team/app:v1", "good"),
-        domain("wrong-password", f"{host}/team/app:v1", "stale"),
-        domain("missing-tag", f"{host}/team/app:v404", "good"),
-        domain("missing-repo", f"{host}/team/nothing:v1", "good"),
+        secret("good", NS, registry=host, user="alice", password=BASIC_USERS["alice"]),
+        secret("stale", NS, registry=host, user="alice", password="expired-password"),
+        domain("good", NS, image=f"{host}/team/app:v1", pull=["good"]),
+        domain("wrong-password", NS, image=f"{host}/team/app:v1", pull=["stale"]),
+        domain("missing-tag", NS, image=f"{host}/team/app:v404", pull=["good"]),
+        domain("missing-repo", NS, image=f"{host}/team/nothing:v1", pull=["good"]),
     ]
     code, doc, stderr = probe_check(registry_env, tmp_path, items)
     assert code == 1
@@ -66,10 +55,10 @@ def test_good_wrong_password_and_missing_tag(registry_env: RegistryEnv, tmp_path
 def test_bearer_token_auth_and_denied(registry_env: RegistryEnv, tmp_path: Path) -> None:
     host = registry_env.bearer.host
     items = [
-        pull_secret("carol", host, "carol", TOKEN_USERS["carol"]),
-        pull_secret("dave", host, "dave", TOKEN_USERS["dave"]),
-        domain("carol-app", f"{host}/team/app:v2", "carol"),
-        domain("dave-private", f"{host}/private/secret:v1", "dave"),
+        secret("carol", NS, registry=host, user="carol", password=TOKEN_USERS["carol"]),
+        secret("dave", NS, registry=host, user="dave", password=TOKEN_USERS["dave"]),
+        domain("carol-app", NS, image=f"{host}/team/app:v2", pull=["carol"]),
+        domain("dave-private", NS, image=f"{host}/private/secret:v1", pull=["dave"]),
     ]
     _, doc, _ = probe_check(registry_env, tmp_path, items)
     d = by_name(doc)
@@ -79,8 +68,8 @@ def test_bearer_token_auth_and_denied(registry_env: RegistryEnv, tmp_path: Path)
 
 def test_hundred_domains_five_images_five_manifest_requests(registry_env: RegistryEnv, tmp_path: Path) -> None:
     host = registry_env.basic.host
-    items: List[Dict[str, Any]] = [pull_secret("good", host, "alice", BASIC_USERS["alice"])]
-    items += [domain(f"d{i:03d}", f"{host}/team/app:v{i % 5 + 1}", "good") for i in range(100)]
+    items: List[Dict[str, Any]] = [secret("good", NS, registry=host, user="alice", password=BASIC_USERS["alice"])]
+    items += [domain(f"d{i:03d}", NS, image=f"{host}/team/app:v{i % 5 + 1}", pull=["good"]) for i in range(100)]
     mark = registry_env.basic.mark()
     code, doc, _ = probe_check(registry_env, tmp_path, items)
     assert code == 0 and doc["summary"]["domains"] == 100

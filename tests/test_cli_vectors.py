@@ -5,10 +5,10 @@ Each vector becomes one Domain whose only pull Secret holds the vector's key; al
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any, Dict, List, Tuple
 
+from tests.builders import domain, secret
 from tests.clitools import check_json
 
 DIGEST = "sha256:" + "a" * 64
@@ -44,19 +44,7 @@ VECTORS: List[Tuple[str, str, Any]] = [
 ]
 
 
-def _payload(keys: List[str]) -> str:
-    auths = {k: {"auth": base64.b64encode(f"user{i}:pw{i}".encode()).decode()} for i, k in enumerate(keys)}
-    return base64.b64encode(json.dumps({"auths": auths}).encode()).decode()
-
-
-def _domain(name: str, image: str, secrets: List[str]) -> Dict[str, Any]:
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": "v"},
-            "spec": {"image": image, "imagePullSecrets": [{"name": s} for s in secrets]}}
-
-
-def _secret(name: str, keys: List[str]) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "v"},
-            "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": _payload(keys)}}
+NS = "v"
 
 
 def _spec_image(doc: Dict[str, Any], name: str) -> Dict[str, Any]:
@@ -67,7 +55,7 @@ def _spec_image(doc: Dict[str, Any], name: str) -> Dict[str, Any]:
 def test_section_4_vectors_through_the_cli() -> None:
     items: List[Dict[str, Any]] = []
     for n, (image, key, _) in enumerate(VECTORS):
-        items += [_domain(f"v{n}", image, [f"s{n}"]), _secret(f"s{n}", [key])]
+        items += [domain(f"v{n}", NS, image=image, pull=[f"s{n}"]), secret(f"s{n}", NS, registry=key)]
     _, doc = check_json("-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     failures = []
     for n, (image, key, match) in enumerate(VECTORS):
@@ -90,8 +78,8 @@ def test_ordering_vectors_through_the_cli() -> None:
     ]
     items: List[Dict[str, Any]] = []
     for n, (image, secrets, _) in enumerate(cases):
-        items.append(_domain(f"o{n}", image, [f"o{n}-{s}" for s, _ in secrets]))
-        items += [_secret(f"o{n}-{s}", [k]) for s, k in secrets]
+        items.append(domain(f"o{n}", NS, image=image, pull=[f"o{n}-{s}" for s, _ in secrets]))
+        items += [secret(f"o{n}-{s}", NS, registry=k) for s, k in secrets]
     _, doc = check_json("-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     for n, (_, _, expected) in enumerate(cases):
         got = [c["secret"] for c in _spec_image(doc, f"o{n}")["credentials"]]

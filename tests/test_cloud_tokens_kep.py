@@ -3,11 +3,11 @@ and images that run only because nodes cache them, which kubelet 1.35 re-checks 
 
 from __future__ import annotations
 
-import base64
+import functools
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
 import yaml
@@ -15,6 +15,8 @@ import yaml
 from kubectl_imgaccess.audit.report import Finding
 from kubectl_imgaccess.audit.run import AuditOptions, audit
 from kubectl_imgaccess.manifests import load_config, read_files
+from tests import builders
+from tests.builders import IMAGE, OCR, namespace, secret, service_account
 from tests.clitools import run
 from tools.sandbox.server import Sandbox
 
@@ -23,35 +25,20 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 AR = "europe-west1-docker.pkg.dev"
 ACR = "contoso.azurecr.io"
-OCR = "container-registry.oracle.com"
 
 
-def domain(image: str, pull: Optional[List[str]] = None, name: str = "d1", ns: str = NS) -> Dict[str, Any]:
-    spec: Dict[str, Any] = {"domainUID": name, "image": image, "imagePullPolicy": "IfNotPresent"}
-    if pull:
-        spec["imagePullSecrets"] = [{"name": n} for n in pull]
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
-            "spec": spec}
+# Domains pull IfNotPresent (as KEP-2535 concerns), nodes report their (maybe empty) image lists.
+domain = functools.partial(builders.domain, ns=NS, pull_policy="IfNotPresent")
+node = functools.partial(builders.node, kubelet="v1.34.2", images=[])
+TOKEN = "tok-3xQ9-not-real"
 
 
-def node(name: str, provider_id: str = "", kubelet: str = "v1.34.2", images: Optional[List[str]] = None
-         ) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {"providerID": provider_id},
-            "status": {"nodeInfo": {"kubeletVersion": kubelet},
-                       "images": [{"names": [i], "sizeBytes": 1000} for i in images or []]}}
-
-
-def pull_secret(name: str, registry: str, user: str, created: Optional[str] = None,
-                managed: Optional[List[str]] = None, ns: str = NS) -> Dict[str, Any]:
-    auth = base64.b64encode(f"{user}:tok-3xQ9-not-real".encode()).decode()
-    config = json.dumps({"auths": {registry: {"auth": auth}}})
-    meta: Dict[str, Any] = {"name": name, "namespace": ns}
-    if created:
-        meta["creationTimestamp"] = created
+def written(created: Optional[str] = None, managed: Sequence[str] = ()) -> Dict[str, Any]:
+    """Metadata saying when a Secret was created and, by managedFields, rewritten."""
+    meta: Dict[str, Any] = {"creationTimestamp": created} if created else {}
     if managed:
         meta["managedFields"] = [{"manager": "refresher", "operation": "Update", "time": t} for t in managed]
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(config.encode()).decode()}}
+    return meta
 
 
 def findings(tmp_path: Path, objects: List[Dict[str, Any]], cloud: Optional[str] = None,
@@ -79,30 +66,32 @@ def by_rule(found: List[Finding], rule: str) -> Finding:
 ])
 def test_cloud_registry_on_its_cloud_is_info_naming_the_provider(tmp_path: Path, provider_id: str, image: str,
                                                                  provider: str) -> None:
-    found = findings(tmp_path, [domain(image), node("n1", provider_id), node("n2", provider_id)])
+    nodes = [node(n, provider_id=provider_id) for n in ("n1", "n2")]
+    found = findings(tmp_path, [domain(image=image), *nodes])
     assert [f.rule for f in found] == ["IA020"]
     assert found[0].severity == "info" and provider in found[0].message
 
 
 def test_cloud_registry_elsewhere_or_unknown(tmp_path: Path) -> None:
-    other = findings(tmp_path, [domain(f"{ACR}/wls:1"), node("n1", "aws:///x/i-1")])
+    other = findings(tmp_path, [domain(image=f"{ACR}/wls:1"), node("n1", provider_id="aws:///x/i-1")])
     assert by_rule(other, "IA004").severity == "error" and "not on azure" in by_rule(other, "IA004").message
-    kind = findings(tmp_path, [domain(f"{ECR}/wls:1"), node("n1", "kind://docker/kind/kind-control-plane")])
+    kind_node = node("n1", provider_id="kind://docker/kind/kind-control-plane")
+    kind = findings(tmp_path, [domain(image=f"{ECR}/wls:1"), kind_node])
     assert by_rule(kind, "IA004").severity == "error"
-    unknown = findings(tmp_path, [domain(f"{ECR}/wls:1")])
+    unknown = findings(tmp_path, [domain(image=f"{ECR}/wls:1")])
     assert by_rule(unknown, "IA004").severity == "warning" and "--cloud aws" in by_rule(unknown, "IA004").message
-    assert [f.rule for f in findings(tmp_path, [domain(f"{ECR}/wls:1")], cloud="aws")] == ["IA020"]
-    assert by_rule(findings(tmp_path, [domain(f"{ECR}/wls:1")], cloud="none"), "IA004").severity == "error"
+    assert [f.rule for f in findings(tmp_path, [domain(image=f"{ECR}/wls:1")], cloud="aws")] == ["IA020"]
+    assert by_rule(findings(tmp_path, [domain(image=f"{ECR}/wls:1")], cloud="none"), "IA004").severity == "error"
 
 
 def test_config_auth_node_and_the_cloud_flag_through_the_cli(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text("registries:\n  - match: registry.internal:5000\n    auth: node\n")
-    found = findings(tmp_path, [domain("registry.internal:5000/wls:1")], config=str(cfg))
+    found = findings(tmp_path, [domain(image="registry.internal:5000/wls:1")], config=str(cfg))
     assert [(f.rule, f.severity) for f in found] == [("IA020", "info")]
     assert "auth: node" in found[0].message
     f = tmp_path / "d.yaml"
-    f.write_text(yaml.safe_dump(domain(f"{AR}/p/wls:1")))
+    f.write_text(yaml.safe_dump(domain(image=f"{AR}/p/wls:1")))
     assert run(["check", "--offline", "-f", str(f)]).returncode == 0  # unknown cloud: a warning
     assert run(["check", "--offline", "-f", str(f), "--cloud", "aws"]).returncode == 1
     proc = run(["check", "--offline", "-f", str(f), "--cloud", "gcp", "-o", "json"])
@@ -122,14 +111,16 @@ def test_short_lived_token_ages(tmp_path: Path, registry: str, user: str, life_h
     image = registry.replace("https://", "") + "/p/wls:1"
     young = (NOW - timedelta(hours=life_h) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     old = (NOW - timedelta(hours=life_h) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fresh = by_rule(findings(tmp_path, [domain(image, ["tok"]), pull_secret("tok", registry, user, young)]), "IA021")
+    d = domain(image=image, pull=["tok"])
+    tok = functools.partial(secret, "tok", NS, registry=registry, user=user, password=TOKEN)
+    fresh = by_rule(findings(tmp_path, [d, tok(metadata=written(young))]), "IA021")
     assert fresh.severity == "warning" and f"valid {life_h} h" in fresh.message and fresh.secret == "tok"
-    stale = by_rule(findings(tmp_path, [domain(image, ["tok"]), pull_secret("tok", registry, user, old)]), "IA021")
+    stale = by_rule(findings(tmp_path, [d, tok(metadata=written(old))]), "IA021")
     assert stale.severity == "error" and "expired" in stale.message
     # a refresher's later write (managedFields) counts: the newest time wins
-    refreshed = findings(tmp_path, [domain(image, ["tok"]), pull_secret("tok", registry, user, old, [old, young])])
+    refreshed = findings(tmp_path, [d, tok(metadata=written(old, [old, young]))])
     assert by_rule(refreshed, "IA021").severity == "warning"
-    unknown = by_rule(findings(tmp_path, [domain(image, ["tok"]), pull_secret("tok", registry, user)]), "IA021")
+    unknown = by_rule(findings(tmp_path, [d, tok()]), "IA021")
     assert unknown.severity == "warning" and "unknown" in unknown.message
     assert "tok-3xQ9" not in " ".join(f.message + (f.fix or "") for f in [fresh, stale, unknown])
 
@@ -138,24 +129,21 @@ def test_long_lived_credentials_are_not_tokens(tmp_path: Path) -> None:
     old = "2026-01-01T00:00:00Z"
     for registry, user in ((AR, "_json_key"), (ECR, "deployer"), (OCR, "AWS"), (ACR, "contoso-pull")):
         image = f"{registry}/p/wls:1"
-        assert "IA021" not in {f.rule for f in findings(tmp_path, [domain(image, ["s"]),
-                                                                   pull_secret("s", registry, user, old)])}
+        s = secret("s", NS, registry=registry, user=user, password=TOKEN, metadata=written(old))
+        assert "IA021" not in {f.rule for f in findings(tmp_path, [domain(image=image, pull=["s"]), s])}
 
 
 # ------------------------------------------------------------------------------------- KEP-2535 in the sandbox
 
-IMAGE = f"{OCR}/middleware/weblogic:14.1.2.0"
-
 
 def _kep_cluster(sandbox: Sandbox, kubelet: str) -> None:
-    sandbox.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-    sandbox.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-b"}})
     for ns in (NS, "team-b"):
-        sandbox.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}})
-    sandbox.add(domain(IMAGE))  # no credential at all
+        sandbox.add(namespace(ns))
+        sandbox.add(service_account(ns=ns))
+    sandbox.add(domain(image=IMAGE))  # no credential at all
     # another team's Domain pulled the image onto n1 with its own Secret
-    sandbox.add(pull_secret("ocr", OCR, "someone", ns="team-b"))
-    sandbox.add(domain(IMAGE, ["ocr"], name="d2", ns="team-b"))
+    sandbox.add(secret("ocr", "team-b", registry=OCR, user="someone", password=TOKEN))
+    sandbox.add(domain("d2", ns="team-b", image=IMAGE, pull=["ocr"]))
     sandbox.add(node("n1", kubelet=kubelet, images=[IMAGE]))
     sandbox.add(node("n2", kubelet=kubelet))
 

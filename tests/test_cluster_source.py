@@ -4,12 +4,12 @@ copes with pages, retries, expired continue tokens and RBAC."""
 from __future__ import annotations
 
 import base64
-import json
+import functools
 import logging
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, List
 
 import pytest
 
@@ -20,61 +20,16 @@ from kubectl_imgaccess.kube.reader import read_cluster, read_cluster_for
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import V9_API_VERSION
+from tests import builders
+from tests.builders import NS, dockerconfig, domain, event, node, pod, service_account
 from tools.sandbox import Fault, Recorded, Sandbox
 
-NS = "shop"
 SECRET_VALUE = "s3cr3t-Pa55word-do-not-log"
 
 
-def dockerconfig(registry: str = "container-registry.oracle.com") -> str:
-    auth = base64.b64encode(f"scott:{SECRET_VALUE}".encode()).decode()
-    doc = {"auths": {registry: {"username": "scott", "password": SECRET_VALUE, "auth": auth}}}
-    return base64.b64encode(json.dumps(doc).encode()).decode()
-
-
-def domain(name: str, ns: str = NS, pull: Optional[List[str]] = None, sa: Optional[str] = None,
-           clusters: Optional[List[str]] = None) -> Dict[str, Any]:
-    spec: Dict[str, Any] = {"domainUID": name, "image": "container-registry.oracle.com/middleware/weblogic:14.1"}
-    if pull is not None:
-        spec["imagePullSecrets"] = [{"name": n} for n in pull]
-    if sa:
-        spec["serverPod"] = {"serviceAccountName": sa}
-    if clusters:
-        spec["clusters"] = [{"name": c} for c in clusters]
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
-            "spec": spec}
-
-
-def secret(name: str, ns: str = NS, type_: str = "kubernetes.io/dockerconfigjson") -> Dict[str, Any]:
-    key = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson", "kubernetes.io/dockercfg": ".dockercfg"}
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, "type": type_,
-            "data": {key.get(type_, "password"): dockerconfig()}}
-
-
-def service_account(name: str, ns: str = NS, pull: Optional[List[str]] = None) -> Dict[str, Any]:
-    sa: Dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}
-    if pull:
-        sa["imagePullSecrets"] = [{"name": n} for n in pull]
-    return sa
-
-
-def pod(name: str, uid: Optional[str], ns: str = NS) -> Dict[str, Any]:
-    labels = {"weblogic.domainUID": uid, "weblogic.createdByOperator": "true"} if uid else {"app": "other"}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
-            "spec": {"containers": [{"name": "weblogic-server", "image": "x"}]},
-            "status": {"phase": "Pending", "containerStatuses": [
-                {"name": "weblogic-server", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}
-
-
-def event(name: str, reason: str, pod_name: str, ns: str = NS) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": ns}, "reason": reason,
-            "type": "Warning", "message": "m",
-            "involvedObject": {"kind": "Pod", "name": pod_name, "namespace": ns}}
-
-
-def node(name: str) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
-            "status": {"images": [{"names": ["example.com/app@sha256:ab", "example.com/app:1"]}]}}
+# Every pull secret here holds SECRET_VALUE: the leak tests look for it in everything said.
+secret = functools.partial(builders.secret, password=SECRET_VALUE)
+CACHED = [["example.com/app@sha256:ab", "example.com/app:1"]]  # a node's cached image, by digest and tag
 
 
 def scope(kubeconfig: str, **kw: Any) -> ClusterScope:
@@ -130,7 +85,7 @@ def test_reads_what_the_domains_need_with_kind_and_api_version(sandbox: Sandbox,
     sb.add(event("e1", "FailedToRetrieveImagePullSecret", "d1-admin-server"))
     sb.add(event("e2", "Scheduled", "d1-admin-server"))
     sb.add(event("e3", "BackOff", "d1-admin-server"))  # the audit reads no such event: not kept
-    sb.add(node("n1"))
+    sb.add(node("n1", images=CACHED))
     sb.add(domain("other", ns="elsewhere"))
 
     snap = read_cluster(scope(kubeconfig))
@@ -186,7 +141,7 @@ def test_only_referenced_names_missing_from_the_typed_lists_are_fetched(
         sandbox: Sandbox, kubeconfig: str) -> None:
     sb = sandbox
     sb.add(domain("d1", pull=["ocr", "opaque-one", "gone"]))
-    sb.add(domain("d2", sa="wls"))
+    sb.add(domain("d2", service_account="wls"))
     sb.add(service_account("wls", pull=["legacy", "sa-opaque", "sa-gone"]))
     sb.add(service_account("unused", pull=["never-fetched"]))
     sb.add(secret("ocr"))
@@ -254,12 +209,12 @@ def test_expired_continue_token_restarts_the_list(sandbox: Sandbox, kubeconfig: 
 def test_forbidden_lists_fall_back_to_gets_and_record_what_stays_unreadable(
         sandbox: Sandbox, tmp_path: Path) -> None:
     sb = sandbox
-    sb.add(domain("d1", pull=["ocr", "hidden"], sa="wls"))
+    sb.add(domain("d1", pull=["ocr", "hidden"], service_account="wls"))
     sb.add(service_account("wls", pull=["legacy"]))
     sb.add(secret("ocr"))
     sb.add(secret("hidden"))
     sb.add(secret("legacy", type_="kubernetes.io/dockercfg"))
-    sb.add(node("n1"))
+    sb.add(node("n1", images=CACHED))
     sb.add_user("auditor", "auditor-token")
     sb.allow("auditor", ["get", "list"], ["domains", "clusters", "pods", "events"], namespaces=[NS])
     sb.allow("auditor", ["get"], ["serviceaccounts"], namespaces=[NS])  # GET only: no LIST
@@ -317,7 +272,7 @@ def _count_lists(sb: Sandbox, tmp_path: Path, n: int) -> int:
     sb.clear_requests()
     for i in range(n):
         name = f"n{n}-d{i:04d}"
-        sb.add(domain(name, ns=f"scale-{n}", pull=[f"{name}-pull"], sa=f"{name}-sa"))
+        sb.add(domain(name, ns=f"scale-{n}", pull=[f"{name}-pull"], service_account=f"{name}-sa"))
         sb.add(secret(f"{name}-pull", ns=f"scale-{n}"))
         sb.add(service_account(f"{name}-sa", ns=f"scale-{n}"))
     kc = sb.write_kubeconfig(str(tmp_path / f"kc-{n}"), namespace=f"scale-{n}")
@@ -381,7 +336,7 @@ def test_secret_values_never_reach_the_logs(
     text = caplog.text
     assert "GET https://127.0.0.1" in text and "/secrets/opaque 200 OK" in text
     assert "Authorization" in text and "<masked>" in text
-    encoded = dockerconfig()
+    encoded = dockerconfig(password=SECRET_VALUE)
     for needle in (SECRET_VALUE, encoded, encoded[:24], base64.b64encode(f"scott:{SECRET_VALUE}".encode()).decode()):
         assert needle not in text
     assert SECRET_VALUE not in repr(snap.unreadable)

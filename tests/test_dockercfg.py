@@ -19,13 +19,9 @@ from kubectl_imgaccess.kubelet.pullsecret import (
     looks_like_pull_credentials,
     read_pull_secret,
 )
-
-DCJ = "kubernetes.io/dockerconfigjson"
-DCFG = "kubernetes.io/dockercfg"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+from tests.builders import DOCKERCFG as DCFG
+from tests.builders import DOCKERCONFIGJSON as DCJ
+from tests.builders import b64, secret
 
 
 def make_secret(
@@ -34,14 +30,10 @@ def make_secret(
     key: str = ".dockerconfigjson",
     via: str = "data",
 ) -> Dict[str, Any]:
-    secret: Dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pull", "namespace": "ns"}}
-    if kind is not None:
-        secret["type"] = kind
+    """The Secret "pull" holding `payload` text as it is (None: a null value), in data or in stringData."""
     if via == "data":
-        secret["data"] = {key: None if payload is None else b64(payload)}
-    else:
-        secret["stringData"] = {key: payload}
-    return secret
+        return secret("pull", "ns", type_=kind, data={key: None if payload is None else b64(payload)})
+    return secret("pull", "ns", type_=kind, string_data={key: payload})
 
 
 def config(entries: Dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from kubectl_imgaccess.fix.view import redacted
 from kubectl_imgaccess.kubelet.pullsecret import looks_like_pull_credentials, read_pull_secret
 from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import FieldRef, ObjectKey
+from tests import builders
 
 DOC = """\
 # comment
@@ -225,18 +227,17 @@ def test_read_files_reads_what_it_hands_over_the_full_way(tmp_path: Path) -> Non
 BLOB = "QUJD" * 100
 
 
-def _secret(type_: str, data: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "type": type_,
-            "data": data, **extra}
+# The Secret "s" in namespace "n", with whatever type and data a case needs.
+one_secret = functools.partial(builders.secret, "s", "n")
 
 
 @pytest.mark.parametrize("secret, elided", [
-    (_secret("Opaque", {"blob": BLOB, "short": "QUJD", "config.json": BLOB}),
+    (one_secret(type_="Opaque", data={"blob": BLOB, "short": "QUJD", "config.json": BLOB}),
      {"blob": "", "short": "QUJD", "config.json": BLOB}),
-    (_secret("Opaque", {"blob": "%" + BLOB}), {"blob": "!"}),  # invalid base64 stays invalid
-    (_secret("kubernetes.io/dockerconfigjson", {"extra": BLOB}), None),  # a pull Secret: read as it is
-    (_secret("Opaque", {"blob": BLOB}, sops={"version": "3"}), None),  # SOPS: its values are looked at
-    (_secret("Opaque", {}, stringData={"big": "x" * 300, ".dockercfg": "y" * 300}), None),
+    (one_secret(type_="Opaque", data={"blob": "%" + BLOB}), {"blob": "!"}),  # invalid base64 stays invalid
+    (one_secret(data={"extra": BLOB}), None),  # a pull Secret: read as it is
+    ({**one_secret(type_="Opaque", data={"blob": BLOB}), "sops": {"version": "3"}}, None),  # SOPS: values looked at
+    (one_secret(type_="Opaque", data={}, string_data={"big": "x" * 300, ".dockercfg": "y" * 300}), None),
 ])
 def test_secret_values_the_audit_never_reads_are_elided(tmp_path: Path, secret: Dict[str, Any],
                                                          elided: Optional[Dict[str, Any]]) -> None:
@@ -251,7 +252,7 @@ def test_secret_values_the_audit_never_reads_are_elided(tmp_path: Path, secret: 
 
 
 def test_elided_secret_reads_the_same_to_the_audit_and_to_fix() -> None:
-    full = _secret("Opaque", {"blob": BLOB, ".dockerconfigjson": "e30=", "bad": "%" * 300})
+    full = one_secret(type_="Opaque", data={"blob": BLOB, ".dockerconfigjson": "e30=", "bad": "%" * 300})
     slim = copy.deepcopy(full)
     assert manifests._slim(slim) and slim["data"]["blob"] == ""
     assert read_pull_secret(slim) == read_pull_secret(full)
@@ -261,7 +262,7 @@ def test_elided_secret_reads_the_same_to_the_audit_and_to_fix() -> None:
 
 
 def test_a_non_list_keeps_its_items_whole() -> None:
-    text = "kind: Thing\nitems:\n- " + json.dumps(_secret("Opaque", {"blob": BLOB})) + "\n"
+    text = "kind: Thing\nitems:\n- " + json.dumps(one_secret(type_="Opaque", data={"blob": BLOB})) + "\n"
     with pytest.raises(manifests._Fallback):
         _fast(text, slim=True)  # items elided before the root turned out not to be a List: read again
     assert manifests._read_source("t.yaml", text)[0][0]["items"][0]["data"]["blob"] == BLOB

@@ -15,40 +15,13 @@ import pytest
 
 from kubectl_imgaccess.cli.main import main
 from kubectl_imgaccess.kube import writer as cluster_writer
+from tests.builders import IMAGE, NS, OCR, domain, secret, service_account
 from tests.clitools import FIXTURES, script
 from tests.reportschema import validate_output
 from tools.sandbox import Sandbox
 
-NS = "shop"
-OCR = "container-registry.oracle.com"
-IMAGE = f"{OCR}/middleware/weblogic:14.1.2.0"
 PASSWORD = "Pa55&<word>-only-on-stdin"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-def dockerconfig(registry: str = OCR) -> str:
-    auth = base64.b64encode(b"scott:tiger").decode()
-    return base64.b64encode(json.dumps({"auths": {registry: {"auth": auth}}}).encode()).decode()
-
-
-def secret(name: str, registry: str = OCR, ns: str = NS) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns},
-            "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": dockerconfig(registry)}}
-
-
-def sa(name: str = "default", pull: Tuple[str, ...] = (), ns: str = NS) -> Dict[str, Any]:
-    obj: Dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}
-    if pull:
-        obj["imagePullSecrets"] = [{"name": n} for n in pull]
-    return obj
-
-
-def domain(name: str = "d1", pull: Optional[Tuple[str, ...]] = None, ns: str = NS) -> Dict[str, Any]:
-    spec: Dict[str, Any] = {"domainUID": name, "image": IMAGE}
-    if pull is not None:
-        spec["imagePullSecrets"] = [{"name": n} for n in pull]
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
-            "spec": spec}
 
 
 def fix(kubeconfig: str, *args: str, stdin: str = "") -> Tuple[int, str, str]:
@@ -109,7 +82,7 @@ def store_update(sb: Sandbox, kind: str, namespace: str, name: str, mutate: Call
 
 def seed_sa_case(sb: Sandbox) -> None:
     sb.add(domain())
-    sb.add(sa("default", ("a",)))
+    sb.add(service_account(pull=("a",)))
     sb.add(secret("a", registry="ghcr.io"))
     sb.add(secret("regcred"))
 
@@ -147,7 +120,7 @@ def test_serviceaccount_concurrent_writer_is_kept(sandbox: Sandbox, sandbox_kube
 def test_domain_strategy_guarded_json_patch_retries_a_conflict(sandbox: Sandbox, sandbox_kubeconfig: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox.add(domain(pull=("x",)))
-    sandbox.add(sa())
+    sandbox.add(service_account())
     sandbox.add(secret("x", registry="ghcr.io"))
     sandbox.add(secret("c", registry="quay.io"))
     sandbox.add(secret("regcred"))
@@ -175,7 +148,7 @@ def test_domain_strategy_guarded_json_patch_retries_a_conflict(sandbox: Sandbox,
 def test_dry_run_server_sends_dry_run_all_and_changes_nothing(sandbox: Sandbox,
                                                               sandbox_kubeconfig: str) -> None:
     sandbox.add(domain(pull=("regcred",)))
-    sandbox.add(sa("default"))
+    sandbox.add(service_account())
     state = {k: json.dumps(sandbox.objects(k), sort_keys=True) for k in ("Secret", "ServiceAccount", "Domain")}
     code, out, err = fix(sandbox_kubeconfig, "--secret", "regcred", "--docker-server", OCR, "--docker-username",
                          "scott", "--password-stdin", "--dry-run=server", "--yes", stdin=PASSWORD + "\n")
@@ -214,7 +187,7 @@ def test_without_terminal_and_yes_nothing_is_written_then_second_run_plans_nothi
 
 def test_a_different_existing_secret_is_refused_at_apply(sandbox: Sandbox, sandbox_kubeconfig: str) -> None:
     sandbox.add(domain())
-    sandbox.add(sa())
+    sandbox.add(service_account())
     opaque = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred", "namespace": NS},
               "type": "Opaque", "data": {"token": base64.b64encode(b"keep me").decode()}}
     sandbox.add(opaque)  # not a pull Secret, referenced by nobody: the snapshot does not hold it
@@ -252,7 +225,7 @@ def test_password_flag_is_refused_without_echo(sandbox: Sandbox, sandbox_kubecon
 def test_password_from_stdin_is_never_shown_at_v9(sandbox: Sandbox, sandbox_kubeconfig: str,
                                                   tmp_path: Path) -> None:
     sandbox.add(domain(pull=("regcred",)))
-    sandbox.add(sa())
+    sandbox.add(service_account())
     argv = [script(), "fix", "--kubeconfig", sandbox_kubeconfig, "-n", NS, "--secret", "regcred",
             "--docker-server", OCR, "--docker-username", "scott", "--password-stdin", "--yes", "-v", "9"]
     outputs = []
@@ -279,7 +252,7 @@ def test_password_from_stdin_is_never_shown_at_v9(sandbox: Sandbox, sandbox_kube
 def test_fix_then_check_passes_and_kubectl_reads_what_it_would_write(
         sandbox: Sandbox, sandbox_kubeconfig: str, kubectl: Callable[..., Any]) -> None:
     sandbox.add(domain(pull=("regcred",)))
-    sandbox.add(sa())
+    sandbox.add(service_account())
     assert check(sandbox_kubeconfig)[0] == 1
     code, _, err = fix(sandbox_kubeconfig, "--secret", "regcred", "--docker-server", OCR, "--docker-username",
                        "scott", "--docker-email", "ops@example.com", "--password-stdin", "--yes", stdin=PASSWORD)
@@ -300,7 +273,7 @@ def test_fix_then_check_passes_and_kubectl_reads_what_it_would_write(
 
 def test_three_mistakes_end_to_end(sandbox: Sandbox, sandbox_kubeconfig: str) -> None:
     sandbox.load_yaml((FIXTURES / "three-mistakes.yaml").read_text())
-    sandbox.add(sa("default", ns="sample-domain1-ns"))
+    sandbox.add(service_account(ns="sample-domain1-ns"))
     base = ["--secret", "weblogic-repo-credentials", "--docker-server", OCR, "--docker-username", "scott",
             "--password-stdin", "-n", "sample-domain1-ns"]
     code, out, err = fix(sandbox_kubeconfig, *base, "--yes", stdin=PASSWORD)
@@ -326,7 +299,7 @@ def test_fix_help_does_not_import_kubernetes() -> None:
 def test_an_identical_secret_created_meanwhile_is_fine(sandbox: Sandbox, sandbox_kubeconfig: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox.add(domain(pull=("regcred",)))
-    sandbox.add(sa())
+    sandbox.add(service_account())
     original = cluster_writer.ClusterWriter.create
 
     def create(self: Any, kind: str, namespace: str, body: Dict[str, Any]) -> Any:
@@ -345,7 +318,7 @@ def test_an_identical_secret_created_meanwhile_is_fine(sandbox: Sandbox, sandbox
 def test_copy_from_another_namespace_writes_only_in_the_domain_namespace(sandbox: Sandbox,
                                                                           sandbox_kubeconfig: str) -> None:
     sandbox.add(domain())
-    sandbox.add(sa())
+    sandbox.add(service_account())
     source = secret("ocr-cred", ns="ops")
     source["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": "{}"}
     sandbox.add(source)

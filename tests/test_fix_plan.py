@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional, Sequence, cast
+from typing import Any, Dict, List, Optional, cast
 
 import pytest
 
@@ -18,42 +18,10 @@ from kubectl_imgaccess.fix.apply import MAX_TRIES, Applier
 from kubectl_imgaccess.fix.plan import Action, FixOptions, Plan, make_plan
 from kubectl_imgaccess.fix.view import document, render_plan
 from kubectl_imgaccess.manifests import read_files
+from tests.builders import IMAGE, NS, OCR, domain, secret, service_account
 from tests.clitools import FIXTURES
 
-NS = "shop"
-OCR = "container-registry.oracle.com"
-IMAGE = f"{OCR}/middleware/weblogic:14.1.2.0"
 PASSWORD = "pa&ss<w>rd\"é"  # Go escapes &, <, > as \u0026...; the payload must match byte for byte
-
-
-def dockerconfig(registry: str = OCR, user: str = "scott", password: str = "tiger") -> str:
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    doc = {"auths": {registry: {"username": user, "password": password, "auth": auth}}}
-    return base64.b64encode(json.dumps(doc).encode()).decode()
-
-
-def secret(name: str, ns: str = NS, registry: str = OCR, type_: str = "kubernetes.io/dockerconfigjson",
-           key: str = ".dockerconfigjson") -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, "type": type_,
-            "data": {key: dockerconfig(registry)}}
-
-
-def sa(name: str = "default", pull: Sequence[str] = (), ns: str = NS) -> Dict[str, Any]:
-    obj: Dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}
-    if pull:
-        obj["imagePullSecrets"] = [{"name": n} for n in pull]
-    return obj
-
-
-def domain(name: str = "d1", pull: Optional[Sequence[str]] = None, sa_name: Optional[str] = None,
-           ns: str = NS, image: str = IMAGE) -> Dict[str, Any]:
-    spec: Dict[str, Any] = {"domainUID": name, "image": image}
-    if pull is not None:
-        spec["imagePullSecrets"] = [{"name": n} for n in pull]
-    if sa_name:
-        spec["serverPod"] = {"serviceAccountName": sa_name}
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": ns},
-            "spec": spec}
 
 
 def snapshot(*objs: Dict[str, Any]) -> Snapshot:
@@ -87,7 +55,7 @@ def flags_source(name: str = "regcred", password: str = PASSWORD) -> credentials
 
 
 def test_ia007_auto_appends_to_the_serviceaccount_that_already_lists_secrets() -> None:
-    snap = snapshot(domain(), sa("default", ["a"]), secret("a", registry="ghcr.io"), secret("regcred"))
+    snap = snapshot(domain(), service_account(pull=["a"]), secret("a", registry="ghcr.io"), secret("regcred"))
     plan = plan_for(snap)
     assert [(a.op, a.kind, a.name, a.reason) for a in plan.actions] == [
         ("patch", "ServiceAccount", "default", ["IA007"])]
@@ -98,7 +66,7 @@ def test_ia007_auto_appends_to_the_serviceaccount_that_already_lists_secrets() -
 
 
 def test_ia007_domain_strategy_carries_the_serviceaccount_list_over() -> None:
-    snap = snapshot(domain(), sa("default", ["a"]), secret("a", registry="ghcr.io"), secret("regcred"))
+    snap = snapshot(domain(), service_account(pull=["a"]), secret("a", registry="ghcr.io"), secret("regcred"))
     plan = plan_for(snap, strategy="domain")
     (action,) = plan.actions
     assert action.kind == "Domain" and action.op == "patch"
@@ -109,7 +77,7 @@ def test_ia007_domain_strategy_carries_the_serviceaccount_list_over() -> None:
 
 
 def test_serviceaccount_strategy_is_refused_when_the_domain_lists_its_own() -> None:
-    snap = snapshot(domain(pull=["other"]), sa("default"), secret("other", registry="ghcr.io"), secret("regcred"))
+    snap = snapshot(domain(pull=["other"]), service_account(), secret("other", registry="ghcr.io"), secret("regcred"))
     plan = plan_for(snap, strategy="serviceaccount")
     assert plan.refused
     assert "lists its own spec.imagePullSecrets" in plan.refusals[0]
@@ -130,7 +98,7 @@ def test_ia006_domain_strategy_adds_the_serviceaccount_secret() -> None:
 
 
 def test_ia005_serviceaccount_strategy_creates_it_with_the_secret() -> None:
-    snap = snapshot(domain(sa_name="wls"), sa("default"), secret("regcred"))
+    snap = snapshot(domain(service_account="wls"), service_account(), secret("regcred"))
     plan = plan_for(snap, strategy="serviceaccount")
     created = [a for a in plan.actions if a.kind == "ServiceAccount"]
     assert [(a.op, a.name) for a in created] == [("create", "wls")]
@@ -140,7 +108,7 @@ def test_ia005_serviceaccount_strategy_creates_it_with_the_secret() -> None:
 
 
 def test_ia001_and_ia004_create_the_secret_kubectl_would_write() -> None:
-    snap = snapshot(domain(pull=["regcred"]), sa("default"))
+    snap = snapshot(domain(pull=["regcred"]), service_account())
     plan = plan_for(snap, source=flags_source())
     (action,) = plan.actions
     assert (action.op, action.kind, action.name) == ("create", "Secret", "regcred")
@@ -154,7 +122,7 @@ def test_ia001_and_ia004_create_the_secret_kubectl_would_write() -> None:
 
 
 def test_ia004_only_for_images_the_credential_covers() -> None:
-    snap = snapshot(domain(), sa("default"))
+    snap = snapshot(domain(), service_account())
     ghcr = credentials.from_flags("regcred", "ghcr.io", "u", "p")
     assert plan_for(snap, source=ghcr).actions == []
     plan = plan_for(snap, source=flags_source())
@@ -163,11 +131,11 @@ def test_ia004_only_for_images_the_credential_covers() -> None:
 
 def test_existing_different_secret_is_refused_identical_is_reused() -> None:
     other = secret("regcred", registry="quay.io")
-    plan = plan_for(snapshot(domain(pull=["x"]), sa("default"), other, secret("x", registry="ghcr.io")),
+    plan = plan_for(snapshot(domain(pull=["x"]), service_account(), other, secret("x", registry="ghcr.io")),
                     source=flags_source())
     assert plan.refused and "different content" in plan.refusals[0]
     same = credentials.secret_object(NS, "regcred", "kubernetes.io/dockerconfigjson", flags_source().data)
-    plan = plan_for(snapshot(domain(pull=["x"]), sa("default"), same, secret("x", registry="ghcr.io")),
+    plan = plan_for(snapshot(domain(pull=["x"]), service_account(), same, secret("x", registry="ghcr.io")),
                     source=flags_source())
     assert [(a.op, a.kind) for a in plan.actions] == [("patch", "Domain")]
 
@@ -177,7 +145,7 @@ def test_ia008_copy_keeps_type_and_data_and_labels_the_origin() -> None:
     source_secret["data"][".dockercfg"] = base64.b64encode(json.dumps(
         {OCR: {"auth": base64.b64encode(b"u:p").decode()}}).encode()).decode()
     source_secret["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}
-    snap = snapshot(domain(), sa("default"), source_secret)
+    snap = snapshot(domain(), service_account(), source_secret)
     assert {f.rule for f in audit(snap).domains[0].findings} >= {"IA008"}
     unasked = plan_for(snap)
     assert unasked.actions == [] and any(u.rule == "IA008" for u in unasked.unfixed)
@@ -197,7 +165,7 @@ def test_docker_config_copies_only_matching_entries() -> None:
                         "quay.io": {"auth": base64.b64encode(b"c:d").decode()}},
               "credsStore": "desktop"}
     source = credentials.from_docker_config("regcred", json.dumps(config), "config.json")
-    plan = plan_for(snapshot(domain(), sa("default")), source=source)
+    plan = plan_for(snapshot(domain(), service_account()), source=source)
     doc = json.loads(base64.b64decode(plan.actions[0].after["data"][".dockerconfigjson"]))
     assert list(doc["auths"]) == [OCR]
     assert doc == {"auths": {OCR: config["auths"][OCR]}}
@@ -206,7 +174,7 @@ def test_docker_config_copies_only_matching_entries() -> None:
 def test_ia002_builds_a_typed_sibling_and_keeps_the_original() -> None:
     snap = read_files([str(FIXTURES / "three-mistakes.yaml")], "default", None)
     snap.mode = "cluster"
-    snap.add(sa("default", ns="sample-domain1-ns"))
+    snap.add(service_account(ns="sample-domain1-ns"))
     plan = plan_for(snap, source=flags_source("weblogic-repo-credentials"))
     by_name = {(a.kind, a.name): a for a in plan.actions}
     sibling = by_name[("Secret", "ghcr-cred-dockerconfigjson")]
@@ -227,20 +195,20 @@ def test_restart_bumps_restart_or_introspect_version() -> None:
            "metadata": {"name": "d1-introspector-abcde", "namespace": NS, "labels": {"weblogic.domainUID": "d1"}},
            "status": {"containerStatuses": [{"name": "c", "image": IMAGE,
                                              "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}
-    snap = snapshot(domain(pull=["regcred"]), sa("default"), pod)
+    snap = snapshot(domain(pull=["regcred"]), service_account(), pod)
     plan = plan_for(snap, source=flags_source(), restart=True)
     dom = next(a for a in plan.actions if a.kind == "Domain")
     assert dom.set_fields == {"introspectVersion": "1"} and "IA009" in dom.reason
     pod["metadata"]["name"] = "d1-admin-server"
     d = domain(pull=["regcred"])
     d["spec"]["restartVersion"] = "7"
-    plan = plan_for(snapshot(d, sa("default"), pod), source=flags_source(), restart=True)
+    plan = plan_for(snapshot(d, service_account(), pod), source=flags_source(), restart=True)
     dom = next(a for a in plan.actions if a.kind == "Domain")
     assert dom.set_fields == {"restartVersion": "8"}
 
 
 def _restarted_field(*objs: Dict[str, Any]) -> List[str]:
-    plan = plan_for(snapshot(domain(pull=["regcred"]), sa("default"), *objs), source=flags_source(), restart=True)
+    plan = plan_for(snapshot(domain(pull=["regcred"]), service_account(), *objs), source=flags_source(), restart=True)
     return sorted(next(a for a in plan.actions if a.kind == "Domain").set_fields)
 
 
@@ -266,16 +234,16 @@ def test_restart_or_introspect_is_decided_by_the_failing_pod_not_by_message_text
     failed = domain(pull=["regcred"])
     failed["status"] = {"conditions": [{"type": "Failed", "reason": "Introspection",
                                         "message": "Back-off pulling image " + IMAGE}]}
-    plan = plan_for(snapshot(failed, sa("default")), source=flags_source(), restart=True)
+    plan = plan_for(snapshot(failed, service_account()), source=flags_source(), restart=True)
     assert next(a for a in plan.actions if a.kind == "Domain").set_fields == {"introspectVersion": "1"}
     failed["status"]["conditions"][0]["reason"] = "ServerPod"
-    plan = plan_for(snapshot(failed, sa("default")), source=flags_source(), restart=True)
+    plan = plan_for(snapshot(failed, service_account()), source=flags_source(), restart=True)
     assert next(a for a in plan.actions if a.kind == "Domain").set_fields == {"restartVersion": "1"}
 
 
 @pytest.mark.parametrize("fmt", ["table", "json"])
 def test_views_never_show_a_secret_value(fmt: str) -> None:
-    snap = snapshot(domain(pull=["regcred"]), sa("default"))
+    snap = snapshot(domain(pull=["regcred"]), service_account())
     plan = plan_for(snap, source=flags_source())
     data = plan.actions[0].after["data"][".dockerconfigjson"]
     text = render_plan(plan, "none") if fmt == "table" else json.dumps(document(plan, "none", False, None))
@@ -287,7 +255,7 @@ def test_views_never_show_a_secret_value(fmt: str) -> None:
 
 
 def test_fix_json_has_the_contract_keys() -> None:
-    snap = snapshot(domain(), sa("default", ["a"]), secret("a", registry="ghcr.io"), secret("regcred"))
+    snap = snapshot(domain(), service_account(pull=["a"]), secret("a", registry="ghcr.io"), secret("regcred"))
     doc = document(plan_for(snap), "client", False, None)
     assert {"schemaVersion", "dryRun", "applied", "actions", "before", "after"} <= set(doc)
     assert doc["before"] == {"fail": 1, "warn": 0} and doc["after"] is None
@@ -341,7 +309,7 @@ def _plan(kind: str) -> Plan:
 
 
 @pytest.mark.parametrize("kind, objects, written, said", [
-    ("ServiceAccount", {"ServiceAccount": sa(pull=["a"])}, "replace ServiceAccount ['a', 'regcred']",
+    ("ServiceAccount", {"ServiceAccount": service_account(pull=["a"])}, "replace ServiceAccount ['a', 'regcred']",
      "changed meanwhile (try 1)"),
     ("ServiceAccount", {}, "create ServiceAccount", "appeared meanwhile"),
     ("Domain", {"Domain": domain(pull=["a"])}, "patch Domain", "changed meanwhile (try 1)"),
@@ -357,7 +325,7 @@ def test_a_lost_race_is_read_again_and_retried(kind: str, objects: Dict[str, Dic
 
 @pytest.mark.parametrize("kind", ["ServiceAccount", "Domain"])
 def test_an_object_that_keeps_changing_stops_after_max_tries(kind: str) -> None:
-    objects = {"ServiceAccount": sa(pull=["a"]), "Domain": domain(pull=["a"])}
+    objects = {"ServiceAccount": service_account(pull=["a"]), "Domain": domain(pull=["a"])}
     writer = RacingWriter(objects, races=MAX_TRIES)
     applier = Applier(writer, {NS})
     with pytest.raises(ClusterError, match=f"still changing after {MAX_TRIES} tries; nothing lost, run fix again"):

@@ -9,21 +9,20 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
+from tests.builders import domain, secret, service_account
 from tests.clitools import ROOT, run
 from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
 RESOURCES = ["domains", "clusters", "serviceaccounts", "secrets", "pods", "events", "nodes"]
-OCR_IMAGE = "container-registry.oracle.com/middleware/weblogic:14.1.2.0"
 
 # What each kind feeds, for the two example Domains that pass with full rights:
 # sample-domain1 lists its own pull Secret, runs as `default` and names a Cluster resource;
@@ -76,32 +75,21 @@ def test_each_unreadable_kind_in_turn(forbidden: str, sandbox: Sandbox, tmp_path
         assert all(any(f["rule"] == "IA017" for f in d["findings"]) for d in doc["domains"])
 
 
-def _secret(name: str, ns: str, auths: Any) -> Dict[str, Any]:
-    payload = base64.b64encode(json.dumps({"auths": auths}).encode()).decode()
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns},
-            "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": payload}}
-
-
-def _domain(ns: str, secrets: List[str]) -> Dict[str, Any]:
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": "d", "namespace": ns},
-            "spec": {"image": OCR_IMAGE, "imagePullSecrets": [{"name": s} for s in secrets]}}
-
-
 def _snapshot(*objs: Dict[str, Any], mode: str = "cluster") -> Snapshot:
     snap = Snapshot(mode=mode)
     for obj in objs:
         snap.add(obj)
-    snap.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "app"}})
+    snap.add(service_account(ns="app"))
     return snap
 
 
 def test_ia008_only_when_the_own_namespace_was_read() -> None:
-    elsewhere = _secret("ocr", "ops", {"container-registry.oracle.com": {"username": "u", "password": "p"}})
-    read = _snapshot(_domain("app", []), elsewhere)
+    elsewhere = secret("ocr", "ops", user="u", password="p")
+    read = _snapshot(domain("d", "app", pull=[]), elsewhere)
     read.secrets_listed_everywhere = True
     findings = audit(read).domains[0].findings
     assert {f.rule for f in findings} >= {"IA004", "IA008"}
-    blind = _snapshot(_domain("app", []), elsewhere)
+    blind = _snapshot(domain("d", "app", pull=[]), elsewhere)
     blind.unreadable.append(Unreadable("Secret", "app", None, 'secrets is forbidden: User "ci" cannot list'))
     d = audit(blind).domains[0]
     rules = {f.rule for f in d.findings}
@@ -127,7 +115,7 @@ def test_empty_entry_never_matches(entry: str, alone: bool) -> None:
     auths: Dict[str, Any] = {"container-registry.oracle.com": EMPTY_ENTRIES[entry]}
     if not alone:  # a usable entry for another registry beside it
         auths["ghcr.io"] = {"username": "u", "password": "p"}
-    items = [_domain("app", ["pull"]), _secret("pull", "app", auths)]
+    items = [domain("d", "app", pull=["pull"]), secret("pull", "app", doc={"auths": auths})]
     proc = run(["check", "--offline", "-o", "json", "-f", "-"],
                stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -147,5 +135,5 @@ def test_empty_entry_never_matches(entry: str, alone: bool) -> None:
 def test_fix_treats_an_empty_entry_as_no_match() -> None:
     from kubectl_imgaccess.fix.credentials import matches
 
-    secret = _secret("pull", "app", {"container-registry.oracle.com": {"identitytoken": "abc"}})
-    assert not matches(secret["type"], secret["data"], "container-registry.oracle.com/middleware/weblogic")
+    pull = secret("pull", "app", doc={"auths": {"container-registry.oracle.com": {"identitytoken": "abc"}}})
+    assert not matches(pull["type"], pull["data"], "container-registry.oracle.com/middleware/weblogic")

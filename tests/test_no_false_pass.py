@@ -27,8 +27,9 @@ from kubectl_imgaccess.errors import InputError
 from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import IGNORE_ANNOTATION
+from tests.builders import domain, secret
 from tests.clitools import FIXTURES, ROOT, SHARED, run
-from tests.test_cli_vectors import VECTORS, _domain, _secret
+from tests.test_cli_vectors import NS, VECTORS
 from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
@@ -39,7 +40,7 @@ OTHER_RULES = [r.id for r in RULES if r.id != "IA004"]
 def _vector_snapshot() -> Snapshot:
     items: List[Dict[str, Any]] = []
     for n, (image, key, _) in enumerate(VECTORS):
-        items += [_domain(f"v{n}", image, [f"s{n}"]), _secret(f"s{n}", [key])]
+        items += [domain(f"v{n}", NS, image=image, pull=[f"s{n}"]), secret(f"s{n}", NS, registry=key)]
     import io
 
     return read_files(["-"], "default", io.StringIO(json.dumps({"apiVersion": "v1", "kind": "List",

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubectl_imgaccess.cli.main import main
+from tests.builders import IMAGE, domain
 
 SETTINGS = settings(max_examples=int(os.environ.get("IMGACCESS_EXAMPLES", "60")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -58,9 +59,7 @@ def _contract(code: int, out: str, err: str) -> None:
         json.loads(out)
 
 
-def _domain(spec: Dict[str, Any], name: Any = "d1") -> Dict[str, Any]:
-    return {"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": "apps"},
-            "spec": spec}
+NS = "apps"
 
 
 domain_specs = st.fixed_dictionaries({}, optional={
@@ -85,14 +84,14 @@ domain_specs = st.fixed_dictionaries({}, optional={
 @SETTINGS
 @given(spec=domain_specs, name=st.one_of(name_like, anything))
 def test_generated_domains_follow_the_exit_contract(spec: Dict[str, Any], name: Any) -> None:
-    _contract(*_run([_domain(spec, name)]))
+    _contract(*_run([domain(name, NS, spec=spec)]))
 
 
 @SETTINGS
 @given(image=image_refs)
 def test_generated_image_references_follow_the_exit_contract(image: str) -> None:
-    doc = _domain({"domainUID": "d1", "domainHomeSourceType": "Image", "image": image,
-                   "imagePullSecrets": [{"name": "s"}]})
+    doc = domain("d1", NS, spec={"domainUID": "d1", "domainHomeSourceType": "Image", "image": image,
+                                 "imagePullSecrets": [{"name": "s"}]})
     _contract(*_run([doc]))
 
 
@@ -117,14 +116,13 @@ payloads = st.one_of(
 def test_generated_pull_secret_payloads_follow_the_exit_contract(payload: str, secret_type: Any, encoded: bool,
                                                                   data_key: str) -> None:
     secret: Dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "type": secret_type,
-                              "metadata": {"name": "s", "namespace": "apps"}}
+                              "metadata": {"name": "s", "namespace": NS}}
     if encoded:
         secret["data"] = {data_key: base64.b64encode(payload.encode("utf-8", "surrogatepass")).decode()}
     else:
         secret["stringData"] = {data_key: payload}
-    doc = _domain({"domainUID": "d1", "domainHomeSourceType": "Image",
-                   "image": "container-registry.oracle.com/middleware/weblogic:14.1.2.0",
-                   "imagePullSecrets": [{"name": "s"}]})
+    doc = domain("d1", NS, spec={"domainUID": "d1", "domainHomeSourceType": "Image", "image": IMAGE,
+                                 "imagePullSecrets": [{"name": "s"}]})
     _contract(*_run([doc, secret]))
 
 

@@ -17,11 +17,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from tests.builders import secret
 from tools.sandbox import Sandbox
 from tools.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from tools.sandbox.protobuf import MAGIC
 
 ROOT = Path(__file__).resolve().parent.parent
+NS = "ns1"
 
 
 def call(
@@ -57,22 +59,19 @@ def ok(sb: Sandbox, path: str, accept: str = "application/json") -> Any:
     return body
 
 
-def _secret(name: str, ns: str = "ns1", **extra: Any) -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, **extra}
-
-
 # -- Status shapes and validation ---------------------------------------------------------------------
 
 
 def test_create_assigns_metadata_and_turns_string_data_into_data(sandbox: Sandbox) -> None:
     sandbox.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns1"}})
-    code, obj = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", _secret("s", stringData={"a": "b"}))
+    body = secret("s", NS, type_=None, string_data={"a": "b"})
+    code, obj = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", body)
     assert code == 201
     meta = obj["metadata"]
     assert meta["uid"] and meta["resourceVersion"] and meta["creationTimestamp"].endswith("Z")
     assert obj["data"] == {"a": base64.b64encode(b"b").decode()} and "stringData" not in obj
     assert obj["type"] == "Opaque" and "generation" not in meta
-    code, dup = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", _secret("s"))
+    code, dup = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", secret("s", NS, type_=None))
     assert (code, dup["reason"], dup["message"]) == (409, "AlreadyExists", 'secrets "s" already exists')
     assert dup["details"] == {"name": "s", "kind": "secrets"}
     code, missing = call(sandbox, "GET", "/api/v1/namespaces/ns1/secrets/nope")
@@ -98,7 +97,7 @@ def test_create_assigns_metadata_and_turns_string_data_into_data(sandbox: Sandbo
 @pytest.mark.parametrize("name", ["Bad_Name", "-lead", "UPPER", "a" * 254])
 def test_invalid_names_are_422(sandbox: Sandbox, name: str) -> None:
     sandbox.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns1"}})
-    code, status = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", _secret(name))
+    code, status = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", secret(name, NS, type_=None))
     assert code == 422 and status["reason"] == "Invalid"
     assert status["message"].startswith(f'Secret "{name}" is invalid: metadata.name: Invalid value')
     assert status["details"]["causes"][0]["field"] == "metadata.name"
@@ -110,9 +109,7 @@ def test_invalid_names_are_422(sandbox: Sandbox, name: str) -> None:
 )
 def test_dockerconfigjson_must_be_a_json_object(sandbox: Sandbox, payload: bytes, ok: bool) -> None:
     sandbox.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns1"}})
-    body = _secret(
-        "pull", type="kubernetes.io/dockerconfigjson", data={".dockerconfigjson": base64.b64encode(payload).decode()}
-    )
+    body = secret("pull", NS, data={".dockerconfigjson": base64.b64encode(payload).decode()})
     code, status = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets", body)
     if ok:
         assert code == 201
@@ -123,11 +120,11 @@ def test_dockerconfigjson_must_be_a_json_object(sandbox: Sandbox, payload: bytes
 
 
 def test_dry_run_runs_everything_and_persists_nothing(sandbox: Sandbox) -> None:
-    sandbox.add(_secret("s", data={"a": "YQ=="}))
+    sandbox.add(secret("s", NS, type_=None, data={"a": "YQ=="}))
     before = sandbox.get("Secret", "ns1", "s")
-    code, created = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets?dryRun=All", _secret("t"))
+    code, created = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets?dryRun=All", secret("t", NS, type_=None))
     assert code == 201 and created["metadata"]["uid"] and sandbox.get("Secret", "ns1", "t") is None
-    code, _ = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets?dryRun=All", _secret("s"))
+    code, _ = call(sandbox, "POST", "/api/v1/namespaces/ns1/secrets?dryRun=All", secret("s", NS, type_=None))
     assert code == 409  # the checks still run
     code, patched = call(
         sandbox,
@@ -143,7 +140,7 @@ def test_dry_run_runs_everything_and_persists_nothing(sandbox: Sandbox) -> None:
 
 
 def test_put_and_delete(sandbox: Sandbox) -> None:
-    stored = sandbox.add(_secret("s", data={"a": "YQ=="}))
+    stored = sandbox.add(secret("s", NS, type_=None, data={"a": "YQ=="}))
     stored["data"] = {"b": "Yg=="}
     code, updated = call(sandbox, "PUT", "/api/v1/namespaces/ns1/secrets/s", stored)
     assert code == 200 and updated["data"] == {"b": "Yg=="}
@@ -376,7 +373,7 @@ def test_discovery_documents(sandbox: Sandbox) -> None:
 
 
 def test_table_answer(sandbox: Sandbox) -> None:
-    sandbox.add(_secret("s", type="Opaque", data={"a": "YQ=="}))
+    sandbox.add(secret("s", NS, type_="Opaque", data={"a": "YQ=="}))
     accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
     table = ok(sandbox, "/api/v1/namespaces/ns1/secrets?limit=500", accept=accept)
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Iterator, List
 
 import pytest
 import urllib3
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from tests.builders import secret
 from tools.sandbox import Fault, Sandbox
 
 
@@ -29,15 +31,8 @@ def core(sandbox: Sandbox, tmp_path: Path) -> Iterator[client.CoreV1Api]:
         yield client.CoreV1Api(api)
 
 
-def _secret(ns: str, name: str, labels: Any = None, stype: str = "Opaque") -> Dict[str, Any]:
-    data = {"k": "dg=="} if stype == "Opaque" else {".dockerconfigjson": "e30="}
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": stype,
-        "data": data,
-        "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
-    }
+# Plain Secrets: what the API server pages, selects by label and field and guards, not what they hold.
+opaque = functools.partial(secret, type_="Opaque", data={"k": "dg=="})
 
 
 def _status(exc: ApiException) -> Any:
@@ -46,7 +41,7 @@ def _status(exc: ApiException) -> Any:
 
 def test_pagination_three_pages(sandbox: Sandbox, core: client.CoreV1Api) -> None:
     for i in range(7):
-        sandbox.add(_secret("ns1", f"s{i}"))
+        sandbox.add(opaque(f"s{i}", "ns1"))
     names: List[str] = []
     token = None
     pages = []
@@ -66,9 +61,9 @@ def test_pagination_three_pages(sandbox: Sandbox, core: client.CoreV1Api) -> Non
 
 
 def test_label_selectors(sandbox: Sandbox, core: client.CoreV1Api) -> None:
-    sandbox.add(_secret("ns1", "a", {"tier": "web", "team": "x"}))
-    sandbox.add(_secret("ns1", "b", {"tier": "db"}))
-    sandbox.add(_secret("ns1", "c", {"team": "y"}))
+    sandbox.add(opaque("a", "ns1", metadata={"labels": {"tier": "web", "team": "x"}}))
+    sandbox.add(opaque("b", "ns1", metadata={"labels": {"tier": "db"}}))
+    sandbox.add(opaque("c", "ns1", metadata={"labels": {"team": "y"}}))
     cases = {
         "tier=web": ["a"],
         "tier==db": ["b"],
@@ -85,9 +80,9 @@ def test_label_selectors(sandbox: Sandbox, core: client.CoreV1Api) -> None:
 
 
 def test_field_selectors_and_unsupported_field(sandbox: Sandbox, core: client.CoreV1Api) -> None:
-    sandbox.add(_secret("ns1", "plain"))
-    sandbox.add(_secret("ns1", "pull", stype="kubernetes.io/dockerconfigjson"))
-    sandbox.add(_secret("ns2", "pull", stype="kubernetes.io/dockerconfigjson"))
+    sandbox.add(opaque("plain", "ns1"))
+    sandbox.add(secret("pull", "ns1"))
+    sandbox.add(secret("pull", "ns2"))
     sandbox.add(
         {
             "apiVersion": "v1",
@@ -113,7 +108,7 @@ def test_field_selectors_and_unsupported_field(sandbox: Sandbox, core: client.Co
 
 def test_expired_continue_token_is_410(sandbox: Sandbox, core: client.CoreV1Api) -> None:
     for i in range(4):
-        sandbox.add(_secret("ns1", f"s{i}"))
+        sandbox.add(opaque(f"s{i}", "ns1"))
     first = core.list_namespaced_secret("ns1", limit=2)
     sandbox.expire_continue_tokens()
     with pytest.raises(ApiException) as err:
@@ -131,7 +126,7 @@ def test_expired_continue_token_is_410(sandbox: Sandbox, core: client.CoreV1Api)
 
 
 def test_stale_resource_version_is_409(sandbox: Sandbox, core: client.CoreV1Api) -> None:
-    sandbox.add(_secret("ns1", "s"))
+    sandbox.add(opaque("s", "ns1"))
     old = core.read_namespaced_secret("s", "ns1")
     core.patch_namespaced_secret("s", "ns1", {"metadata": {"labels": {"changed": "yes"}}})
     old.metadata.labels = {"mine": "yes"}
@@ -151,7 +146,7 @@ def test_stale_resource_version_is_409(sandbox: Sandbox, core: client.CoreV1Api)
 
 
 def test_429_is_retried_after_retry_after(sandbox: Sandbox, tmp_path: Path) -> None:
-    sandbox.add(_secret("ns1", "s"))
+    sandbox.add(opaque("s", "ns1"))
     sandbox.inject(
         Fault(method="GET", path_regex=r"/api/v1/namespaces/ns1/secrets$", status=429, retry_after=1, times=1)
     )
@@ -187,7 +182,7 @@ def test_server_errors_on_demand(sandbox: Sandbox, core: client.CoreV1Api, code:
 
 def test_cut_connection_mid_body(sandbox: Sandbox, core: client.CoreV1Api) -> None:
     for i in range(5):
-        sandbox.add(_secret("ns1", f"s{i}"))
+        sandbox.add(opaque(f"s{i}", "ns1"))
     sandbox.inject(Fault(method="GET", path_regex=r"/secrets$", cut_body=True))
     with pytest.raises(urllib3.exceptions.ProtocolError):
         core.list_namespaced_secret("ns1")

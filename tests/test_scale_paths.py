@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from kubectl_imgaccess.audit.evidence import node_holders, nodes_caching
 from kubectl_imgaccess.audit.report import Gate, ImageEntry
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Snapshot
 from kubectl_imgaccess.render.structured import render_json, write_json
-from tests.test_audit import domain, sa, secret
+from tests.builders import IMAGE, domain, node, secret, service_account
 from tools.sandbox import resources
 from tools.sandbox.store import Store
 
@@ -57,11 +57,11 @@ def test_sandbox_pages_follow_the_key_order_per_namespace_and_across() -> None:
 
 def _report_snapshot(domains: int) -> Snapshot:
     snap = Snapshot()
-    for obj in [secret("ocr", "container-registry.oracle.com"), sa("default", ["ocr"])]:
+    for obj in [secret("ocr"), service_account(pull=["ocr"])]:
         snap.add(obj)
     for n in range(domains):
-        snap.add(domain(f"d{n}", secrets=["ocr"] if n % 2 else None, image=f"example.com/app:{n}"
-                        if n % 3 == 0 else "container-registry.oracle.com/middleware/weblogic:14.1.2.0"))
+        image = f"example.com/app:{n}" if n % 3 == 0 else IMAGE
+        snap.add(domain(f"d{n}", pull=["ocr"] if n % 2 else None, image=image))
     return snap
 
 
@@ -80,19 +80,14 @@ def _entry(image: str, repository: str) -> ImageEntry:
                       pull_policy="IfNotPresent", roles=["server"])
 
 
-def _node(name: str, images: List[str], version: str = "v1.32.0") -> Dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
-            "status": {"nodeInfo": {"kubeletVersion": version}, "images": [{"names": [i]} for i in images]}}
-
-
 def test_node_cache_index_answers_like_a_scan_and_follows_new_nodes() -> None:
     snap = Snapshot(mode="cluster")
-    snap.add(_node("n2", ["docker.io/library/nginx:1.25", "ghcr.io/o/a@sha256:" + "a" * 64]))
-    snap.add(_node("n1", ["nginx:1.25"], "v1.35.0"))
+    snap.add(node("n2", images=["docker.io/library/nginx:1.25", "ghcr.io/o/a@sha256:" + "a" * 64], kubelet="v1.32.0"))
+    snap.add(node("n1", images=["nginx:1.25"], kubelet="v1.35.0"))
     entry = _entry("nginx:1.25", "docker.io/library/nginx")
     assert node_holders(snap, entry) == (["n1", "n2"], 2)
     assert nodes_caching(snap, entry) == [("n1", "v1.35.0"), ("n2", "v1.32.0")]
-    snap.add(_node("n3", []))  # the index is rebuilt when the objects change
+    snap.add(node("n3", images=[], kubelet="v1.32.0"))  # the index is rebuilt when the objects change
     assert node_holders(snap, entry) == (["n1", "n2"], 3)
     other = _entry("ghcr.io/o/b:1", "ghcr.io/o/b")
     assert node_holders(snap, other) == ([], 3) and nodes_caching(snap, other) == []

@@ -26,37 +26,15 @@ from kubectl_imgaccess.weblogic.domain import (
     operator_pull_policy,
     unserved_api_version,
 )
+from tests.builders import NS, cluster, domain
 
 S = "server"
 I = "introspector"  # noqa: E741
-KEY = ObjectKey("Domain", "ns1", "d1")
-
-
-def domain(
-    spec: Dict[str, Any], api: Optional[str] = "weblogic.oracle/v9", **metadata: Any
-) -> Dict[str, Any]:
-    meta: Dict[str, Any] = {"name": "d1", "namespace": "ns1"}
-    meta.update(metadata)
-    obj: Dict[str, Any] = {"kind": "Domain", "metadata": meta, "spec": spec}
-    if api is not None:
-        obj["apiVersion"] = api
-    return obj
-
-
-def cluster(name: str, server_pod: Optional[Dict[str, Any]] = None, namespace: str = "ns1") -> Dict[str, Any]:
-    spec: Dict[str, Any] = {"clusterName": name}
-    if server_pod is not None:
-        spec["serverPod"] = server_pod
-    return {
-        "apiVersion": "weblogic.oracle/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec,
-    }
+KEY = ObjectKey("Domain", NS, "d1")
 
 
 def model(spec: Dict[str, Any], clusters: Optional[Mapping[str, Mapping[str, Any]]] = None) -> DomainModel:
-    return model_domain(domain(spec), clusters or {})
+    return model_domain(domain(spec=spec), clusters or {})
 
 
 def group(m: DomainModel, sa: str) -> PodGroup:
@@ -118,7 +96,7 @@ def test_unset_spec_image_is_the_operator_default_for_every_pod() -> None:
 def test_defaults_can_be_replaced() -> None:
     other = OperatorDefaults("reg.example.com/wls:1", "reg.example.com/exp:1", "fd:1", "fb:latest")
     spec: Dict[str, Any] = {"fluentbitSpecification": {}, "monitoringExporter": {"configuration": {}}}
-    g = only_group(model_domain(domain(spec), {}, defaults=other))
+    g = only_group(model_domain(domain(spec=spec), {}, defaults=other))
     assert use_at(g, "spec.image").image == "reg.example.com/wls:1"
     assert use_at(g, "spec.monitoringExporter.image").image == "reg.example.com/exp:1"
     fluentbit = use_at(g, "spec.fluentbitSpecification.image")
@@ -289,7 +267,7 @@ def test_compat_init_containers_below_admin_level_never_reach_the_introspector()
             {"serverName": "ms1", "serverPod": {"initContainers": [container("compat-x", "m:1")]}}
         ],
     }
-    clusters = {"c1": cluster("c1", {"initContainers": [container("compat-y", "c:1")]})}
+    clusters = {"c1": cluster("c1", server_pod={"initContainers": [container("compat-y", "c:1")]})}
     m = model(spec, clusters)
     pods = pods_by_path(only_group(m))
     assert pods["spec.managedServers[0].serverPod.initContainers[0].image"] == {S}
@@ -320,7 +298,7 @@ def test_domain_level_containers_reach_every_server_group_level_containers_only_
             {"serverName": "ms1", "serverPod": sa_pod("ms", containers=[container("m", "ms:1")])}
         ],
     }
-    clusters = {"c1": cluster("c1", sa_pod("clu", containers=[container("c", "clu:1")]))}
+    clusters = {"c1": cluster("c1", server_pod=sa_pod("clu", containers=[container("c", "clu:1")]))}
     m = model(spec, clusters)
     images = {g.service_account: {u.image for u in g.images} for g in m.groups}
     assert images["adm"] == {"adm:1", "dom:1", DEFAULTS.weblogic_image}
@@ -383,7 +361,7 @@ def test_managed_server_then_cluster_then_domain_service_account() -> None:
         "clusters": [{"name": "c1"}, {"name": "c2"}],
         "managedServers": [{"serverName": "ms1", "serverPod": sa_pod("ms")}, {"serverName": "ms2"}],
     }
-    clusters = {"c1": cluster("c1", sa_pod("clu")), "c2": cluster("c2")}
+    clusters = {"c1": cluster("c1", server_pod=sa_pod("clu")), "c2": cluster("c2")}
     m = model(spec, clusters)
     assert [(g.service_account, g.roles) for g in m.groups] == [
         ("dom", ("admin-server", "cluster c2", "managed-server ms2", "introspector")),
@@ -391,7 +369,7 @@ def test_managed_server_then_cluster_then_domain_service_account() -> None:
         ("ms", ("managed-server ms1",)),
     ]
     assert group(m, "clu").service_account_field == FieldRef(
-        ObjectKey("Cluster", "ns1", "c1"), "spec.serverPod.serviceAccountName"
+        ObjectKey("Cluster", NS, "c1"), "spec.serverPod.serviceAccountName"
     )
     assert group(m, "ms").service_account_field == FieldRef(
         KEY, "spec.managedServers[0].serverPod.serviceAccountName"
@@ -471,27 +449,27 @@ def test_images_keep_spec_order_and_same_image_in_two_fields_stays_two_uses() ->
 
 def test_missing_cluster_resources_are_reported_not_guessed() -> None:
     spec = {"clusters": [{"name": "c1"}, {"name": "c2"}]}
-    m = model(spec, {"c2": cluster("c2", {"containers": [container("x", "x:1")]})})
+    m = model(spec, {"c2": cluster("c2", server_pod={"containers": [container("x", "x:1")]})})
     assert [(c.name, c.field) for c in m.missing_clusters] == [("c1", FieldRef(KEY, "spec.clusters[0].name"))]
     g = only_group(m)
     assert g.roles == ("admin-server", "cluster c2", "introspector")
     use = use_at(g, "spec.serverPod.containers[0].image")
-    assert use.field.obj == ObjectKey("Cluster", "ns1", "c2")
+    assert use.field.obj == ObjectKey("Cluster", NS, "c2")
 
 
 def test_cluster_names_lists_v9_references_only() -> None:
-    d = domain({"clusters": [{"name": "c1"}, {"clusterName": "inline"}, {"name": "c1"}, {"name": "c3"}]})
+    d = domain(spec={"clusters": [{"name": "c1"}, {"clusterName": "inline"}, {"name": "c1"}, {"name": "c3"}]})
     assert cluster_names(d) == ["c1", "c3"]
-    v8 = domain({"clusters": [{"clusterName": "c1"}]}, api="weblogic.oracle/v8")
+    v8 = domain(spec={"clusters": [{"clusterName": "c1"}]}, api="weblogic.oracle/v8")
     assert cluster_names(v8) == []
     assert model_domain(v8, {}).missing_clusters == ()
 
 
 def test_cluster_without_namespace_takes_the_domain_namespace() -> None:
-    c = cluster("c1", {"containers": [container("x", "x:1")]})
+    c = cluster("c1", server_pod={"containers": [container("x", "x:1")]})
     del c["metadata"]["namespace"]
     g = only_group(model({"clusters": [{"name": "c1"}]}, {"c1": c}))
-    assert use_at(g, "spec.serverPod.containers[0].image").field.obj == ObjectKey("Cluster", "ns1", "c1")
+    assert use_at(g, "spec.serverPod.containers[0].image").field.obj == ObjectKey("Cluster", NS, "c1")
 
 
 # ---------------------------------------------------------------- v8 layout
@@ -514,7 +492,7 @@ def v8_spec() -> Dict[str, Any]:
 
 
 def test_v8_auxiliary_images_at_every_level() -> None:
-    m = model_domain(domain(v8_spec(), api="weblogic.oracle/v8"), {})
+    m = model_domain(domain(spec=v8_spec(), api="weblogic.oracle/v8"), {})
     assert m.api_version == "weblogic.oracle/v8"
     assert m.missing_clusters == ()
     adm = pods_by_path(group(m, "adm"))
@@ -545,7 +523,7 @@ def test_v8_auxiliary_images_at_every_level() -> None:
 
 def test_v8_auxiliary_images_are_read_whatever_the_api_version() -> None:
     spec = {"auxiliaryImageVolumes": [], "serverPod": {"auxiliaryImages": [{"image": "a:latest"}]}}
-    m = model_domain(domain(spec, api=None), {})
+    m = model_domain(domain(spec=spec, api=None), {})
     use = use_at(only_group(m), "spec.serverPod.auxiliaryImages[0].image")
     assert (use.pods, use.pull_policy) == (frozenset({S, I}), "Always")
     assert m.api_version == ""
@@ -560,8 +538,8 @@ def test_identity_and_namespace() -> None:
     )
     assert m.key == ObjectKey("Domain", "n", "d9")
     assert m.domain_uid == "uid9"
-    assert model_domain(domain({}), {}).domain_uid == "d1"
-    assert model_domain(domain({}), {}, namespace="ignored").key == KEY
+    assert model_domain(domain(spec={}), {}).domain_uid == "d1"
+    assert model_domain(domain(spec={}), {}, namespace="ignored").key == KEY
 
 
 def test_pull_secrets_as_written_including_empty_names() -> None:
@@ -591,12 +569,11 @@ def test_no_pull_secrets(value: Optional[List[Any]]) -> None:
 
 
 def test_ignore_annotation_is_split_and_trimmed() -> None:
-    d = domain(
-        {}, annotations={"imgaccess.weblogic.oracle/ignore": " IA011, registry-terms-required ,,Ia004 "}
-    )
+    ignore = {"imgaccess.weblogic.oracle/ignore": " IA011, registry-terms-required ,,Ia004 "}
+    d = domain(spec={}, metadata={"annotations": ignore})
     assert model_domain(d, {}).ignore == {"IA011", "registry-terms-required", "Ia004"}
-    assert model_domain(domain({}, annotations={"other": "x"}), {}).ignore == frozenset()
-    assert model_domain(domain({}), {}).ignore == frozenset()
+    assert model_domain(domain(spec={}, metadata={"annotations": {"other": "x"}}), {}).ignore == frozenset()
+    assert model_domain(domain(spec={}), {}).ignore == frozenset()
 
 
 # ---------------------------------------------------------------- malformed input
@@ -605,25 +582,25 @@ def test_ignore_annotation_is_split_and_trimmed() -> None:
 @pytest.mark.parametrize(
     ("obj", "clusters", "path"),
     [
-        (domain({})["metadata"], {}, "spec"),  # no spec at all
+        (domain(spec={})["metadata"], {}, "spec"),  # no spec at all
         ({"kind": "Domain", "spec": ["x"]}, {}, "spec"),
-        (domain({"imagePullSecrets": {"name": "a"}}), {}, "spec.imagePullSecrets"),
-        (domain({"imagePullSecrets": ["a"]}), {}, "spec.imagePullSecrets[0]"),
-        (domain({"imagePullSecrets": [{"name": 3}]}), {}, "spec.imagePullSecrets[0].name"),
-        (domain({"image": 1.0}), {}, "spec.image"),
-        (domain({"serverPod": []}), {}, "spec.serverPod"),
-        (domain({"serverPod": {"containers": {"name": "x"}}}), {}, "spec.serverPod.containers"),
-        (domain({"adminServer": {"serverPod": {"serviceAccountName": 5}}}), {}, "spec.adminServer.serverPod"),
-        (domain({"managedServers": ["ms1"]}), {}, "spec.managedServers[0]"),
-        (domain({"clusters": "c1"}), {}, "spec.clusters"),
+        (domain(spec={"imagePullSecrets": {"name": "a"}}), {}, "spec.imagePullSecrets"),
+        (domain(spec={"imagePullSecrets": ["a"]}), {}, "spec.imagePullSecrets[0]"),
+        (domain(spec={"imagePullSecrets": [{"name": 3}]}), {}, "spec.imagePullSecrets[0].name"),
+        (domain(spec={"image": 1.0}), {}, "spec.image"),
+        (domain(spec={"serverPod": []}), {}, "spec.serverPod"),
+        (domain(spec={"serverPod": {"containers": {"name": "x"}}}), {}, "spec.serverPod.containers"),
+        (domain(spec={"adminServer": {"serverPod": {"serviceAccountName": 5}}}), {}, "spec.adminServer.serverPod"),
+        (domain(spec={"managedServers": ["ms1"]}), {}, "spec.managedServers[0]"),
+        (domain(spec={"clusters": "c1"}), {}, "spec.clusters"),
         (
-            domain({"configuration": {"model": {"auxiliaryImages": [{"image": ["x"]}]}}}),
+            domain(spec={"configuration": {"model": {"auxiliaryImages": [{"image": ["x"]}]}}}),
             {},
             "auxiliaryImages[0]",
         ),
-        (domain({"fluentdSpecification": {"watchIntrospectorLogs": "no"}}), {}, "watchIntrospectorLogs"),
+        (domain(spec={"fluentdSpecification": {"watchIntrospectorLogs": "no"}}), {}, "watchIntrospectorLogs"),
         (
-            domain({"clusters": [{"name": "c1"}]}),
+            domain(spec={"clusters": [{"name": "c1"}]}),
             {"c1": {"spec": {"serverPod": "x"}}},
             "Cluster c1: spec.serverPod",
         ),
@@ -887,10 +864,10 @@ def test_v8_domain_home_in_image_sets_the_source_type() -> None:
     """The conversion maps domainHomeInImage to Image (true) or PersistentVolume (false) unless
     domainHomeSourceType is written (SchemaConversionUtils.java:444-453)."""
     spec = {"domainHomeInImage": False}
-    assert model_domain(domain(spec, api="weblogic.oracle/v8"), {}).source_type == "PersistentVolume"
-    assert model_domain(domain({"domainHomeInImage": True}, api="weblogic.oracle/v8"), {}).source_type == "Image"
+    assert model_domain(domain(spec=spec, api="weblogic.oracle/v8"), {}).source_type == "PersistentVolume"
+    assert model_domain(domain(spec={"domainHomeInImage": True}, api="weblogic.oracle/v8"), {}).source_type == "Image"
     # v9 has no such field: the API server prunes it and the default applies
-    assert model_domain(domain(spec), {}).source_type == "Image"
+    assert model_domain(domain(spec=spec), {}).source_type == "Image"
 
 
 def test_create_dh_dir_pulls_spec_image_with_the_api_servers_default_policy() -> None:
@@ -959,8 +936,8 @@ def test_clusters_the_domain_does_not_reference_count_for_nothing() -> None:
     """The operator reads only the Cluster resources named in spec.clusters
     (DomainPresenceInfo.getReferencedClusters, used by JobHelper.java:181-183)."""
     dom, clusters = fixture("server-pod-levels.yaml")
-    stray = cluster("billing-cluster-2", sa_pod("stray", containers=[container("x", "registry.example.com/x:1")]),
-                    namespace="billing-ns")
+    pod = sa_pod("stray", containers=[container("x", "registry.example.com/x:1")])
+    stray = cluster("billing-cluster-2", "billing-ns", server_pod=pod)
     m = model_domain(dom, {**clusters, "billing-cluster-2": stray})
     assert m == model_domain(dom, clusters)
     assert "stray" not in {g.service_account for g in m.groups}

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.builders import domain, secret
 from tests.registry.fixtures import BASIC_USERS, RegistryEnv
-from tests.test_cli_probe import domain, pull_secret
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 
@@ -19,8 +19,8 @@ def test_probe_timing(registry_env: RegistryEnv, tmp_path: Path, capsys: object)
     import json
 
     host = registry_env.basic.host
-    items = [pull_secret("good", host, "alice", BASIC_USERS["alice"])]
-    items += [domain(f"d{i:03d}", f"{host}/team/app:v{i % 5 + 1}", "good") for i in range(100)]
+    items = [secret("good", "probe", registry=host, user="alice", password=BASIC_USERS["alice"])]
+    items += [domain(f"d{i:03d}", "probe", image=f"{host}/team/app:v{i % 5 + 1}", pull=["good"]) for i in range(100)]
     path = tmp_path / "d.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     script = os.path.join(os.path.dirname(sys.executable), "kubectl-imgaccess")
