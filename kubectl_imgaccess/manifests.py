@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import io
 import json
 import os
 import re
@@ -24,7 +25,7 @@ import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import yaml
 
@@ -82,13 +83,13 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
     files-mode Snapshot. Files are read as they are parsed, never held whole; every input is checked
     (exists, regular, size, UTF-8) before any is parsed."""
     snap = Snapshot(mode="files")
-    sources = [(name, text, walked) for name, text, walked in _expand(paths, stdin, snap.notes)]
+    sources: List[Tuple[str, _Input, bool]] = list(_expand(paths, stdin, snap.notes))
     sources += [(kustomize_name(d), render_kustomization(d), False) for d in kustomizations]
-    for name, text, walked in sources:
+    for name, data, walked in sources:
         try:
-            documents = _read_source(name, text)
+            documents = _read_source(name, data)
         except InputError:
-            if not (walked and "{{" in (text if text is not None else read_text(name))):
+            if not (walked and "{{" in read_text(name)):  # walked: always a file
                 raise
             # ExternalSecret templates hold {{ }} in strings and parse; a Helm template does not.
             snap.notes.append(f"skipped {name}: a template, not a manifest ({HELM_HINT})")
@@ -104,22 +105,31 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
     return snap
 
 
-def _read_source(name: str, text: Optional[str]) -> List[Located]:
-    """The objects of one input (text, or None: the file `name`, read as it is parsed): the fast reader
-    where it can, else the full one, whose reading (and errors) are the reference."""
+# One input: None = the file of that name (checked, read as it is parsed), bytes = stdin (checked UTF-8), text
+_Input = Union[None, str, bytes]
+
+
+def _read_source(name: str, data: _Input) -> List[Located]:
+    """The objects of one input: the fast reader where it can, else the full one, whose reading (and errors)
+    are the reference. Fed to the parser in chunks: never a second copy of the whole input."""
     try:
-        if text is not None:
-            return _read_fast(text, name, _lines_wanted, slim=True)
-        with open(name, "rb") as fh:
-            chunks = _ChunkReader(fh)
-            documents = _read_fast(chunks, name, _lines_wanted, slim=True)
-            if not chunks.failed:
-                return documents
+        if data is None:
+            with open(name, "rb") as fh:
+                return _read_chunks(_ChunkReader(fh), name)
+        return _read_chunks(_ChunkReader(io.BytesIO(data)) if isinstance(data, bytes) else _TextChunks(data), name)
     except Exception:  # anything the fast reader does not read exactly is read again, in full
         pass
-    documents = parse_manifests(text if text is not None else read_text(name), name, lines_for=_lines_wanted)
+    text = read_text(name) if data is None else data.decode("utf-8") if isinstance(data, bytes) else data
+    documents = parse_manifests(text, name, lines_for=_lines_wanted)
     for obj, _ in documents:
         _slim(obj)
+    return documents
+
+
+def _read_chunks(chunks: Union[_ChunkReader, _TextChunks], name: str) -> List[Located]:
+    documents = _read_fast(chunks, name, _lines_wanted, slim=True)
+    if isinstance(chunks, _ChunkReader) and chunks.failed:
+        raise _Fallback
     return documents
 
 
@@ -155,13 +165,13 @@ def _name(obj: Dict[str, Any]) -> str:
 
 
 def _expand(paths: Sequence[str], stdin: Optional[IO[str]],
-            notes: List[str]) -> Iterator[Tuple[str, Optional[str], bool]]:
-    """(name, text, found by walking a directory) for every input; text None: a file, checked readable."""
+            notes: List[str]) -> Iterator[Tuple[str, _Input, bool]]:
+    """(name, input, found by walking a directory) for every input, each checked as read_text checks it."""
     for path in paths:
         if path == "-":
             if stdin is None:
                 raise InputError("stdin is not available", STDIN_NAME)
-            yield STDIN_NAME, read_stream(stdin, STDIN_NAME), False
+            yield STDIN_NAME, _read_stdin(stdin), False
         elif os.path.isdir(path):
             for f in _walk_dir(path, notes):
                 check_text(f)
@@ -252,24 +262,44 @@ def check_text(path: str) -> None:
     """What read_text checks (a regular UTF-8 file of at most MAX_FILE_BYTES), reading the file in chunks
     without keeping it: the same errors, in bounded memory."""
     _check_regular(path)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    size = lines = 0
     try:
         with open(path, "rb") as fh:
-            while True:
-                data = fh.read(1 << 20)
-                size += len(data)
-                if size > MAX_FILE_BYTES:
-                    raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", path)
-                try:
-                    decoder.decode(data, final=not data)
-                except UnicodeDecodeError as exc:
-                    raise _not_utf8(exc, path, lines) from None
-                if not data:
-                    return None
-                lines += data.count(b"\n")
+            _check_utf8(iter(lambda: fh.read(_CHECK_CHUNK), b""), path)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+_CHECK_CHUNK = 1 << 20
+
+
+def _check_utf8(chunks: Iterator[bytes], name: str) -> None:
+    """Bytes that are UTF-8 and at most MAX_FILE_BYTES, checked chunk by chunk: read_text's errors."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = lines = 0
+    for data in chunks:
+        size += len(data)
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"larger than the {_mib(MAX_FILE_BYTES)} limit for one file", name)
+        try:
+            decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(exc, name, lines) from None
+        lines += data.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(exc, name, lines) from None
+
+
+def _read_stdin(stream: IO[str]) -> Union[str, bytes]:
+    """stdin as read_stream checks it, kept as bytes when it gives bytes (the parser reads them in chunks;
+    no decoded copy of the whole)."""
+    raw = getattr(stream, "buffer", None)
+    if raw is None:
+        return read_stream(stream, STDIN_NAME)
+    data: bytes = raw.read(MAX_FILE_BYTES + 1)
+    _check_utf8((data[i:i + _CHECK_CHUNK] for i in range(0, len(data), _CHECK_CHUNK)), STDIN_NAME)
+    return data
 
 
 def _check_regular(path: str) -> None:
@@ -386,6 +416,19 @@ _MISSING = object()
 # A Secret value of a key the audit never reads is elided above this length (see _slim)
 _SLIM_ABOVE = 256
 _INVALID_BASE64 = "!"
+
+
+class _TextChunks:
+    """Text for the parser in chunks (given whole, the C parser would first copy all of it as UTF-8)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._at = 0
+
+    def read(self, size: int = -1) -> str:
+        chunk = self._text[self._at:self._at + max(size, 1 << 16)]
+        self._at += len(chunk)
+        return chunk
 
 
 class _ChunkReader:

@@ -332,3 +332,23 @@ def test_a_kind_that_is_not_a_string_is_passed_over(tmp_path: Path, text: str) -
     f = tmp_path / "k.yaml"
     f.write_text(text)
     assert read_files([str(f)], "ns").objects == {}  # was an internal error (an unhashable kind)
+
+
+def _stdin(data: bytes) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+
+
+def test_stdin_bytes_are_checked_and_read_in_chunks_as_text_is() -> None:
+    text = "kind: List\nitems:\n- kind: Domain\n  metadata: {name: caf\u00e9}\n"
+    fast = read_files(["-"], "ns", _stdin(text.encode()))
+    whole = read_files(["-"], "ns", io.StringIO(text))
+    assert fast.objects == whole.objects and fast.locations == whole.locations and fast.objects
+    bad = b"kind: Domain\n" + b"# padding\n" * 300_000 + b"metadata: {name: \xe9t\xe9}\n"
+    with pytest.raises(InputError) as chunked:
+        read_files(["-"], "ns", _stdin(bad))
+    with pytest.raises(InputError) as whole_error:
+        manifests.read_stream(_stdin(bad), "<stdin>")
+    assert str(chunked.value) == str(whole_error.value) == "<stdin>:300002: not UTF-8 text (byte 0xe9)"
+    anchored = b"kind: Domain\nmetadata: {name: a, labels: &l {k: v}}\nspec: {x: *l}\n"  # read again, in full
+    assert read_files(["-"], "ns", _stdin(anchored)).objects[ObjectKey("Domain", "ns", "a")]["spec"] == \
+        {"x": {"k": "v"}}
