@@ -6,7 +6,8 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+import sys
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from packaging.version import Version
 
@@ -20,6 +21,7 @@ PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull",
 PULL_EVENT_REASONS = frozenset({"FailedToRetrieveImagePullSecret"})
 _CONDITION_HINTS = ("pulling image", "pull image", "imagepullbackoff", "errimagepull", "back-off pulling")
 
+DOMAIN_UID_LABEL = "weblogic.domainUID"
 
 
 class Failure(NamedTuple):
@@ -31,10 +33,80 @@ class Failure(NamedTuple):
     pod_kind: Optional[str]  # the kind of pod that fails (weblogic.domain SERVER or INTROSPECTOR), when known
 
 
+# What the functions below read of each live object, and nothing else: the cluster reader keeps this much of
+# every Pod, Event and Node as each LIST page arrives, so a big cluster's pages are never held whole. Each
+# projection keeps the API's shape (the functions read it unchanged) and gives them exactly the same answers.
+
+def _head(obj: Mapping[str, Any]) -> Dict[str, Any]:
+    """kind, apiVersion, and the name and namespace of metadata (one copy of each namespace's name)."""
+    kept = {key: obj[key] for key in ("kind", "apiVersion") if key in obj}
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        kept["metadata"] = {key: sys.intern(meta[key]) if key == "namespace" and isinstance(meta[key], str)
+                            else meta[key] for key in ("name", "namespace") if key in meta}
+    return kept
+
+
+def keep_pod(pod: Mapping[str, Any]) -> Dict[str, Any]:
+    """A Pod as domain_pods and pull_failures read it (and the reader: its pull secrets): name, namespace, the
+    Domain UID label, spec.imagePullSecrets, and only the container statuses waiting on a pull."""
+    kept = _head(pod)
+    labels = (pod.get("metadata") or {}).get("labels")
+    if isinstance(labels, dict) and DOMAIN_UID_LABEL in labels and "metadata" in kept:
+        uid = labels[DOMAIN_UID_LABEL]
+        kept["metadata"]["labels"] = {DOMAIN_UID_LABEL: sys.intern(uid) if isinstance(uid, str) else uid}
+    spec = pod.get("spec")
+    if isinstance(spec, dict) and "imagePullSecrets" in spec:
+        kept["spec"] = {"imagePullSecrets": spec["imagePullSecrets"]}
+    status = pod.get("status")
+    if isinstance(status, dict):
+        waiting = {key: [cs for cs in status.get(key) or [] if _waits_on_pull(cs)]
+                   for key in ("initContainerStatuses", "containerStatuses")}
+        waiting = {key: statuses for key, statuses in waiting.items() if statuses}
+        if waiting:
+            kept["status"] = waiting
+    return kept
+
+
+def _waits_on_pull(cs: Any) -> bool:
+    state = cs.get("state") if isinstance(cs, dict) else None
+    waiting = state.get("waiting") if isinstance(state, dict) else None
+    return isinstance(waiting, dict) and waiting.get("reason") in PULL_WAITING_REASONS
+
+
+def keep_event(event: Mapping[str, Any]) -> Dict[str, Any]:
+    """An Event as pull_failures reads it: the object it is about, its reason and its message."""
+    kept = _head(event)
+    for key in ("involvedObject", "regarding", "reason", "message", "note"):
+        if key in event:
+            kept[key] = event[key]
+    return kept
+
+
+def keep_node(node: Mapping[str, Any]) -> Dict[str, Any]:
+    """A Node as the node-cache index and cluster_cloud read it: name, provider, kubelet version, image names."""
+    kept = _head(node)
+    spec = node.get("spec")
+    if isinstance(spec, dict) and "providerID" in spec:
+        kept["spec"] = {"providerID": spec["providerID"]}
+    status = node.get("status")
+    if isinstance(status, dict):
+        kept_status: Dict[str, Any] = {}
+        info = status.get("nodeInfo")
+        if isinstance(info, dict) and "kubeletVersion" in info:
+            kept_status["nodeInfo"] = {"kubeletVersion": info["kubeletVersion"]}
+        if "images" in status:
+            images = status["images"]
+            kept_status["images"] = [{"names": img.get("names")} if isinstance(img, dict) else img
+                                     for img in images] if isinstance(images, list) else images
+        kept["status"] = kept_status
+    return kept
+
+
 def domain_pods(snap: Snapshot, namespace: str, uid: str) -> List[Obj]:
     return [
         p for p in snap.of_kind("Pod", namespace)
-        if ((p.get("metadata") or {}).get("labels") or {}).get("weblogic.domainUID") == uid
+        if ((p.get("metadata") or {}).get("labels") or {}).get(DOMAIN_UID_LABEL) == uid
     ]
 
 
@@ -150,5 +222,5 @@ def _norm(name: str) -> str:
     return f"{ref.name}@{ref.digest}" if ref.digest else f"{ref.name}:{ref.reference}"
 
 
-__all__ = ["PULL_WAITING_REASONS", "cluster_cloud", "domain_pods", "kubelet_at_least", "node_holders",
-           "nodes_caching", "pull_failures"]
+__all__ = ["DOMAIN_UID_LABEL", "PULL_WAITING_REASONS", "cluster_cloud", "domain_pods", "keep_event", "keep_node",
+           "keep_pod", "kubelet_at_least", "node_holders", "nodes_caching", "pull_failures"]

@@ -7,6 +7,7 @@ by a second run with `probe_results`.
 from __future__ import annotations
 
 import datetime
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -652,6 +653,24 @@ def _token_checks(a: _DomainAudit, secret: Obj, credentials: Sequence[Credential
                   "rewriting it", images, where=where, secret=name, fix=fix)
 
 
+def keep_secret(secret: Mapping[str, Any]) -> Obj:
+    """A Secret as the audit (and fix, which copies pull Secrets) reads it: name, namespace, type, data, and the
+    times last_written reads. The cluster reader keeps this much of every listed pull Secret as its page
+    arrives; annotations (kubectl's last-applied copy of the whole Secret), labels and the rest of
+    managedFields are not kept."""
+    kept: Obj = {key: secret[key] for key in ("kind", "apiVersion", "type", "data", "stringData") if key in secret}
+    meta = secret.get("metadata")
+    if isinstance(meta, dict):
+        kept_meta = {key: meta[key] for key in ("name", "namespace", "creationTimestamp") if key in meta}
+        if isinstance(kept_meta.get("namespace"), str):
+            kept_meta["namespace"] = sys.intern(kept_meta["namespace"])
+        managed = meta.get("managedFields")
+        if isinstance(managed, list):
+            kept_meta["managedFields"] = [{"time": m["time"]} for m in managed if isinstance(m, dict) and "time" in m]
+        kept["metadata"] = kept_meta
+    return kept
+
+
 def last_written(obj: Obj) -> Optional[datetime.datetime]:
     """The newest of metadata.creationTimestamp and its managedFields times; None when none is recorded."""
     meta = obj.get("metadata") or {}
@@ -917,5 +936,5 @@ def _verdicts(d: DomainReport) -> None:
     d.verdict = worst([img.verdict for img in d.images] + own)
 
 
-__all__ = ["AuditOptions", "ProbeKey", "audit", "credentials_for", "merge_provided", "probe_keys",
+__all__ = ["AuditOptions", "ProbeKey", "audit", "credentials_for", "keep_secret", "merge_provided", "probe_keys",
            "sealed_secret_step"]

@@ -256,9 +256,12 @@ class ClusterClient:
         kind: str,
         label_selector: Optional[str] = None,
         field_selector: Optional[str] = None,
+        keep: Optional[Callable[[Obj], Obj]] = None,
     ) -> List[Obj]:
         """Every item of a paginated LIST, each with `kind` and `apiVersion` set.
 
+        keep: what to keep of each item (the fields its reader needs), applied as each page arrives, so that
+        no page is held longer than it takes to read it.
         A 410 Gone on a continue token (the snapshot behind it was compacted) starts the list again.
         """
         base: List[Tuple[str, str]] = []
@@ -284,10 +287,11 @@ class ClusterClient:
                             item.setdefault("kind", kind)
                             if api_version:
                                 item.setdefault("apiVersion", api_version)
-                            items.append(item)
+                            items.append(item if keep is None else keep(item))
+                    token = (page.get("metadata") or {}).get("continue") or None
+                    del page  # only what `keep` took of it stays while the next page is read
                     if self.progress is not None:
                         self.progress.count("reading the cluster", kind, len(items) - before)
-                    token = (page.get("metadata") or {}).get("continue") or None
                     if not token:
                         return items
             except Gone:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote
 
-from kubectl_imgaccess.audit.evidence import PULL_EVENT_REASONS
+from kubectl_imgaccess.audit.evidence import DOMAIN_UID_LABEL, PULL_EVENT_REASONS, keep_event, keep_node, keep_pod
+from kubectl_imgaccess.audit.run import keep_secret
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
 from kubectl_imgaccess.deadline import Interrupted, RunTimeout, Unfinished, run_all
 from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
@@ -35,7 +36,6 @@ __all__ = [
     "server_version",
 ]
 
-DOMAIN_UID_LABEL = "weblogic.domainUID"
 # The only events the audit reads (IA009's evidence), asked for by field selector so that a busy cluster's
 # other events are never sent: kubelet reports each of them as a Warning about a Pod. The API server's field
 # selectors cannot OR, so one LIST per reason (requests stay flat in the number of Domains).
@@ -49,6 +49,9 @@ class _Kind:
     group_version: str
     plural: str
     namespaced: bool = True
+    # What is kept of each object read (the fields the audit reads), as each page arrives; None: all of it.
+    # Domains, Clusters and ServiceAccounts are kept whole: fix patches them and shows them before and after.
+    keep: Optional[Callable[[Obj], Obj]] = None
 
     def path(self, namespace: Optional[str], name: Optional[str] = None) -> str:
         root = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
@@ -60,10 +63,10 @@ class _Kind:
 DOMAIN = _Kind("Domain", V9_API_VERSION, "domains")  # the only version read: v8 objects are served as v9
 CLUSTER = _Kind("Cluster", "weblogic.oracle/v1", "clusters")
 SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts")
-SECRET = _Kind("Secret", "v1", "secrets")
-POD = _Kind("Pod", "v1", "pods")
-EVENT = _Kind("Event", "v1", "events")
-NODE = _Kind("Node", "v1", "nodes", namespaced=False)
+SECRET = _Kind("Secret", "v1", "secrets", keep=keep_secret)
+POD = _Kind("Pod", "v1", "pods", keep=keep_pod)
+EVENT = _Kind("Event", "v1", "events", keep=keep_event)
+NODE = _Kind("Node", "v1", "nodes", namespaced=False, keep=keep_node)
 NAMESPACE = _Kind("Namespace", "v1", "namespaces", namespaced=False)
 
 
@@ -206,7 +209,7 @@ class _Reader:
     ) -> _Listed:
         try:
             items = self.client.list(
-                kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields
+                kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields, keep=kind.keep
             )
         except Forbidden as exc:
             return _Listed(denied=exc.detail or "forbidden")
@@ -230,6 +233,8 @@ class _Reader:
         if obj is not None:
             obj.setdefault("kind", kind.kind)
             obj.setdefault("apiVersion", kind.group_version)
+            if kind.keep is not None:
+                obj = kind.keep(obj)
         return obj, None
 
     def _run(self, calls: Mapping[Any, Callable[[], Any]], kind: Optional[_Kind] = None) -> Dict[Any, Any]:

@@ -1,0 +1,171 @@
+"""What the cluster reader keeps of each object it lists (the fields the audit reads, taken as each page
+arrives): the audit of the kept objects says exactly what the audit of the whole objects says, and the kept
+objects hold none of what a big cluster's objects carry besides."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+from kubectl_imgaccess.audit.evidence import keep_event, keep_node, keep_pod
+from kubectl_imgaccess.audit.report import Gate
+from kubectl_imgaccess.audit.run import AuditOptions, audit, keep_secret
+from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
+from kubectl_imgaccess.kube.reader import read_cluster
+from kubectl_imgaccess.kube.scope import ClusterScope
+from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.render.structured import render_json
+from tests.sandbox.fixtures import sandbox  # noqa: F401
+from tools.sandbox import Sandbox
+
+OCR = "container-registry.oracle.com"
+ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+KEEP: Dict[str, Callable[[Obj], Obj]] = {"Pod": keep_pod, "Event": keep_event, "Node": keep_node,
+                                         "Secret": keep_secret}
+# What real objects carry besides the fields the audit reads.
+NOISE_META = {"uid": "0b0e", "resourceVersion": "77", "generation": 3,
+              "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{" + "x" * 4000 + "}"},
+              "ownerReferences": [{"kind": "ReplicaSet", "name": "rs"}]}
+
+
+def _noisy(obj: Obj) -> Obj:
+    meta = obj.setdefault("metadata", {})
+    for key, value in NOISE_META.items():
+        meta.setdefault(key, copy.deepcopy(value))
+    meta.setdefault("labels", {}).setdefault("app.kubernetes.io/part-of", "shop")
+    meta.setdefault("managedFields", [{"manager": "kubectl", "operation": "Apply", "fieldsV1": {"f:data": {}},
+                                       "time": "2020-01-01T00:00:00Z"}])
+    return obj
+
+
+def _pull_secret(name: str, ns: str, host: str, user: str = "scott", password: str = "tiger",
+                 type_: str = "kubernetes.io/dockerconfigjson") -> Obj:
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    doc = {"auths": {host: {"auth": auth}}} if type_.endswith("json") else {host: {"auth": auth}}
+    key = ".dockerconfigjson" if type_.endswith("json") else ".dockercfg"
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, "type": type_,
+            "data": {key: base64.b64encode(json.dumps(doc).encode()).decode()}}
+
+
+def _status(name: str, image: str, state: Dict[str, Any]) -> Obj:
+    return {"name": name, "image": image, "imageID": "", "ready": False, "restartCount": 4, "state": state,
+            "lastState": {"terminated": {"exitCode": 1}}}
+
+
+def cluster() -> List[Obj]:
+    """Two namespaces exercising every live rule: pods waiting on pulls (init containers too) and on other
+    things, pull-secret events (old and new Event shapes), node caches on two clouds' worth of kubelets,
+    short-lived tokens with written times, a wrong-type Secret, a Secret only another namespace holds."""
+    objs: List[Obj] = []
+    image = f"{OCR}/middleware/weblogic:14.1.2.0"
+    for n, ns in enumerate(("shop", "bank")):
+        objs.append({"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": "d", "namespace": ns},
+                     "spec": {"domainUID": f"uid-{ns}", "image": image, "imagePullPolicy": "IfNotPresent",
+                              "imagePullSecrets": [{"name": n} for n in ("ocr", "gone", "ecr", "opaque")],
+                              "configuration": {"model": {"auxiliaryImages": [{"image": f"{ECR}/wdt:{n}"}]}}},
+                     "status": {"conditions": [{"type": "Failed", "reason": "ServerPod",
+                                                "message": f"Back-off pulling image {image}"}]}})
+        objs.append({"apiVersion": "weblogic.oracle/v9", "kind": "Domain",
+                     "metadata": {"name": "plain", "namespace": ns},
+                     "spec": {"domainUID": "plain", "image": "docker.io/library/wls-custom:dev"}})
+        objs.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns},
+                     "imagePullSecrets": [{"name": "legacy"}]})
+        objs.append(_pull_secret("ocr", ns, "other.example.com") if ns == "shop" else _pull_secret("ocr", ns, OCR))
+        token = _pull_secret("ecr", ns, ECR, user="AWS", password="eyJ" + "a" * 40)
+        token["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
+        token["metadata"]["managedFields"] = [{"manager": "refresher", "time": "2020-01-02T00:00:00Z"},
+                                              {"manager": "no-time"}]
+        objs.append(token)
+        objs.append(_pull_secret("legacy", ns, OCR, type_="kubernetes.io/dockercfg"))
+        objs.append(dict(_pull_secret("opaque", ns, OCR), type="Opaque"))  # the kubelet ignores it: IA002
+        for p, (state, init) in enumerate([
+                ({"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}, None),
+                ({"waiting": {"reason": "CrashLoopBackOff"}}, {"waiting": {"reason": "ErrImagePull"}}),
+                ({"running": {"startedAt": "2020-01-01T00:00:00Z"}}, {"terminated": {"exitCode": 0}}),
+                ({"waiting": {"reason": "InvalidImageName", "message": "bad"}}, None)]):
+            uid = f"uid-{ns}" if p < 3 else "plain"
+            status: Obj = {"phase": "Pending", "containerStatuses": [_status("weblogic-server", image, state)]}
+            if init is not None:
+                status["initContainerStatuses"] = [_status("aux", f"{ECR}/wdt:{n}", init)]
+            objs.append({"apiVersion": "v1", "kind": "Pod",
+                         "metadata": {"name": f"{uid}-server-{p}", "namespace": ns,
+                                      "labels": {"weblogic.domainUID": uid, "weblogic.serverName": f"s{p}"}},
+                         "spec": {"serviceAccountName": "default", "imagePullSecrets": [{"name": "ocr"}],
+                                  "nodeName": f"node-{p}", "containers": [{"name": "weblogic-server",
+                                                                           "image": image}]},
+                         "status": status})
+        objs.append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": ns},
+                     "involvedObject": {"kind": "Pod", "name": f"uid-{ns}-server-0"},
+                     "reason": "FailedToRetrieveImagePullSecret", "type": "Warning", "message": "gone is missing",
+                     "count": 12, "source": {"component": "kubelet"}})
+        objs.append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e2", "namespace": ns},
+                     "regarding": {"kind": "Pod", "name": f"uid-{ns}-server-1"},
+                     "reason": "FailedToRetrieveImagePullSecret", "type": "Warning", "note": "events.k8s.io shape"})
+    for i, kubelet in enumerate(("v1.35.0", "v1.32.4", "v1.30.2-eks-1552ad0")):
+        held = [image, f"{image}@sha256:{'a' * 64}", "docker.io/library/wls-custom:dev"] if i else [image]
+        objs.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{i}"},
+                     "spec": {"providerID": f"aws:///eu-west-1a/i-{i}", "podCIDR": "10.0.0.0/24"},
+                     "status": {"nodeInfo": {"kubeletVersion": kubelet, "osImage": "Linux"},
+                                "conditions": [{"type": "Ready", "status": "True"}],
+                                "images": [{"names": [name], "sizeBytes": 10**8} for name in held]}})
+    return [_noisy(o) for o in objs]
+
+
+def _report(objs: List[Obj], keep: bool) -> str:
+    snap = Snapshot(mode="cluster", context="c")
+    for obj in copy.deepcopy(objs):
+        cut = KEEP.get(obj["kind"]) if keep else None
+        snap.add(cut(obj) if cut is not None else obj)
+    snap.secrets_listed_everywhere = True
+    return render_json(audit(snap, options=AuditOptions(now=_NOW)), Gate("error"))
+
+
+_NOW = __import__("datetime").datetime(2020, 1, 3, tzinfo=__import__("datetime").timezone.utc)
+
+
+def test_the_audit_of_the_kept_fields_is_the_audit_of_the_whole_objects() -> None:
+    objs = cluster()
+    whole = _report(objs, keep=False)
+    assert whole == _report(objs, keep=True)
+    rules = {f["rule"] for d in json.loads(whole)["domains"] for f in d["findings"]}
+    assert {"IA001", "IA002", "IA004", "IA009", "IA011", "IA021", "IA022"} <= rules, rules  # the test tests
+
+
+def test_kept_objects_hold_only_what_the_audit_reads() -> None:
+    kept = {o["kind"] + "/" + o["metadata"]["name"]: KEEP[o["kind"]](copy.deepcopy(o))
+            for o in cluster() if o["kind"] in KEEP and o["metadata"].get("namespace", "bank") == "bank"}
+    for name, obj in kept.items():
+        assert set(obj["metadata"]) <= {"name", "namespace", "labels", "creationTimestamp", "managedFields"}, name
+        assert "annotations" not in obj["metadata"] and "uid" not in obj["metadata"]
+    assert kept["Pod/uid-bank-server-2"] == {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "uid-bank-server-2", "namespace": "bank", "labels": {"weblogic.domainUID": "uid-bank"}},
+        "spec": {"imagePullSecrets": [{"name": "ocr"}]}}  # running: no status kept
+    waiting = kept["Pod/uid-bank-server-1"]["status"]
+    assert [cs["state"]["waiting"]["reason"] for cs in waiting["initContainerStatuses"]] == ["ErrImagePull"]
+    assert "containerStatuses" not in waiting  # CrashLoopBackOff is not a pull
+    assert kept["Secret/ecr"]["metadata"]["managedFields"] == [{"time": "2020-01-02T00:00:00Z"}]
+    node = keep_node(next(o for o in cluster() if o["kind"] == "Node"))
+    assert node["status"] == {"nodeInfo": {"kubeletVersion": "v1.35.0"},
+                              "images": [{"names": ["container-registry.oracle.com/middleware/weblogic:14.1.2.0"]}]}
+    assert node["spec"] == {"providerID": "aws:///eu-west-1a/i-0"}
+
+
+def test_the_reader_keeps_the_fields_of_every_page_as_it_arrives(sandbox: Sandbox, tmp_path: Path) -> None:
+    objs = cluster()
+    for obj in objs:
+        sandbox.add(copy.deepcopy(obj))
+    cfg = sandbox.write_kubeconfig(str(tmp_path / "kubeconfig"))
+    snap = read_cluster(ClusterScope(kubeconfig=cfg, all_namespaces=True))
+    pod = snap.get("Pod", "shop", "uid-shop-server-2")
+    assert pod is not None and set(pod) == {"apiVersion", "kind", "metadata", "spec"}
+    assert set(pod["metadata"]) == {"name", "namespace", "labels"}
+    secret = snap.get("Secret", "bank", "ecr")
+    assert secret is not None and "annotations" not in secret["metadata"]
+    node = snap.objects[ObjectKey("Node", "", "node-1")]
+    assert set(node["status"]) == {"nodeInfo", "images"}
+    domain = snap.get("Domain", "shop", "d")
+    assert domain is not None and "annotations" in domain["metadata"]  # Domains are kept whole: fix patches them
