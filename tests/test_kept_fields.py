@@ -8,9 +8,9 @@ import base64
 import copy
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from kubectl_imgaccess.audit.evidence import keep_event, keep_node, keep_pod
+from kubectl_imgaccess.audit.evidence import evidence_pods, keep_event, keep_node, keep_pod
 from kubectl_imgaccess.audit.report import Gate
 from kubectl_imgaccess.audit.run import AuditOptions, audit, keep_secret
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
@@ -18,7 +18,6 @@ from kubectl_imgaccess.kube.reader import read_cluster
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.render.structured import render_json
-from tests.sandbox.fixtures import sandbox  # noqa: F401
 from tools.sandbox import Sandbox
 
 OCR = "container-registry.oracle.com"
@@ -81,11 +80,13 @@ def cluster() -> List[Obj]:
         objs.append(token)
         objs.append(_pull_secret("legacy", ns, OCR, type_="kubernetes.io/dockercfg"))
         objs.append(dict(_pull_secret("opaque", ns, OCR), type="Opaque"))  # the kubelet ignores it: IA002
-        for p, (state, init) in enumerate([
+        states: List[Tuple[Obj, Optional[Obj]]] = [
                 ({"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}, None),
                 ({"waiting": {"reason": "CrashLoopBackOff"}}, {"waiting": {"reason": "ErrImagePull"}}),
                 ({"running": {"startedAt": "2020-01-01T00:00:00Z"}}, {"terminated": {"exitCode": 0}}),
-                ({"waiting": {"reason": "InvalidImageName", "message": "bad"}}, None)]):
+                ({"waiting": {"reason": "InvalidImageName", "message": "bad"}}, None),
+                ({"running": {}}, None)]
+        for p, (state, init) in enumerate(states):
             uid = f"uid-{ns}" if p < 3 else "plain"
             status: Obj = {"phase": "Pending", "containerStatuses": [_status("weblogic-server", image, state)]}
             if init is not None:
@@ -104,6 +105,9 @@ def cluster() -> List[Obj]:
         objs.append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e2", "namespace": ns},
                      "regarding": {"kind": "Pod", "name": f"uid-{ns}-server-1"},
                      "reason": "FailedToRetrieveImagePullSecret", "type": "Warning", "note": "events.k8s.io shape"})
+        objs.append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e3", "namespace": ns},
+                     "involvedObject": {"kind": "Pod", "name": f"uid-{ns}-server-2"},  # running, yet named
+                     "reason": "FailedToRetrieveImagePullSecret", "type": "Warning", "message": "ocr is missing"})
     for i, kubelet in enumerate(("v1.35.0", "v1.32.4", "v1.30.2-eks-1552ad0")):
         held = [image, f"{image}@sha256:{'a' * 64}", "docker.io/library/wls-custom:dev"] if i else [image]
         objs.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{i}"},
@@ -115,10 +119,15 @@ def cluster() -> List[Obj]:
 
 
 def _report(objs: List[Obj], keep: bool) -> str:
+    """The JSON report of the objects, or of what the reader keeps of them (kept fields, evidence pods)."""
+    objs = copy.deepcopy(objs)
+    if keep:
+        objs = [KEEP[o["kind"]](o) if o["kind"] in KEEP else o for o in objs]
+        pods = evidence_pods([o for o in objs if o["kind"] == "Pod"], [o for o in objs if o["kind"] == "Event"])
+        objs = [o for o in objs if o["kind"] != "Pod" or any(o is p for p in pods)]
     snap = Snapshot(mode="cluster", context="c")
-    for obj in copy.deepcopy(objs):
-        cut = KEEP.get(obj["kind"]) if keep else None
-        snap.add(cut(obj) if cut is not None else obj)
+    for obj in objs:
+        snap.add(obj)
     snap.secrets_listed_everywhere = True
     return render_json(audit(snap, options=AuditOptions(now=_NOW)), Gate("error"))
 
@@ -132,6 +141,19 @@ def test_the_audit_of_the_kept_fields_is_the_audit_of_the_whole_objects() -> Non
     assert whole == _report(objs, keep=True)
     rules = {f["rule"] for d in json.loads(whole)["domains"] for f in d["findings"]}
     assert {"IA001", "IA002", "IA004", "IA009", "IA011", "IA021", "IA022"} <= rules, rules  # the test tests
+    messages = [f["message"] for d in json.loads(whole)["domains"] for f in d["findings"] if f["rule"] == "IA009"]
+    assert any("pod uid-shop-server-2: FailedToRetrieveImagePullSecret" in m for m in messages)
+
+
+def test_only_pods_that_hold_pull_evidence_are_kept() -> None:
+    objs = [KEEP[o["kind"]](o) if o["kind"] in KEEP else o for o in cluster()]
+    pods = evidence_pods([o for o in objs if o["kind"] == "Pod"], [o for o in objs if o["kind"] == "Event"])
+    kept = sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in pods)
+    # server-1 waits on a pull in an init container only; server-2 runs but a pull event names it;
+    # plain-server-4 runs and no event names it
+    assert kept == [f"{ns}/{name}" for ns in ("bank", "shop")
+                    for name in ("plain-server-3", "uid-" + ns + "-server-0", "uid-" + ns + "-server-1",
+                                 "uid-" + ns + "-server-2")]
 
 
 def test_kept_objects_hold_only_what_the_audit_reads() -> None:
@@ -163,6 +185,8 @@ def test_the_reader_keeps_the_fields_of_every_page_as_it_arrives(sandbox: Sandbo
     pod = snap.get("Pod", "shop", "uid-shop-server-2")
     assert pod is not None and set(pod) == {"apiVersion", "kind", "metadata", "spec"}
     assert set(pod["metadata"]) == {"name", "namespace", "labels"}
+    assert snap.get("Pod", "shop", "plain-server-4") is None  # no pull evidence: not kept
+    assert snap.get("Pod", "shop", "plain-server-3") is not None
     secret = snap.get("Secret", "bank", "ecr")
     assert secret is not None and "annotations" not in secret["metadata"]
     node = snap.objects[ObjectKey("Node", "", "node-1")]

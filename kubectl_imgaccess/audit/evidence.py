@@ -74,6 +74,25 @@ def _waits_on_pull(cs: Any) -> bool:
     return isinstance(waiting, dict) and waiting.get("reason") in PULL_WAITING_REASONS
 
 
+def evidence_pods(pods: Sequence[Obj], events: Sequence[Obj]) -> List[Obj]:
+    """Of these Pods, those pull_failures can read anything from: a container waits on a pull, or a pull event
+    (among these events) is about the Pod. The others add nothing to any audit: a reader keeps only these."""
+    named = set()
+    for ev in events:
+        involved = ev.get("involvedObject") or ev.get("regarding") or {}
+        if ev.get("reason") in PULL_EVENT_REASONS:
+            named.add((str((ev.get("metadata") or {}).get("namespace") or ""), involved.get("name")))
+    kept = []
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        status = pod.get("status") or {}
+        waits = any(_waits_on_pull(cs) for key in ("initContainerStatuses", "containerStatuses")
+                    for cs in status.get(key) or [])
+        if waits or (str(meta.get("namespace") or ""), meta.get("name")) in named:
+            kept.append(pod)
+    return kept
+
+
 def keep_event(event: Mapping[str, Any]) -> Dict[str, Any]:
     """An Event as pull_failures reads it: the object it is about, its reason and its message."""
     kept = _head(event)
@@ -222,5 +241,6 @@ def _norm(name: str) -> str:
     return f"{ref.name}@{ref.digest}" if ref.digest else f"{ref.name}:{ref.reference}"
 
 
-__all__ = ["DOMAIN_UID_LABEL", "PULL_WAITING_REASONS", "cluster_cloud", "domain_pods", "keep_event", "keep_node",
-           "keep_pod", "kubelet_at_least", "node_holders", "nodes_caching", "pull_failures"]
+__all__ = ["DOMAIN_UID_LABEL", "PULL_WAITING_REASONS", "cluster_cloud", "domain_pods", "evidence_pods",
+           "keep_event", "keep_node", "keep_pod", "kubelet_at_least", "node_holders", "nodes_caching",
+           "pull_failures"]

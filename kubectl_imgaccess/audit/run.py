@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
 from kubectl_imgaccess.audit.config import DEFAULT, PROVIDER_ID_PREFIXES, Config, RegistryRule
 from kubectl_imgaccess.audit.evidence import (
@@ -192,8 +192,9 @@ class _DomainAudit:
             severity: Optional[Severity] = None, fix: Optional[str] = None,
             location: Optional[Location] = None) -> Finding:
         rule = BY_ID[rule_id]
-        f = Finding(rule.id, rule.name, severity or rule.severity, message, describe_ref(where) if where else None,
-                    image, secret, sa, location or self.snap.location(where), fix, images=list(images))
+        f = Finding(rule.id, rule.name, severity or rule.severity, _shared(message),
+                    _shared(describe_ref(where)) if where else None, _shared(image), _shared(secret), _shared(sa),
+                    location or self.snap.location(where), _shared(fix), images=list(images))
         existing = self._by_key.get(f.dedupe_key())
         if existing is not None:
             existing.images = sorted(set(existing.images) | set(f.images))
@@ -432,11 +433,21 @@ def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
     except imageref.InvalidReference:
         repository, reference = "", ""
     return ImageEntry(
-        image=use.image, repository=repository, reference=reference, field=describe_ref(use.field),
-        pods=sorted(use.pods), service_account=group.service_account, pull_from="none", pull_names=[],
-        credentials=(), pull_policy=use.pull_policy, roles=list(group.roles), defaulted=use.defaulted,
+        image=_shared(use.image), repository=_shared(repository), reference=_shared(reference),
+        field=_shared(describe_ref(use.field)), pods=[_shared(p) for p in sorted(use.pods)],
+        service_account=_shared(group.service_account), pull_from="none", pull_names=[], credentials=(),
+        pull_policy=_shared(use.pull_policy), roles=[_shared(r) for r in group.roles], defaulted=use.defaulted,
         location=a.snap.location(use.field),
     )
+
+
+S = TypeVar("S", str, Optional[str])
+
+
+def _shared(text: S) -> S:
+    """One copy of a text the report holds many times over (a big cluster's Domains share images, fields, pods'
+    names, and most messages and fixes word for word): the report's memory grows with what differs."""
+    return sys.intern(text) if type(text) is str else text
 
 
 def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: ImageEntry, i: int, use: ImageUse,

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote
 
-from kubectl_imgaccess.audit.evidence import DOMAIN_UID_LABEL, PULL_EVENT_REASONS, keep_event, keep_node, keep_pod
+from kubectl_imgaccess.audit.evidence import (
+    DOMAIN_UID_LABEL,
+    PULL_EVENT_REASONS,
+    evidence_pods,
+    keep_event,
+    keep_node,
+    keep_pod,
+)
 from kubectl_imgaccess.audit.run import keep_secret
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
 from kubectl_imgaccess.deadline import Interrupted, RunTimeout, Unfinished, run_all
@@ -289,9 +296,9 @@ class _Reader:
 
         clusters = self._clusters(listed, found.objects, relevant)
         service_accounts = self._service_accounts(listed, found, clusters, relevant)
-        pods = self._pods(listed, found, relevant)
+        events = self._events(listed, relevant)
+        pods = self._pods(listed, found, relevant, events)
         self._secrets(listed, found.objects, service_accounts, pods)
-        self._events(listed, relevant)
         self._nodes(listed)
         self._finish(found.objects)
         return self.snap
@@ -385,7 +392,9 @@ class _Reader:
         listed: Mapping[Tuple[str, Optional[str]], _Listed],
         found: _Found,
         relevant: Callable[[Mapping[str, Any]], bool],
+        events: List[Obj],
     ) -> List[Obj]:
+        """The Domains' pods (their pull secrets are read); the snapshot keeps those that hold pull evidence."""
         uids = found.uids
         pods: List[Obj] = []
         for ns in self.targets:
@@ -397,7 +406,8 @@ class _Reader:
                 uid = str((_meta(pod).get("labels") or {}).get(DOMAIN_UID_LABEL) or "")
                 if relevant(pod) and (uids is None or (_ns(pod), uid) in uids):
                     pods.append(pod)
-                    self.snap.add(pod)
+        for pod in evidence_pods(pods, events):
+            self.snap.add(pod)
         return pods
 
     def _secrets(
@@ -436,7 +446,8 @@ class _Reader:
 
     def _events(
         self, listed: Mapping[Tuple[str, Optional[str]], _Listed], relevant: Callable[..., bool]
-    ) -> None:
+    ) -> List[Obj]:
+        kept: List[Obj] = []
         for ns in self.targets:
             results = [listed[(selector, ns)] for selector in EVENT_SELECTORS]
             denied = next((r.denied for r in results if not r.ok), None)
@@ -447,6 +458,8 @@ class _Reader:
                 for event in result.items:
                     if relevant(event):
                         self.snap.add(event)
+                        kept.append(event)
+        return kept
 
     def _nodes(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> None:
         result = listed[("Node", None)]
