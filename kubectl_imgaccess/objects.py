@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from typing import Any, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.text import redact
 
@@ -117,3 +118,30 @@ def json_kind(value: Any, objects: Tuple[type, ...] = (dict,)) -> str:
     if isinstance(value, str):
         return "a string"
     return "null"
+
+
+S = TypeVar("S", str, Optional[str])
+
+
+def shared_text(text: S) -> S:
+    """The one copy of this text (sys.intern): what a big cluster's objects and their report repeat thousands of
+    times over (namespaces, images, names of Secrets and ServiceAccounts, field paths, most messages) is held
+    once, so memory grows with what differs."""
+    return sys.intern(text) if type(text) is str else text
+
+
+V = TypeVar("V")
+
+
+def share_texts(value: V) -> V:
+    """A JSON value with each text in it (not the keys: the JSON decoder shares those) replaced by its one copy;
+    dicts and lists are changed in place."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = share_texts(item)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = share_texts(item)
+    elif isinstance(value, str) and type(value) is str:
+        return cast(V, sys.intern(value))
+    return value

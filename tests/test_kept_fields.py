@@ -8,16 +8,21 @@ import base64
 import copy
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+import pytest
+
+from kubectl_imgaccess.audit import run
 from kubectl_imgaccess.audit.evidence import evidence_pods, keep_event, keep_node, keep_pod
 from kubectl_imgaccess.audit.report import Gate
 from kubectl_imgaccess.audit.run import AuditOptions, audit, keep_secret
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
+from kubectl_imgaccess.kube import reader
 from kubectl_imgaccess.kube.reader import read_cluster
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.render.structured import render_json
+from kubectl_imgaccess.weblogic.domain import DomainModel, model_domain
 from tools.sandbox import Sandbox
 
 OCR = "container-registry.oracle.com"
@@ -98,6 +103,12 @@ def cluster() -> List[Obj]:
                                   "nodeName": f"node-{p}", "containers": [{"name": "weblogic-server",
                                                                            "image": image}]},
                          "status": status})
+        objs.append({"apiVersion": "v1", "kind": "Pod",  # the introspector Job's pod (pod_kind reads job-name)
+                     "metadata": {"name": f"uid-{ns}-introspector-x1z9q", "namespace": ns,
+                                  "labels": {"weblogic.domainUID": f"uid-{ns}", "job-name": f"uid-{ns}-introspector",
+                                             "controller-uid": "77"}},
+                     "status": {"containerStatuses": [_status("introspector", image,
+                                                              {"waiting": {"reason": "ErrImagePull"}})]}})
         objs.append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": ns},
                      "involvedObject": {"kind": "Pod", "name": f"uid-{ns}-server-0"},
                      "reason": "FailedToRetrieveImagePullSecret", "type": "Warning", "message": "gone is missing",
@@ -129,7 +140,9 @@ def _report(objs: List[Obj], keep: bool) -> str:
     for obj in objs:
         snap.add(obj)
     snap.secrets_listed_everywhere = True
-    return render_json(audit(snap, options=AuditOptions(now=_NOW)), Gate("error"))
+    report = audit(snap, options=AuditOptions(now=_NOW))
+    kinds = [(f.message, f.pod_kind) for d in report.domains for f in d.findings if f.rule == "IA009"]
+    return render_json(report, Gate("error")) + repr(kinds)  # what fix --restart reads besides
 
 
 _NOW = __import__("datetime").datetime(2020, 1, 3, tzinfo=__import__("datetime").timezone.utc)
@@ -139,10 +152,10 @@ def test_the_audit_of_the_kept_fields_is_the_audit_of_the_whole_objects() -> Non
     objs = cluster()
     whole = _report(objs, keep=False)
     assert whole == _report(objs, keep=True)
-    rules = {f["rule"] for d in json.loads(whole)["domains"] for f in d["findings"]}
+    rules = {f["rule"] for d in json.loads(whole[:whole.rindex("}") + 1])["domains"] for f in d["findings"]}
     assert {"IA001", "IA002", "IA004", "IA009", "IA011", "IA021", "IA022"} <= rules, rules  # the test tests
-    messages = [f["message"] for d in json.loads(whole)["domains"] for f in d["findings"] if f["rule"] == "IA009"]
-    assert any("pod uid-shop-server-2: FailedToRetrieveImagePullSecret" in m for m in messages)
+    assert "pod uid-shop-server-2: FailedToRetrieveImagePullSecret" in whole
+    assert "'introspector'" in whole and "'server'" in whole  # both kinds of failing pod are told apart
 
 
 def test_only_pods_that_hold_pull_evidence_are_kept() -> None:
@@ -152,8 +165,8 @@ def test_only_pods_that_hold_pull_evidence_are_kept() -> None:
     # server-1 waits on a pull in an init container only; server-2 runs but a pull event names it;
     # plain-server-4 runs and no event names it
     assert kept == [f"{ns}/{name}" for ns in ("bank", "shop")
-                    for name in ("plain-server-3", "uid-" + ns + "-server-0", "uid-" + ns + "-server-1",
-                                 "uid-" + ns + "-server-2")]
+                    for name in ("plain-server-3", f"uid-{ns}-introspector-x1z9q", f"uid-{ns}-server-0",
+                                 f"uid-{ns}-server-1", f"uid-{ns}-server-2")]
 
 
 def test_kept_objects_hold_only_what_the_audit_reads() -> None:
@@ -164,8 +177,9 @@ def test_kept_objects_hold_only_what_the_audit_reads() -> None:
         assert "annotations" not in obj["metadata"] and "uid" not in obj["metadata"]
     assert kept["Pod/uid-bank-server-2"] == {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "uid-bank-server-2", "namespace": "bank", "labels": {"weblogic.domainUID": "uid-bank"}},
-        "spec": {"imagePullSecrets": [{"name": "ocr"}]}}  # running: no status kept
+        "metadata": {"name": "uid-bank-server-2", "namespace": "bank", "labels": {"weblogic.domainUID": "uid-bank",
+                                                                      "weblogic.serverName": "s2"}},
+        "spec": {"imagePullSecrets": [{"name": "ocr"}]}}  # running: no status kept; only the labels read
     waiting = kept["Pod/uid-bank-server-1"]["status"]
     assert [cs["state"]["waiting"]["reason"] for cs in waiting["initContainerStatuses"]] == ["ErrImagePull"]
     assert "containerStatuses" not in waiting  # CrashLoopBackOff is not a pull
@@ -193,3 +207,52 @@ def test_the_reader_keeps_the_fields_of_every_page_as_it_arrives(sandbox: Sandbo
     assert set(node["status"]) == {"nodeInfo", "images"}
     domain = snap.get("Domain", "shop", "d")
     assert domain is not None and "annotations" in domain["metadata"]  # Domains are kept whole: fix patches them
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> List[str]:
+    """Every Domain modelled, by name, wherever the reader or the audit models one."""
+    modelled: List[str] = []
+
+    def model(domain: Mapping[str, Any], *args: Any, **kwargs: Any) -> DomainModel:
+        modelled.append(domain["metadata"]["name"])
+        return model_domain(domain, *args, **kwargs)
+
+    monkeypatch.setattr(reader, "model_domain", model)
+    monkeypatch.setattr(run, "model_domain", model)
+    return modelled
+
+
+def test_a_read_and_its_audit_model_each_domain_once(sandbox: Sandbox, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    objs = cluster()
+    for obj in objs:
+        sandbox.add(copy.deepcopy(obj))
+    modelled = _counting(monkeypatch)
+    snap = read_cluster(ClusterScope(kubeconfig=sandbox.write_kubeconfig(str(tmp_path / "kc")), all_namespaces=True))
+    once = render_json(audit(snap, options=AuditOptions(now=_NOW)), Gate("error"))
+    assert sorted(modelled) == ["d", "d", "plain", "plain"]  # two namespaces, each Domain once
+    assert '"rule": "IA009"' in once and '"rule": "IA022"' in once
+    # The models were handed over once: another audit of the snapshot (check --probe) models again, and the
+    # reports of the handed-over models and of fresh ones are the same.
+    assert render_json(audit(snap, options=AuditOptions(now=_NOW)), Gate("error")) == once
+    assert len(modelled) == 8
+
+
+def test_a_handed_over_model_holds_only_for_the_object_it_was_built_from() -> None:
+    snap = Snapshot(mode="cluster")
+    d = next(o for o in cluster() if o["kind"] == "Domain")
+    snap.add(d)
+    key = ObjectKey("Domain", "shop", "d")
+    model = model_domain(d, {}, namespace="shop")
+    snap.hand_over(d, model)
+    assert copy.deepcopy(snap).take_model(key) is None  # a copy is made to be changed: models stay behind
+    assert snap.take_model(key) is model and snap.take_model(key) is None  # taken once
+    snap.hand_over(d, model)
+    snap.add({"apiVersion": "weblogic.oracle/v1", "kind": "Cluster", "metadata": {"name": "c", "namespace": "shop"}})
+    assert snap.take_model(key) is None  # a Cluster of its namespace came: the model may be stale
+    snap.hand_over(d, model)
+    snap.add(copy.deepcopy(d))
+    assert snap.take_model(key) is None  # another object now
+    snap.hand_over(d, model)
+    snap.overlay(Snapshot())
+    assert snap.take_model(key) is None

@@ -6,7 +6,6 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from packaging.version import Version
@@ -14,7 +13,8 @@ from packaging.version import Version
 from kubectl_imgaccess.audit.report import ImageEntry
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.kubelet import imageref
-from kubectl_imgaccess.weblogic.domain import INTROSPECTION_FAILURE, INTROSPECTOR, pod_kind
+from kubectl_imgaccess.objects import shared_text
+from kubectl_imgaccess.weblogic.domain import INTROSPECTION_FAILURE, INTROSPECTOR, POD_KIND_LABELS, pod_kind
 
 PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
 # Pod events that are pull-failure evidence; the cluster reader keeps only these (a busy namespace has many).
@@ -42,19 +42,21 @@ def _head(obj: Mapping[str, Any]) -> Dict[str, Any]:
     kept = {key: obj[key] for key in ("kind", "apiVersion") if key in obj}
     meta = obj.get("metadata")
     if isinstance(meta, dict):
-        kept["metadata"] = {key: sys.intern(meta[key]) if key == "namespace" and isinstance(meta[key], str)
-                            else meta[key] for key in ("name", "namespace") if key in meta}
+        kept["metadata"] = {key: shared_text(meta[key]) if key == "namespace" else meta[key]
+                            for key in ("name", "namespace") if key in meta}
     return kept
 
 
 def keep_pod(pod: Mapping[str, Any]) -> Dict[str, Any]:
     """A Pod as domain_pods and pull_failures read it (and the reader: its pull secrets): name, namespace, the
-    Domain UID label, spec.imagePullSecrets, and only the container statuses waiting on a pull."""
+    labels that say whose pod it is and which (pod_kind), spec.imagePullSecrets, and only the container statuses
+    waiting on a pull."""
     kept = _head(pod)
     labels = (pod.get("metadata") or {}).get("labels")
-    if isinstance(labels, dict) and DOMAIN_UID_LABEL in labels and "metadata" in kept:
-        uid = labels[DOMAIN_UID_LABEL]
-        kept["metadata"]["labels"] = {DOMAIN_UID_LABEL: sys.intern(uid) if isinstance(uid, str) else uid}
+    if isinstance(labels, dict) and "metadata" in kept:
+        read = {key: shared_text(labels[key]) for key in (DOMAIN_UID_LABEL, *POD_KIND_LABELS) if key in labels}
+        if read:
+            kept["metadata"]["labels"] = read
     spec = pod.get("spec")
     if isinstance(spec, dict) and "imagePullSecrets" in spec:
         kept["spec"] = {"imagePullSecrets": spec["imagePullSecrets"]}

@@ -7,9 +7,8 @@ by a second run with `probe_results`.
 from __future__ import annotations
 
 import datetime
-import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from kubectl_imgaccess.audit.config import DEFAULT, PROVIDER_ID_PREFIXES, Config, RegistryRule
 from kubectl_imgaccess.audit.evidence import (
@@ -41,7 +40,16 @@ from kubectl_imgaccess.kubelet.pullsecret import (
     looks_like_pull_credentials,
     read_pull_secret,
 )
-from kubectl_imgaccess.objects import Credential, CredentialRef, FieldRef, Location, ObjectKey, describe_ref
+from kubectl_imgaccess.objects import (
+    Credential,
+    CredentialRef,
+    FieldRef,
+    Location,
+    ObjectKey,
+    describe_ref,
+    share_texts,
+    shared_text,
+)
 from kubectl_imgaccess.weblogic.domain import (
     IGNORE_ANNOTATION,
     DomainError,
@@ -192,9 +200,9 @@ class _DomainAudit:
             severity: Optional[Severity] = None, fix: Optional[str] = None,
             location: Optional[Location] = None) -> Finding:
         rule = BY_ID[rule_id]
-        f = Finding(rule.id, rule.name, severity or rule.severity, _shared(message),
-                    _shared(describe_ref(where)) if where else None, _shared(image), _shared(secret), _shared(sa),
-                    location or self.snap.location(where), _shared(fix), images=list(images))
+        f = Finding(rule.id, rule.name, severity or rule.severity, shared_text(message),
+                    shared_text(describe_ref(where)) if where else None, shared_text(image), shared_text(secret),
+                    shared_text(sa), location or self.snap.location(where), shared_text(fix), images=list(images))
         existing = self._by_key.get(f.dedupe_key())
         if existing is not None:
             existing.images = sorted(set(existing.images) | set(f.images))
@@ -228,9 +236,9 @@ class _DomainAudit:
 def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: AuditOptions,
                   secrets: SecretIndex, notes: List[str]) -> DomainReport:
     a = _DomainAudit(snap, key, config, options, secrets)
-    clusters = {c["metadata"]["name"]: c for c in snap.of_kind("Cluster", key.namespace)}
     try:
-        model = model_domain(a.obj, clusters, namespace=key.namespace)
+        model = snap.take_model(key) or model_domain(
+            a.obj, {c["metadata"]["name"]: c for c in snap.of_kind("Cluster", key.namespace)}, namespace=key.namespace)
     except DomainError as exc:
         loc = a.report.location
         raise InputError(f"Domain {key.namespace}/{key.name}: {exc}", loc.file if loc else None,
@@ -433,21 +441,13 @@ def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
     except imageref.InvalidReference:
         repository, reference = "", ""
     return ImageEntry(
-        image=_shared(use.image), repository=_shared(repository), reference=_shared(reference),
-        field=_shared(describe_ref(use.field)), pods=[_shared(p) for p in sorted(use.pods)],
-        service_account=_shared(group.service_account), pull_from="none", pull_names=[], credentials=(),
-        pull_policy=_shared(use.pull_policy), roles=[_shared(r) for r in group.roles], defaulted=use.defaulted,
-        location=a.snap.location(use.field),
+        image=shared_text(use.image), repository=shared_text(repository), reference=shared_text(reference),
+        field=shared_text(describe_ref(use.field)), pods=[shared_text(p) for p in sorted(use.pods)],
+        service_account=shared_text(group.service_account), pull_from="none", pull_names=[], credentials=(),
+        pull_policy=shared_text(use.pull_policy), roles=[shared_text(r) for r in group.roles],
+        defaulted=use.defaulted, location=a.snap.location(use.field),
     )
 
-
-S = TypeVar("S", str, Optional[str])
-
-
-def _shared(text: S) -> S:
-    """One copy of a text the report holds many times over (a big cluster's Domains share images, fields, pods'
-    names, and most messages and fixes word for word): the report's memory grows with what differs."""
-    return sys.intern(text) if type(text) is str else text
 
 
 def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: ImageEntry, i: int, use: ImageUse,
@@ -673,13 +673,11 @@ def keep_secret(secret: Mapping[str, Any]) -> Obj:
     meta = secret.get("metadata")
     if isinstance(meta, dict):
         kept_meta = {key: meta[key] for key in ("name", "namespace", "creationTimestamp") if key in meta}
-        if isinstance(kept_meta.get("namespace"), str):
-            kept_meta["namespace"] = sys.intern(kept_meta["namespace"])
         managed = meta.get("managedFields")
         if isinstance(managed, list):
             kept_meta["managedFields"] = [{"time": m["time"]} for m in managed if isinstance(m, dict) and "time" in m]
         kept["metadata"] = kept_meta
-    return kept
+    return share_texts(kept)
 
 
 def last_written(obj: Obj) -> Optional[datetime.datetime]:

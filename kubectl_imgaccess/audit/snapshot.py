@@ -6,10 +6,13 @@ JSON shape. Files can be laid over a cluster snapshot ("what happens if I apply 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey
+from kubectl_imgaccess.weblogic.domain import DomainModel
 
 Obj = Dict[str, Any]
 T = TypeVar("T")
@@ -85,11 +88,15 @@ class Snapshot:
     _index: Optional[Dict[Tuple[str, Optional[str]], List[Obj]]] = field(default=None, repr=False, compare=False)
     # name -> a value computed from the objects (see derived); dropped with the index
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Operator models a reader built (see hand_over), with the Domain object each was built from
+    _models: Dict[ObjectKey, Tuple[Obj, DomainModel]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, obj: Obj, locations: Optional[Mapping[str, Location]] = None) -> ObjectKey:
         key = key_of(obj)
         self._index = None
         self._derived.clear()
+        if self._models and key.kind in ("Domain", "Cluster"):
+            self._models = {k: m for k, m in self._models.items() if k.namespace != key.namespace}
         self.objects[key] = obj
         if locations is not None:
             self.locations[key] = dict(locations)
@@ -140,10 +147,34 @@ class Snapshot:
                 return u
         return None
 
+    def hand_over(self, domain: Obj, model: DomainModel) -> None:
+        """A Domain's operator model, built by a reader with the Clusters of its namespace in this snapshot, for
+        the audit to take instead of modelling the Domain again (see take_model)."""
+        self._models[key_of(domain)] = (domain, model)
+
+    def take_model(self, key: ObjectKey) -> Optional[DomainModel]:
+        """The model handed over for this Domain, once: an audit takes it (and frees it); another audit of the
+        same snapshot models the Domain again. None unless the snapshot still holds the very Domain object the
+        model was built from, and neither that Domain nor a Cluster of its namespace was added since."""
+        kept = self._models.pop(key, None)
+        if kept is None or self.objects.get(key) is not kept[0]:
+            return None
+        return kept[1]
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Snapshot:
+        """A copy is made to be changed in place (fix plans on one): handed-over models are not carried over."""
+        copied = Snapshot.__new__(Snapshot)
+        memo[id(self)] = copied
+        for f in dataclasses.fields(self):
+            value = {} if f.name == "_models" else copy.deepcopy(getattr(self, f.name), memo)
+            object.__setattr__(copied, f.name, value)
+        return copied
+
     def overlay(self, files: Snapshot) -> None:
         """Lay objects read from files over this (cluster) snapshot: same kind/namespace/name replaces."""
         self._index = None
         self._derived.clear()
+        self._models.clear()
         for key, obj in files.objects.items():
             self.objects[key] = obj
             if key in files.locations:

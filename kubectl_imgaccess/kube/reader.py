@@ -31,7 +31,7 @@ from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
 from kubectl_imgaccess.kube.client import NO_CLUSTER, ClusterClient, connect
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.kubelet.pullsecret import PULL_SECRET_TYPES
-from kubectl_imgaccess.objects import ObjectKey
+from kubectl_imgaccess.objects import ObjectKey, share_texts
 from kubectl_imgaccess.weblogic.domain import V9_API_VERSION, DomainError, cluster_names, model_domain
 
 __all__ = [
@@ -57,7 +57,8 @@ class _Kind:
     plural: str
     namespaced: bool = True
     # What is kept of each object read (the fields the audit reads), as each page arrives; None: all of it.
-    # Domains, Clusters and ServiceAccounts are kept whole: fix patches them and shows them before and after.
+    # Domains, Clusters and ServiceAccounts are kept whole (fix patches them and shows them before and after),
+    # with one copy of each of their texts.
     keep: Optional[Callable[[Obj], Obj]] = None
 
     def path(self, namespace: Optional[str], name: Optional[str] = None) -> str:
@@ -67,9 +68,10 @@ class _Kind:
         return f"{root}{ns}/{self.plural}{tail}"
 
 
-DOMAIN = _Kind("Domain", V9_API_VERSION, "domains")  # the only version read: v8 objects are served as v9
-CLUSTER = _Kind("Cluster", "weblogic.oracle/v1", "clusters")
-SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts")
+# the only version of Domains read: v8 objects are served as v9
+DOMAIN = _Kind("Domain", V9_API_VERSION, "domains", keep=share_texts)
+CLUSTER = _Kind("Cluster", "weblogic.oracle/v1", "clusters", keep=share_texts)
+SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts", keep=share_texts)
 SECRET = _Kind("Secret", "v1", "secrets", keep=keep_secret)
 POD = _Kind("Pod", "v1", "pods", keep=keep_pod)
 EVENT = _Kind("Event", "v1", "events", keep=keep_event)
@@ -179,15 +181,6 @@ def _cluster_refs(domain: Mapping[str, Any]) -> Set[str]:
         return set()  # the audit reports the malformed Domain; the reader only needs what it can use
 
 
-def _sa_names(domain: Mapping[str, Any], clusters: Iterable[Mapping[str, Any]]) -> Set[str]:
-    """Every ServiceAccount the Domain's pods run as ("default" included: it is the fallback)."""
-    by_name = {_name(c): c for c in clusters}
-    try:
-        return {"default"} | {g.service_account for g in model_domain(domain, by_name, namespace=_ns(domain)).groups}
-    except DomainError:
-        return {"default"}
-
-
 @dataclass(frozen=True)
 class _Found:
     """The Domains a read is for, and what follows from them for the other kinds."""
@@ -295,10 +288,10 @@ class _Reader:
             return spaces is None or _ns(obj) in spaces
 
         clusters = self._clusters(listed, found.objects, relevant)
-        service_accounts = self._service_accounts(listed, found, clusters, relevant)
         events = self._events(listed, relevant)
-        pods = self._pods(listed, found, relevant, events)
-        self._secrets(listed, found.objects, service_accounts, pods)
+        pod_secrets = self._pods(listed, found, relevant, events)  # before the Domains are modelled: frees pods
+        service_accounts = self._service_accounts(listed, found, clusters, relevant)
+        self._secrets(listed, found.objects, service_accounts, pod_secrets)
         self._nodes(listed)
         self._finish(found.objects)
         return self.snap
@@ -324,6 +317,17 @@ class _Reader:
         """The snapshot's audited Domains, and whatever else the read must say about them."""
 
     # -- the other kinds ------------------------------------------------------------------------
+
+    def _sa_names(self, domain: Obj, clusters: Iterable[Mapping[str, Any]]) -> Set[str]:
+        """Every ServiceAccount the Domain's pods run as ("default" included: it is the fallback). The model
+        that says so is handed to the audit with the snapshot, so that no Domain is modelled twice."""
+        by_name = {_name(c): c for c in clusters}
+        try:
+            model = model_domain(domain, by_name, namespace=_ns(domain))
+        except DomainError:
+            return {"default"}
+        self.snap.hand_over(domain, model)
+        return {"default"} | {g.service_account for g in model.groups}
 
     def _clusters(
         self,
@@ -367,7 +371,7 @@ class _Reader:
         for domain in found.objects:
             space = _ns(domain)
             refs = [clusters[(space, ref)] for ref in _cluster_refs(domain) if (space, ref) in clusters]
-            wanted |= {(space, sa) for sa in _sa_names(domain, refs)}
+            wanted |= {(space, sa) for sa in self._sa_names(domain, refs)}
         kept: List[Obj] = []
         missing: Set[Tuple[str, str]] = set()
         for ns in self.targets:
@@ -393,8 +397,9 @@ class _Reader:
         found: _Found,
         relevant: Callable[[Mapping[str, Any]], bool],
         events: List[Obj],
-    ) -> List[Obj]:
-        """The Domains' pods (their pull secrets are read); the snapshot keeps those that hold pull evidence."""
+    ) -> Set[Tuple[str, str]]:
+        """The pull secrets the Domains' pods name; the snapshot keeps the pods that hold pull evidence, and
+        the others are let go."""
         uids = found.uids
         pods: List[Obj] = []
         for ns in self.targets:
@@ -406,26 +411,25 @@ class _Reader:
                 uid = str((_meta(pod).get("labels") or {}).get(DOMAIN_UID_LABEL) or "")
                 if relevant(pod) and (uids is None or (_ns(pod), uid) in uids):
                     pods.append(pod)
+            result.items = []
         for pod in evidence_pods(pods, events):
             self.snap.add(pod)
-        return pods
+        return {(_ns(pod), n) for pod in pods for n in _secret_names(_dig(pod, "spec", "imagePullSecrets"))}
 
     def _secrets(
         self,
         listed: Mapping[Tuple[str, Optional[str]], _Listed],
         domains: List[Obj],
         service_accounts: List[Obj],
-        pods: List[Obj],
+        pod_secrets: Set[Tuple[str, str]],
     ) -> None:
         """Typed lists, plus GETs for referenced names they lack. Every pull secret is kept: IA008
         looks for credentials in other namespaces."""
-        referenced: Set[Tuple[str, str]] = set()
+        referenced: Set[Tuple[str, str]] = set(pod_secrets)
         for domain in domains:
             referenced |= {(_ns(domain), n) for n in _secret_names(_dig(domain, "spec", "imagePullSecrets"))}
         for sa in service_accounts:
             referenced |= {(_ns(sa), n) for n in _secret_names(sa.get("imagePullSecrets"))}
-        for pod in pods:
-            referenced |= {(_ns(pod), n) for n in _secret_names(_dig(pod, "spec", "imagePullSecrets"))}
         everywhere_ok = self.everywhere
         missing: Set[Tuple[str, str]] = set()
         for ns in self.targets:

@@ -53,6 +53,8 @@ SERVER = "server"
 INTROSPECTOR = "introspector"
 SERVER_NAME_LABEL = "weblogic.serverName"  # on every server pod the operator makes
 INTROSPECTOR_JOB_SUFFIX = "-introspector"  # the Job <domainUID>-introspector; its pod <domainUID>-introspector-xxxxx
+JOB_NAME_LABEL = "job-name"  # on a Job's pods: the Job's name
+POD_KIND_LABELS = (SERVER_NAME_LABEL, JOB_NAME_LABEL)  # the labels pod_kind reads
 # The reason of the Failed condition the operator sets when the introspector fails.
 INTROSPECTION_FAILURE = "Introspection"
 DEFAULT_SERVICE_ACCOUNT = "default"
@@ -222,7 +224,7 @@ def pod_kind(pod: Mapping[str, Any], domain_uid: str) -> Optional[str]:
     if labels.get(SERVER_NAME_LABEL):
         return SERVER
     job = domain_uid + INTROSPECTOR_JOB_SUFFIX
-    if labels.get("job-name") == job or str(metadata.get("name") or "").startswith(job + "-"):
+    if labels.get(JOB_NAME_LABEL) == job or str(metadata.get("name") or "").startswith(job + "-"):
         return INTROSPECTOR
     return None
 
