@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 from kubectl_imgaccess.audit.report import Gate, Report
 from kubectl_imgaccess.audit.run import AuditOptions, audit, credentials_for, probe_keys
-from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
+from kubectl_imgaccess.audit.snapshot import Mode, Snapshot, Unreadable
 from kubectl_imgaccess.exitcodes import ExitCode
 from kubectl_imgaccess.manifests import read_files
 from kubectl_imgaccess.objects import Credential
@@ -22,7 +22,7 @@ from tests.builders import IMAGE, NS, b64, domain, node, secret, service_account
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def snapshot(*objs: Dict[str, Any], mode: str = "cluster", unreadable: Optional[List[Unreadable]] = None) -> Snapshot:
+def snapshot(*objs: Dict[str, Any], mode: Mode = "cluster", unreadable: Optional[List[Unreadable]] = None) -> Snapshot:
     snap = Snapshot(mode=mode)
     for o in objs:
         snap.add(o)

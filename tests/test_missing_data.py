@@ -16,7 +16,7 @@ from typing import Any, Dict
 import pytest
 
 from kubectl_imgaccess.audit.run import audit
-from kubectl_imgaccess.audit.snapshot import Snapshot, Unreadable
+from kubectl_imgaccess.audit.snapshot import Mode, Snapshot, Unreadable
 from tests.builders import domain, secret, service_account
 from tests.clitools import ROOT, run
 from tools.sandbox.server import Sandbox
@@ -75,7 +75,7 @@ def test_each_unreadable_kind_in_turn(forbidden: str, sandbox: Sandbox, tmp_path
         assert all(any(f["rule"] == "IA017" for f in d["findings"]) for d in doc["domains"])
 
 
-def _snapshot(*objs: Dict[str, Any], mode: str = "cluster") -> Snapshot:
+def _snapshot(*objs: Dict[str, Any], mode: Mode = "cluster") -> Snapshot:
     snap = Snapshot(mode=mode)
     for obj in objs:
         snap.add(obj)

@@ -10,6 +10,7 @@ from dataclasses import field as _field
 from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from kubectl_imgaccess import __version__
+from kubectl_imgaccess.audit.snapshot import Mode
 from kubectl_imgaccess.catalog import FailOn, Severity, severity_rank
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
 from kubectl_imgaccess.objects import CredentialRef, Location
@@ -144,7 +145,7 @@ def finding_order(f: Finding) -> Tuple[int, str]:
 @dataclass
 class Report:
     domains: List[DomainReport]
-    mode: str
+    mode: Mode
     context: Optional[str]
     files: List[str]
     incomplete: bool = False

@@ -9,13 +9,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, cast
+from typing import Any, Callable, Dict, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey
 from kubectl_imgaccess.weblogic.domain import DomainModel
 
 Obj = Dict[str, Any]
 T = TypeVar("T")
+# Where a snapshot's objects come from: manifests only, a cluster, or manifests laid over a cluster.
+Mode = Literal["files", "cluster", "mixed"]
 
 # On the object a Secret is made from (SealedSecret, ExternalSecret ...): the registries that Secret serves.
 REGISTRIES_ANNOTATION = "imgaccess.weblogic.oracle/registries"
@@ -69,7 +71,7 @@ class Snapshot:
     # field path -> where it was written, per object (files only; "" is the object itself)
     locations: Dict[ObjectKey, Dict[str, Location]] = field(default_factory=dict)
     unreadable: List[Unreadable] = field(default_factory=list)
-    mode: str = "files"  # "files" | "cluster" | "mixed"
+    mode: Mode = "files"
     context: Optional[str] = None
     files: List[str] = field(default_factory=list)
     # Namespaces whose Secrets were all listed (IA008 may only claim "nowhere else" over these).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Set, Tuple
 
 from kubectl_imgaccess.audit.config import DEFAULT, Config
 from kubectl_imgaccess.audit.report import DomainReport, Finding, Report
@@ -63,10 +63,13 @@ class FixOptions:
     cloud: Optional[str] = None  # --cloud, for the planner's own audits
 
 
+FixOp = Literal["create", "patch"]  # what fix does to one object (it never deletes)
+
+
 @dataclass
 class Action:
     """One object fix creates or patches. `before`/`after` are whole objects (Secrets: values inside)."""
-    op: str  # "create" | "patch"
+    op: FixOp
     kind: str  # "Secret" | "ServiceAccount" | "Domain"
     namespace: str
     name: str
@@ -505,7 +508,7 @@ def _action(key: ObjectKey, before: Optional[Obj], after: Obj, reasons: List[str
                 parts.append(f"set spec.{name} to {new}")
                 effects.append("the operator restarts every server pod" if name == RESTART_FIELD
                                else "the operator runs the introspector again")
-    op = "create" if before is None else "patch"
+    op: FixOp = "create" if before is None else "patch"
     return Action(op, key.kind, key.namespace, key.name, reason, "; ".join(parts), effects, before, after,
                   added, set_fields)
 
