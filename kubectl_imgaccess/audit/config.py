@@ -7,7 +7,7 @@ import fnmatch
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from kubectl_imgaccess.audit.snapshot import ProvidedSecret
 from kubectl_imgaccess.catalog import find_rule
@@ -131,10 +131,7 @@ def config_from(path: str, data: Mapping[str, Any], locs: Mapping[str, Location]
         return InputError(message, path, loc.line if loc else None)
 
     registries = []
-    raw_regs = data.get("registries", [])
-    if not isinstance(raw_regs, list):
-        raise fail("registries must be a list", "registries")
-    for i, reg in enumerate(raw_regs):
+    for i, reg in enumerate(_list_at(data, "registries", fail)):
         at = f"registries[{i}]"
         if not isinstance(reg, dict) or not isinstance(reg.get("match"), str) or not reg["match"]:
             raise fail("each registries entry needs a 'match' string", at)
@@ -146,10 +143,7 @@ def config_from(path: str, data: Mapping[str, Any], locs: Mapping[str, Location]
             raise fail("terms must be true or false", f"{at}.terms")
         registries.append(RegistryRule(reg["match"], auth, terms))
     ignores = []
-    raw_ign = data.get("ignore", [])
-    if not isinstance(raw_ign, list):
-        raise fail("ignore must be a list", "ignore")
-    for i, ign in enumerate(raw_ign):
+    for i, ign in enumerate(_list_at(data, "ignore", fail)):
         at = f"ignore[{i}]"
         if not isinstance(ign, dict) or not isinstance(ign.get("rule"), str):
             raise fail("each ignore entry needs a 'rule' (id or name)", at)
@@ -159,19 +153,13 @@ def config_from(path: str, data: Mapping[str, Any], locs: Mapping[str, Location]
         reason = ign.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise fail("reason must be a string", f"{at}.reason")
-        extra = sorted(set(ign) - {"rule", "namespace", "domain", "reason", "expires"})
-        if extra:
-            raise fail(f"unknown key {extra[0]!r} (expected rule, namespace, domain, reason, expires)",
-                       f"{at}.{extra[0]}")
+        _only_keys(ign, ("rule", "namespace", "domain", "reason", "expires"), fail, at)
         loc = locs.get(at)
         where = f"{path}:{loc.line} {at}" if loc else f"{path} {at}"
         ignores.append(IgnoreRule(rule.id, _glob(ign, "namespace", fail, at), _glob(ign, "domain", fail, at),
                                   reason or None, _expiry(ign.get("expires"), fail, f"{at}.expires"), where))
     provided = []
-    raw_prov = data.get("provided", [])
-    if not isinstance(raw_prov, list):
-        raise fail("provided must be a list", "provided")
-    for i, entry in enumerate(raw_prov):
+    for i, entry in enumerate(_list_at(data, "provided", fail)):
         at = f"provided[{i}]"
         if not isinstance(entry, dict):
             raise fail("each provided entry is a mapping: namespace, name, type, registries", at)
@@ -184,9 +172,7 @@ def config_from(path: str, data: Mapping[str, Any], locs: Mapping[str, Location]
         regs = entry.get("registries", [])
         if not isinstance(regs, list) or not all(isinstance(r, str) and r for r in regs):
             raise fail("registries must be a list of registry keys (host[:port][/path])", f"{at}.registries")
-        extra = sorted(set(entry) - {"namespace", "name", "type", "registries"})
-        if extra:
-            raise fail(f"unknown key {extra[0]!r} (expected namespace, name, type, registries)", f"{at}.{extra[0]}")
+        _only_keys(entry, ("namespace", "name", "type", "registries"), fail, at)
         loc = locs.get(at)
         provided.append(ProvidedSecret(entry["namespace"], entry["name"], type_, tuple(regs),
                                        ObjectKey("config", "", at), loc))
@@ -202,10 +188,23 @@ def config_from(path: str, data: Mapping[str, Any], locs: Mapping[str, Location]
         if annotations not in ANNOTATION_POLICIES:
             raise fail(f"suppressions.annotations must be allow or deny, not {annotations!r}",
                        "suppressions.annotations")
-    unknown = sorted(set(data) - {"registries", "ignore", "provided", "suppressions"})
-    if unknown:
-        raise fail(f"unknown key {unknown[0]!r} (expected registries, ignore, provided, suppressions)", unknown[0])
+    _only_keys(data, ("registries", "ignore", "provided", "suppressions"), fail, "")
     return Config(tuple(registries) + BUILTIN_REGISTRIES, tuple(ignores), path, tuple(provided), annotations)
+
+
+def _list_at(data: Mapping[str, Any], key: str, fail: Any) -> List[Any]:
+    """A top-level list of the file (absent: empty)."""
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise fail(f"{key} must be a list", key)
+    return value
+
+
+def _only_keys(entry: Mapping[str, Any], known: Sequence[str], fail: Any, at: str) -> None:
+    """The first key (in sorted order) that is not one of `known` is an error at its own place."""
+    extra = sorted(set(entry) - set(known))
+    if extra:
+        raise fail(f"unknown key {extra[0]!r} (expected {', '.join(known)})", f"{at}.{extra[0]}" if at else extra[0])
 
 
 def _expiry(value: Any, fail: Any, at: str) -> Optional[datetime.datetime]:
