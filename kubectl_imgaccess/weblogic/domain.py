@@ -611,40 +611,36 @@ def model_domain(
     base = fields.add_defaulted(key, "spec", spec, defaults.weblogic_image)
     configuration = _child(spec, "configuration", "spec")
     model = _child(configuration, "model", "spec.configuration")
-    aux_path = "spec.configuration.model.auxiliaryImages"
-    aux_items = None if model is None else model.get("auxiliaryImages")
-    model_aux: List[_Field] = []
-    if v8:
-        ignored.images(key, aux_path, aux_items, _V8_PRUNED.format(field="configuration.model.auxiliaryImages"))
-    elif kind != FROM_MODEL:
-        ignored.images(
-            key, aux_path, aux_items,
-            f"auxiliaryImages are ignored: {kind_why}; the operator pulls them only for FromModel",
-        )
-    else:
-        model_aux = fields.each(key, aux_path, aux_items, passthrough=False)
 
+    def source_images(parent: Optional[Mapping[str, Any]], at: str, field: str, only_for: str,
+                      v8_field: str) -> List[_Field]:
+        """The image list `field` of `parent` (at path `at`): pulled only for one domainHomeSourceType, and
+        pruned by the API server from v8 Domains (the v8 schema lacks `v8_field`)."""
+        path = f"{at}.{field}"
+        items = None if parent is None else parent.get(field)
+        if v8:
+            ignored.images(key, path, items, _V8_PRUNED.format(field=v8_field))
+            return []
+        if kind != only_for:
+            ignored.images(
+                key, path, items,
+                f"{field} are ignored: {kind_why}; the operator pulls them only for {only_for}",
+            )
+            return []
+        return fields.each(key, path, items, passthrough=False)
+
+    model_aux = source_images(model, "spec.configuration.model", "auxiliaryImages", FROM_MODEL,
+                              "configuration.model.auxiliaryImages")
     on_pv = _child(configuration, "initializeDomainOnPV", "spec.configuration")
     on_pv_domain = _child(on_pv, "domain", "spec.configuration.initializeDomainOnPV")
-    creation_path = "spec.configuration.initializeDomainOnPV.domain.domainCreationImages"
-    creation_items = None if on_pv_domain is None else on_pv_domain.get("domainCreationImages")
-    creation_images: List[_Field] = []
+    creation_images = source_images(on_pv_domain, "spec.configuration.initializeDomainOnPV.domain",
+                                    "domainCreationImages", PERSISTENT_VOLUME, "initializeDomainOnPV")
     create_dh_dir: List[_Field] = []
-    if v8:
-        ignored.images(key, creation_path, creation_items, _V8_PRUNED.format(field="initializeDomainOnPV"))
-    else:
-        if kind != PERSISTENT_VOLUME:
-            ignored.images(
-                key, creation_path, creation_items,
-                f"domainCreationImages are ignored: {kind_why}; the operator pulls them only for PersistentVolume",
-            )
-        else:
-            creation_images = fields.each(key, creation_path, creation_items, passthrough=False)
-        if on_pv is not None:
-            # The create-dh-dir init container runs spec.image without a pull policy: the API server's default.
-            policy = kubernetes_pull_policy(base.image)
-            if policy != base.pull_policy:
-                create_dh_dir.append(fields.with_policy(base, policy))
+    if not v8 and on_pv is not None:
+        # The create-dh-dir init container runs spec.image without a pull policy: the API server's default.
+        policy = kubernetes_pull_policy(base.image)
+        if policy != base.pull_policy:
+            create_dh_dir.append(fields.with_policy(base, policy))
 
     # serverPod levels, in layout order.
     aux_volumes = spec.get("auxiliaryImageVolumes") is not None
