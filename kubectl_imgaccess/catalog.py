@@ -19,6 +19,23 @@ PROJECT_URL = "https://github.com/kubectl-imgaccess/kubectl-imgaccess"
 DOCS_URL = f"{PROJECT_URL}/blob/v{__version__}/docs"
 
 
+def _example_pull_secret(namespace: str) -> str:
+    """The examples' pull Secret ocr-cred: a made-up credential for container-registry.oracle.com, as the YAML
+    document that follows an example's Domain."""
+    return (
+        "---\n"
+        "apiVersion: v1\n"
+        "kind: Secret\n"
+        "metadata:\n"
+        "  name: ocr-cred\n"
+        f"  namespace: {namespace}\n"
+        "type: kubernetes.io/dockerconfigjson\n"
+        "stringData:\n"
+        "  .dockerconfigjson: '{\"auths\": {\"container-registry.oracle.com\": "
+        "{\"auth\": \"cm9ib3Q6ZXhhbXBsZS10b2tlbi0x\"}}}'\n"
+    )
+
+
 def severity_rank(severity: Severity) -> int:
     return SEVERITIES.index(severity)
 
@@ -230,16 +247,7 @@ RULES: Tuple[Rule, ...] = (
             'spec:\n'
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  # no imagePullSecrets, and the default ServiceAccount lists none\n'
-            '---\n'
-            'apiVersion: v1\n'
-            'kind: Secret\n'
-            'metadata:\n'
-            '  name: ocr-cred            # matches container-registry.oracle.com\n'
-            '  namespace: apps\n'
-            'type: kubernetes.io/dockerconfigjson\n'
-            "stringData:\n"
-            "  .dockerconfigjson: '{\"auths\": {\"container-registry.oracle.com\": "
-            "{\"auth\": \"cm9ib3Q6ZXhhbXBsZS10b2tlbi0x\"}}}'\n"
+            + _example_pull_secret("apps")
         ),
         fix_tool=(
             "`fix` references the matching Secret on the pods' pull path (the Domain or its ServiceAccount, per "
@@ -261,16 +269,7 @@ RULES: Tuple[Rule, ...] = (
             '  namespace: team-d\n'
             'spec:\n'
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
-            '---\n'
-            'apiVersion: v1\n'
-            'kind: Secret\n'
-            'metadata:\n'
-            '  name: ocr-cred\n'
-            '  namespace: weblogic-operator   # the only matching credential\n'
-            'type: kubernetes.io/dockerconfigjson\n'
-            "stringData:\n"
-            "  .dockerconfigjson: '{\"auths\": {\"container-registry.oracle.com\": "
-            "{\"auth\": \"cm9ib3Q6ZXhhbXBsZS10b2tlbi0x\"}}}'\n"
+            + _example_pull_secret("weblogic-operator")
         ),
         fix_tool=(
             "`fix --copy-from weblogic-operator/ocr-cred` copies the Secret's type and data (never its "
@@ -398,16 +397,7 @@ RULES: Tuple[Rule, ...] = (
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: ocr-cred\n'
-            '---\n'
-            'apiVersion: v1\n'
-            'kind: Secret\n'
-            'metadata:\n'
-            '  name: ocr-cred\n'
-            '  namespace: apps\n'
-            'type: kubernetes.io/dockerconfigjson\n'
-            "stringData:\n"
-            "  .dockerconfigjson: '{\"auths\": {\"container-registry.oracle.com\": "
-            "{\"auth\": \"cm9ib3Q6ZXhhbXBsZS10b2tlbi0x\"}}}'\n"
+            + _example_pull_secret("apps")
         ),
     ),
     Rule(
@@ -441,16 +431,7 @@ RULES: Tuple[Rule, ...] = (
             '  monitoringExporter:       # its sidecar image, ghcr.io/oracle/weblogic-monitoring-exporter, is public\n'
             '    configuration:\n'
             '      domainQualifier: true\n'
-            '---\n'
-            'apiVersion: v1\n'
-            'kind: Secret\n'
-            'metadata:\n'
-            '  name: ocr-cred\n'
-            '  namespace: apps\n'
-            'type: kubernetes.io/dockerconfigjson\n'
-            "stringData:\n"
-            "  .dockerconfigjson: '{\"auths\": {\"container-registry.oracle.com\": "
-            "{\"auth\": \"cm9ib3Q6ZXhhbXBsZS10b2tlbi0x\"}}}'\n"
+            + _example_pull_secret("apps")
         ),
     ),
     Rule(
