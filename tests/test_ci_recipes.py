@@ -18,7 +18,7 @@ import yaml
 from kubectl_imgaccess.cli.flags import build_parser
 from tests.clitools import ROOT, run
 from tests.sandbox.fixtures import kubectl_path
-from tools.sandbox import Sandbox
+from tools.sandbox import Rule, Sandbox
 
 CI_MD = ROOT / "docs" / "ci.md"
 BIN = Path(sys.executable).parent
@@ -189,8 +189,8 @@ def test_the_presync_role_is_enough_for_the_mixed_mode_check(sandbox: Sandbox, t
     sandbox.add_user("imgaccess", "imgaccess-token")
     for kind, namespaces in (("Role", [ns]), ("ClusterRole", None)):
         for rule in by_kind[kind]["rules"]:
-            sandbox.allow("imgaccess", rule["verbs"], rule["resources"], namespaces=namespaces,
-                          api_groups=rule["apiGroups"])
+            sandbox.allow(Rule("imgaccess", rule["verbs"], rule["resources"], namespaces=namespaces,
+                          api_groups=rule["apiGroups"]))
     subjects = {(s["kind"], s.get("namespace", ns), s["name"]) for b in ("RoleBinding", "ClusterRoleBinding")
                 for s in by_kind[b]["subjects"]}
     assert subjects == {("ServiceAccount", ns, by_kind["Job"]["spec"]["template"]["spec"]["serviceAccountName"])}

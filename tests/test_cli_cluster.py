@@ -13,6 +13,7 @@ import pytest
 
 from tests.clitools import FIXTURES, ROOT, run, script
 from tests.sandbox.fixtures import kubectl_path
+from tools.sandbox import Rule
 from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
@@ -80,7 +81,8 @@ def test_forbidden_secrets_give_unknown_and_exit_3(sandbox: Sandbox, tmp_path: P
                                                    kube_env: Dict[str, str]) -> None:
     sandbox.load_dir(str(EXAMPLES))
     sandbox.add_user("viewer", "viewer-token")
-    sandbox.allow("viewer", ["get", "list"], ["domains", "clusters", "serviceaccounts", "pods", "events", "nodes"])
+    readable = ["domains", "clusters", "serviceaccounts", "pods", "events", "nodes"]
+    sandbox.allow(Rule("viewer", ["get", "list"], readable))
     cfg = sandbox.write_kubeconfig(str(tmp_path / "viewer"), user="viewer")
     env = dict(kube_env, KUBECONFIG=cfg)
     proc = run(["check", "-n", "sample-domain1-ns", "-o", "json"], env=env)

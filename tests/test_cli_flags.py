@@ -17,6 +17,7 @@ import yaml
 
 from kubectl_imgaccess.cli.flags import hoist_global_flags
 from tests.clitools import ROOT, run, script
+from tools.sandbox import Rule
 from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
@@ -79,7 +80,7 @@ def test_hoisting_leaves_other_words_alone() -> None:
 
 def test_impersonation_headers_reach_the_server(sandbox: Sandbox, sandbox_kubeconfig: str, tmp_path: Path) -> None:
     sandbox.load_dir(str(EXAMPLES))
-    sandbox.allow("auditors", ["get", "list"], ["*"])
+    sandbox.allow(Rule("auditors", ["get", "list"], ["*"]))
     sandbox.clear_requests()
     proc = run(["--as", "jane", "--as-group", "auditors", "check", "-A", "--as-group", "team-x",
                 "--as-uid", "u-1234", "-o", "json"], env=env_with(sandbox_kubeconfig, tmp_path))
@@ -96,16 +97,16 @@ def test_impersonation_headers_reach_the_server(sandbox: Sandbox, sandbox_kubeco
 def test_impersonation_is_authorized_by_the_server(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.load_dir(str(EXAMPLES))
     sandbox.add_user("bob", "bob-token")
-    sandbox.allow("bob", ["get", "list"], ["*"])
+    sandbox.allow(Rule("bob", ["get", "list"], ["*"]))
     cfg = sandbox.write_kubeconfig(str(tmp_path / "bob"), user="bob")
     proc = run(["check", "-A", "--as", "jane"], env=env_with(cfg, tmp_path))
     assert proc.returncode in (2, 3)  # nothing could be read: never a pass
     assert 'User "bob" cannot impersonate resource "users"' in proc.stdout + proc.stderr
-    sandbox.allow("bob", ["impersonate"], ["users"], resource_names=["jane"])
+    sandbox.allow(Rule("bob", ["impersonate"], ["users"], resource_names=["jane"]))
     proc = run(["check", "-A", "--as", "jane"], env=env_with(cfg, tmp_path))
     assert proc.returncode in (2, 3)
     assert 'User "jane" cannot list' in proc.stdout + proc.stderr  # now as jane, who may not read
-    sandbox.allow("jane", ["get", "list"], ["*"])
+    sandbox.allow(Rule("jane", ["get", "list"], ["*"]))
     assert run(["check", "-A", "--as", "jane"], env=env_with(cfg, tmp_path)).returncode == 1
 
 

@@ -22,7 +22,7 @@ from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.weblogic.domain import V9_API_VERSION
 from tests import builders
 from tests.builders import NS, dockerconfig, domain, event, node, pod, service_account
-from tools.sandbox import Fault, Recorded, Sandbox
+from tools.sandbox import Fault, Recorded, Rule, Sandbox
 
 SECRET_VALUE = "s3cr3t-Pa55word-do-not-log"
 
@@ -216,9 +216,9 @@ def test_forbidden_lists_fall_back_to_gets_and_record_what_stays_unreadable(
     sb.add(secret("legacy", type_="kubernetes.io/dockercfg"))
     sb.add(node("n1", images=CACHED))
     sb.add_user("auditor", "auditor-token")
-    sb.allow("auditor", ["get", "list"], ["domains", "clusters", "pods", "events"], namespaces=[NS])
-    sb.allow("auditor", ["get"], ["serviceaccounts"], namespaces=[NS])  # GET only: no LIST
-    sb.allow("auditor", ["get"], ["secrets"], namespaces=[NS], resource_names=["ocr", "legacy"])
+    sb.allow(Rule("auditor", ["get", "list"], ["domains", "clusters", "pods", "events"], namespaces=[NS]))
+    sb.allow(Rule("auditor", ["get"], ["serviceaccounts"], namespaces=[NS]))  # GET only: no LIST
+    sb.allow(Rule("auditor", ["get"], ["secrets"], namespaces=[NS], resource_names=["ocr", "legacy"]))
     kc = sb.write_kubeconfig(str(tmp_path / "kc"), user="auditor", namespace=NS)
 
     snap = read_cluster(scope(kc))
@@ -237,8 +237,8 @@ def test_forbidden_lists_fall_back_to_gets_and_record_what_stays_unreadable(
 
 def test_forbidden_domain_list_is_unreadable_not_an_error(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.add_user("viewer", "viewer-token")
-    sandbox.allow("viewer", ["get", "list"], ["pods", "events", "secrets", "serviceaccounts", "clusters"],
-                  namespaces=[NS])
+    sandbox.allow(Rule("viewer", ["get", "list"], ["pods", "events", "secrets", "serviceaccounts", "clusters"],
+                  namespaces=[NS]))
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), user="viewer", namespace=NS)
     snap = read_cluster(scope(kc))
     assert snap.is_unreadable("Domain", NS) is not None

@@ -12,6 +12,7 @@ import pytest
 
 from tests.clitools import FIXTURES, ROOT, run
 from tests.sandbox.fixtures import kubectl_path
+from tools.sandbox import Rule
 from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
@@ -46,8 +47,8 @@ def test_missing_namespace_is_exit_2(sandbox: Sandbox, kube_env: Dict[str, str])
 def test_namespace_forbidden_to_tell_is_a_note(sandbox: Sandbox, tmp_path: Path, kube_env: Dict[str, str]) -> None:
     sandbox.load_dir(str(EXAMPLES))
     sandbox.add_user("team", "team-token")
-    sandbox.allow("team", ["get", "list"], ["domains", "clusters", "serviceaccounts", "secrets", "pods", "events"],
-                  namespaces=["empty-ns"])
+    sandbox.allow(Rule("team", ["get", "list"], ["domains", "clusters", "serviceaccounts", "secrets", "pods", "events"],
+                  namespaces=["empty-ns"]))
     cfg = sandbox.write_kubeconfig(str(tmp_path / "team"), user="team")
     proc = run(["check", "-n", "empty-ns"], env=dict(kube_env, KUBECONFIG=cfg))
     assert proc.returncode in (0, 3), proc.stderr

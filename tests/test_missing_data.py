@@ -19,6 +19,7 @@ from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Mode, Snapshot, Unreadable
 from tests.builders import domain, secret, service_account
 from tests.clitools import ROOT, run
+from tools.sandbox import Rule
 from tools.sandbox.server import Sandbox
 
 EXAMPLES = ROOT / "examples"
@@ -49,7 +50,7 @@ def test_each_unreadable_kind_in_turn(forbidden: str, sandbox: Sandbox, tmp_path
     before = _verdicts(full)
     assert before["sample-domain1"] == before["sample-domain2"] == "pass"
     sandbox.add_user("viewer", "viewer-token")
-    sandbox.allow("viewer", ["get", "list"], [r for r in RESOURCES if r != forbidden])
+    sandbox.allow(Rule("viewer", ["get", "list"], [r for r in RESOURCES if r != forbidden]))
     cfg = sandbox.write_kubeconfig(str(tmp_path / "viewer"), user="viewer")
     proc = run(["check", "-A", "-o", "json"], env=dict(kube_env, KUBECONFIG=cfg))
     doc = json.loads(proc.stdout)

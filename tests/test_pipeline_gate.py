@@ -14,7 +14,7 @@ import pytest
 from kubectl_imgaccess.catalog import RULES
 from tests.clitools import FIXTURES, ROOT, run
 from tests.reportschema import SARIF_SCHEMA, validate
-from tools.sandbox import Sandbox
+from tools.sandbox import Rule, Sandbox
 
 EXAMPLES = ROOT / "examples"
 NEEDS_SARIF_SCHEMA = pytest.mark.skipif(not SARIF_SCHEMA.exists(), reason="../shared/schemas is not beside the clone")
@@ -349,8 +349,8 @@ def test_incomplete_audit_is_exit_3_and_a_junit_error_naming_ia017(sandbox: Sand
     sandbox.load_dir(str(EXAMPLES))
     sandbox.add_user("auditor", "auditor-token")
     ns = "payments-ns"
-    sandbox.allow("auditor", ["get", "list"], ["domains", "clusters", "pods", "events", "serviceaccounts"],
-                  namespaces=[ns])  # no Secrets: every verdict that needs one is unknown
+    sandbox.allow(Rule("auditor", ["get", "list"], ["domains", "clusters", "pods", "events", "serviceaccounts"],
+                  namespaces=[ns]))  # no Secrets: every verdict that needs one is unknown
     kc = sandbox.write_kubeconfig(str(tmp_path / "kc"), user="auditor", namespace=ns)
     env = {"KUBECONFIG": kc}
     rc, out, err = cluster_check(env, "-o", "json", "--fail-on", "error")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.clitools import ROOT, SHARED, run
+from tools.sandbox import Rule
 from tools.sandbox.server import Fault, Sandbox
 
 EXAMPLES = ROOT / "examples"
@@ -158,9 +159,9 @@ def test_incomplete_domain_list_empties_nothing(sandbox: Sandbox, kube_env: Dict
     assert run(["check", "-A", "--write-reports"], env=kube_env).returncode == 1
     sandbox.add_user("auditor", "auditor-token")
     for resource in ("secrets", "serviceaccounts", "pods", "events", "nodes", "clusters"):
-        sandbox.allow("auditor", ["get", "list"], [resource])
-    sandbox.allow("auditor", ["get", "list", "create", "update"], ["policyreports"])
-    sandbox.allow("auditor", ["list"], ["domains"], namespaces=["orders-ns"])
+        sandbox.allow(Rule("auditor", ["get", "list"], [resource]))
+    sandbox.allow(Rule("auditor", ["get", "list", "create", "update"], ["policyreports"]))
+    sandbox.allow(Rule("auditor", ["list"], ["domains"], namespaces=["orders-ns"]))
     env = dict(kube_env, KUBECONFIG=sandbox.write_kubeconfig(str(tmp_path / "auditor"), user="auditor"))
     sandbox.clear_requests()
     proc = run(["check", "-n", "orders-ns", "--write-reports"], env=env)

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from tests.builders import secret
-from tools.sandbox import Sandbox
+from tools.sandbox import Rule, Sandbox
 from tools.sandbox.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from tools.sandbox.protobuf import MAGIC
 
@@ -164,8 +164,8 @@ def test_unauthenticated_and_anonymous(sandbox: Sandbox) -> None:
 
 def test_rules_scope_and_self_subject_access_review(sandbox: Sandbox) -> None:
     sandbox.add_user("ops", "ops-token", groups=["operators"])
-    sandbox.allow("operators", ["get", "list"], ["serviceaccounts"], namespaces=["a"], api_groups=[""])
-    sandbox.allow("ops", ["patch"], ["domains"], api_groups=["weblogic.oracle"])
+    sandbox.allow(Rule("operators", ["get", "list"], ["serviceaccounts"], namespaces=["a"], api_groups=[""]))
+    sandbox.allow(Rule("ops", ["patch"], ["domains"], api_groups=["weblogic.oracle"]))
     assert call(sandbox, "GET", "/api/v1/namespaces/a/serviceaccounts", token="ops-token")[0] == 200
     code, status = call(sandbox, "GET", "/api/v1/serviceaccounts", token="ops-token")
     assert code == 403 and status["message"].endswith('in API group "" at the cluster scope')

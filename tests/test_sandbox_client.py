@@ -13,7 +13,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from tests.builders import secret
-from tools.sandbox import Fault, Sandbox
+from tools.sandbox import Fault, Rule, Sandbox
 
 
 def _api(sb: Sandbox, tmp_path: Path, retries: Any = None, user: str = "admin") -> client.ApiClient:
@@ -227,7 +227,7 @@ def test_domains_through_custom_objects_api(sandbox: Sandbox, tmp_path: Path) ->
 
 def test_forbidden_through_client(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.add_user("reader", "reader-token")
-    sandbox.allow("reader", ["list"], ["secrets"], namespaces=["ns1"], api_groups=[""])
+    sandbox.allow(Rule("reader", ["list"], ["secrets"], namespaces=["ns1"], api_groups=[""]))
     with _api(sandbox, tmp_path, user="reader") as api:
         core = client.CoreV1Api(api)
         assert core.list_namespaced_secret("ns1").items == []

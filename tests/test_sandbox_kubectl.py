@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict
 
 import pytest
 
-from tools.sandbox import Sandbox
+from tools.sandbox import Rule, Sandbox
 
 pytestmark = pytest.mark.kubectl
 
@@ -238,7 +238,7 @@ def test_strategic_patch_on_domain_is_unsupported_media_type(sandbox: Sandbox, k
 
 def test_auth_can_i_follows_rules(sandbox: Sandbox, kubectl: Kubectl, tmp_path: Path) -> None:
     sandbox.add_user("bob", "bob-token")
-    sandbox.allow("bob", ["list", "get"], ["secrets"], namespaces=["team-a"], api_groups=[""])
+    sandbox.allow(Rule("bob", ["list", "get"], ["secrets"], namespaces=["team-a"], api_groups=[""]))
     env = _user_env(sandbox, tmp_path, "bob")
     yes = kubectl("auth", "can-i", "list", "secrets", "-n", "team-a", env=env)
     no = kubectl("auth", "can-i", "list", "secrets", "-n", "team-b", env=env)
@@ -272,7 +272,7 @@ def test_unknown_token_is_unauthorized(sandbox: Sandbox, kubectl: Kubectl, tmp_p
 
 def test_client_certificate_identifies_the_user(sandbox: Sandbox, kubectl: Kubectl, tmp_path: Path) -> None:
     sandbox.add_user("carol", "carol-token")
-    sandbox.allow("carol", ["list"], ["domains"], api_groups=["weblogic.oracle"])
+    sandbox.allow(Rule("carol", ["list"], ["domains"], api_groups=["weblogic.oracle"]))
     env = _user_env(sandbox, tmp_path, "carol", client_cert="yes")
     out = kubectl("get", "domains", "-A", env=env)
     assert out.returncode == 0, out.stderr

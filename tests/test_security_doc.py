@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.clitools import ROOT, script
-from tools.sandbox import Sandbox
+from tools.sandbox import Rule, Sandbox
 
 DOC = ROOT / "docs" / "security.md"
 NS = "apps"
@@ -55,7 +55,7 @@ def _grant(sandbox: Sandbox, user: str, rules: List[Dict[str, Any]], skip: Optio
     sandbox.add_user(user, f"{user}-token")
     for i, rule in enumerate(rules):
         if i != skip:
-            sandbox.allow(user, rule["verbs"], rule["resources"], api_groups=rule["apiGroups"])
+            sandbox.allow(Rule(user, rule["verbs"], rule["resources"], api_groups=rule["apiGroups"]))
     return f"{user}-token"
 
 

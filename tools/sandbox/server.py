@@ -210,17 +210,11 @@ class Sandbox:
         """Map a bearer token to a user (a user keeps one token: adding again replaces it)."""
         self.authority.add_user(name, token, groups, superuser)
 
-    def allow(
-        self,
-        user: str,
-        verbs: Sequence[str],
-        resources: Sequence[str],
-        namespaces: Optional[Sequence[str]] = None,
-        api_groups: Sequence[str] = ("*",),
-        resource_names: Sequence[str] = (),
-    ) -> None:
-        """Grant `user` (or a group name) verbs on resources; namespaces=None means cluster-wide."""
-        self.authority.add_rule(Rule(user, verbs, resources, namespaces, api_groups, resource_names))
+    def allow(self, *rules: Rule) -> None:
+        """Grant each rule: a user's (or group's) verbs on resources (see auth.Rule; namespaces=None means
+        cluster-wide)."""
+        for rule in rules:
+            self.authority.add_rule(rule)
 
     def add_service_account_token(self, namespace: str, name: str, token: str) -> str:
         """A ServiceAccount's bearer token: user system:serviceaccount:NS:NAME with its groups. Returns the user."""
