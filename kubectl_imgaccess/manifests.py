@@ -523,69 +523,87 @@ class _FastReader:
             raise _Fallback
         if not isinstance(first, yaml.MappingStartEvent) or first.anchor is not None or first.tag not in _MAP_TAGS:
             raise _Fallback
-        name, get_event, scalar = self.name, self.get_event, self.scalar
+        name, get_event, scalar, cache_get = self.name, self.get_event, self.scalar, self.cache.get
+        scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+        mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         root: Dict[str, Any] = {}
         start: Any = first.start_mark
         locs: Dict[str, Location] = {"": Location(name, start.line + 1)}
         items: List[Located] = []  # the root's `items`, each with its own lines
         item_keys = 0
-        # a frame: [container, path, lines, key (_MISSING: a key comes next), key's path, items of the root?]
-        stack: List[List[Any]] = [[root, "", locs, _MISSING, "", False]]
-        while stack:
+        # a frame: [container, its path, lines, key (_MISSING: a key comes next), key's path, a mapping?,
+        #           the root's items?]
+        frame: List[Any] = [root, "", locs, _MISSING, "", True, False]
+        stack: List[List[Any]] = [frame]
+        while True:
             event = get_event()
-            frame = stack[-1]
-            container = frame[0]
             cls = type(event)
-            if cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            if cls is scalar_event:
+                text = event.value
+                if event.tag is None and event.anchor is None:
+                    if not event.implicit[0]:
+                        value: Any = text  # quoted: a string
+                    elif len(text) <= _CACHED_PLAIN:
+                        value = cache_get(text, _MISSING)
+                        if value is _MISSING:
+                            value = scalar(event)
+                    else:
+                        value = scalar(event)
+                else:
+                    value = scalar(event)
+                if frame[5]:
+                    if frame[3] is _MISSING:  # a key
+                        path = f"{frame[1]}.{text}" if frame[1] else text
+                        frame[2][path] = Location(name, event.start_mark.line + 1)
+                        frame[3], frame[4] = value, path
+                        if path == "items" and len(stack) == 1:
+                            item_keys += 1
+                        continue
+                    frame[0][frame[3]] = value
+                    frame[3] = _MISSING
+                elif frame[6]:
+                    items.append((value, {"": Location(name, event.start_mark.line + 1)}))
+                    frame[0].append(value)
+                else:
+                    frame[2][f"{frame[1]}[{len(frame[0])}]"] = Location(name, event.start_mark.line + 1)
+                    frame[0].append(value)
+            elif cls is mapping_start or cls is sequence_start:
+                if frame[5]:
+                    if frame[3] is _MISSING:
+                        raise _Fallback  # a key that is a mapping or a sequence
+                    path = frame[4]
+                else:
+                    path = f"{frame[1]}[{len(frame[0])}]"
+                    if not frame[6]:
+                        frame[2][path] = Location(name, event.start_mark.line + 1)
+                mapping = cls is mapping_start
+                if event.anchor is not None or len(stack) >= MAX_DEPTH - 1 or \
+                        event.tag not in (_MAP_TAGS if mapping else _SEQ_TAGS):
+                    raise _Fallback
+                child_locs = frame[2]
+                if frame[6]:  # an item of the root's `items`: lines of its own, from its root
+                    child_locs = {"": Location(name, event.start_mark.line + 1)}
+                    path = ""
+                frame = [{} if mapping else [], path, child_locs, _MISSING, "", mapping,
+                         not mapping and path == "items" and len(stack) == 1]
+                stack.append(frame)
+            elif cls is mapping_end or cls is sequence_end:
                 stack.pop()
                 if not stack:
                     break
-                value: Any = container
-                done_locs = frame[2]
-            elif frame[3] is _MISSING and cls is yaml.ScalarEvent and isinstance(container, dict):
-                key = scalar(event)
-                path = f"{frame[1]}.{event.value}" if frame[1] else str(event.value)
-                frame[2][path] = Location(name, event.start_mark.line + 1)
-                frame[3], frame[4] = key, path
-                item_keys += len(stack) == 1 and path == "items"
-                continue
-            else:
-                if frame[3] is _MISSING and isinstance(container, dict):
-                    raise _Fallback  # a key that is a mapping or a sequence
-                if isinstance(container, list):
-                    path = f"{frame[1]}[{len(container)}]"
-                    if not frame[5]:
-                        frame[2][path] = Location(name, event.start_mark.line + 1)
+                done, done_locs = frame[0], frame[2]
+                frame = stack[-1]
+                if frame[5]:
+                    frame[0][frame[3]] = done
+                    frame[3] = _MISSING
                 else:
-                    path = frame[4]
-                if cls is yaml.ScalarEvent:
-                    value = scalar(event)
-                    done_locs = {"": Location(name, event.start_mark.line + 1)}
-                elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
-                    if event.anchor is not None or len(stack) >= MAX_DEPTH - 1 or \
-                            event.tag not in (_MAP_TAGS if cls is yaml.MappingStartEvent else _SEQ_TAGS):
-                        raise _Fallback
-                    child_locs = frame[2]
-                    if frame[5]:  # an item of the root's `items`: lines of its own, from its root
-                        child_locs = {"": Location(name, event.start_mark.line + 1)}
-                        path = ""
-                    is_items = len(stack) == 1 and path == "items" and cls is yaml.SequenceStartEvent
-                    stack.append([{} if cls is yaml.MappingStartEvent else [], path, child_locs, _MISSING, "",
-                                  is_items])
-                    continue
-                else:  # an alias
-                    raise _Fallback
-            # a value is complete: attach it to its parent
-            parent = stack[-1]
-            if parent[5]:
-                if self.slim and isinstance(value, dict):
-                    _slim(value)  # the root is a List: known only at its end (kubectl writes `kind` last)
-                items.append((value, done_locs))
-            if isinstance(parent[0], list):
-                parent[0].append(value)
-            else:
-                parent[0][parent[3]] = value
-                parent[3] = _MISSING
+                    if frame[6]:
+                        if self.slim and isinstance(done, dict):
+                            _slim(done)  # the root is a List: known only at its end (kubectl writes `kind` last)
+                        items.append((done, done_locs))
+                    frame[0].append(done)
+            else:  # an alias
+                raise _Fallback
         if item_keys > 1:
             raise _Fallback  # `items` given twice
         kind = root.get("kind")
