@@ -4,15 +4,19 @@ probe answers) and the verdict arithmetic."""
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
+import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import pytest
+
 from kubectl_imgaccess.audit.report import Gate, Report
-from kubectl_imgaccess.audit.run import AuditOptions, audit, credentials_for, probe_keys
+from kubectl_imgaccess.audit.run import AuditOptions, apply_probe, audit, credentials_for, probe_keys
 from kubectl_imgaccess.audit.snapshot import Mode, Snapshot, Unreadable
 from kubectl_imgaccess.exitcodes import ExitCode
-from kubectl_imgaccess.manifests import read_files
+from kubectl_imgaccess.manifests import load_config, read_files
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.types import ProbeResult, ProbeStatus
 from kubectl_imgaccess.probe.verdict import outcome
@@ -104,7 +108,9 @@ def probe_report(status: ProbeStatus, code: Optional[str]) -> Report:
     (key,) = probe_keys(first)
     credential: Credential = credentials_for(snap, key[2])[key[2][0]]
     result = ProbeResult(status, 401 if status == "unauthorized" else 200, code, credential, "registry said so", 1)
-    return audit(snap, options=AuditOptions(probe_results={key: outcome(result, key[0])}))
+    report = audit(snap)
+    apply_probe(report, {key: outcome(result, key[0])})
+    return report
 
 
 def test_probe_results_map_to_rules_and_clear_terms() -> None:
@@ -115,6 +121,63 @@ def test_probe_results_map_to_rules_and_clear_terms() -> None:
     assert "license terms" in next(f.message for f in denied.domains[0].findings if f.rule == "IA013")
     assert "IA014" in rules(probe_report("not-found", "MANIFEST_UNKNOWN"))
     assert rules(probe_report("unreachable", "TIMEOUT"))["IA015"] == "warning"
+
+
+def test_probe_answers_are_folded_into_the_report_without_reading_the_snapshot_again(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text("ignore:\n  - rule: IA015\n    domain: quiet\n    reason: mirror down\n"
+                           "  - rule: IA012\n    domain: loud\n    expires: 2026-01-01\n")
+    config = load_config(str(config_file))
+    options = AuditOptions(now=datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc))
+    snap = snapshot(domain("quiet", pull=["ocr"]), domain("loud", pull=["ghcr"], image="ghcr.io/team/app:1"),
+                    service_account(pull=[]), secret("ocr"), secret("ghcr", registry="ghcr.io"))
+    report = audit(snap, config, options)
+    assert [f.rule for f in report.domains[1].findings] == ["IA016"] and not report.probed
+    keys = probe_keys(report)
+    credentials = credentials_for(snap, (c for _, _, refs in keys for c in refs))
+    answers = {key: outcome(ProbeResult("unreachable" if key[0].startswith("ghcr") else "unauthorized", None,
+                                        None, credentials[key[2][0]], "no", 1), key[0]) for key in keys}
+    answers = {key: dataclasses.replace(answers[key], rule="IA015" if key[0].startswith("container") else "IA012")
+               for key in keys}
+
+    def no_second_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the snapshot is modelled again")
+
+    monkeypatch.setattr("kubectl_imgaccess.audit.run.model_domain", no_second_read)
+    snap.objects.clear()
+    apply_probe(report, answers, config, options)
+
+    loud, quiet = report.domains
+    assert report.probed and all(img.probe is not None for d in report.domains for img in d.images)
+    # quiet: IA015 where IA016 was (the pull was not seen to work, so the terms still stand), suppressed by name
+    assert [(f.rule, f.suppressed) for f in quiet.findings] == [("IA016", False), ("IA015", True)]
+    assert quiet.verdict == "pass" and "mirror down" in str(quiet.findings[1].suppressed_by)
+    # loud: IA012 is an error that fails the image; the expired entry says so once, in the Domain's and the
+    # report's notes
+    assert [(f.rule, f.suppressed) for f in loud.findings] == [("IA012", False)]
+    assert loud.verdict == "fail" and loud.images[0].verdict == "fail"
+    assert loud.findings[0].expired_suppressions and [n for n in report.notes if "IA012" in n] == loud.notes
+    assert Gate("error").failed(report)
+
+
+def test_a_probe_that_pulls_lifts_the_license_terms_finding_from_that_image_only() -> None:
+    snap = snapshot(domain(), service_account(pull=["ocr"]), secret("ocr"), service_account("other", pull=[]))
+    snap.objects[next(k for k in snap.objects if k.kind == "Domain")]["spec"]["adminServer"] = {
+        "serverPod": {"serviceAccountName": "other"}}
+    report = audit(snap)
+    assert len(report.domains[0].images) == 2
+    ia016 = [f for f in report.domains[0].findings if f.rule == "IA016"]
+    assert len(ia016) == 1 and ia016[0].images == [0, 1]
+    keys = probe_keys(report)
+    credentials = credentials_for(snap, (c for _, _, refs in keys for c in refs))
+    answers = {key: outcome(ProbeResult("ok" if key[2] else "unauthorized", 200, None,
+                                        credentials[key[2][0]] if key[2] else None, "", 1), key[0])
+               for key in keys}
+    apply_probe(report, answers)
+    ia016 = [f for f in report.domains[0].findings if f.rule == "IA016"]
+    anonymous = next(i for i, img in enumerate(report.domains[0].images) if not img.credentials)
+    assert len(ia016) == 1 and ia016[0].images == [anonymous]
 
 
 def test_probe_keys_are_distinct_across_domains() -> None:
@@ -177,7 +240,8 @@ def test_a_report_holds_references_to_credentials_never_their_values() -> None:
     credentials = credentials_for(snap, (c for _, _, refs in keys for c in refs))
     outcomes = {key: outcome(ProbeResult("denied", 403, "DENIED", credentials[key[2][0]] if key[2] else None,
                                          f"denied {CANARY}", 1), key[0]) for key in keys}
-    probed = audit(snap, options=AuditOptions(probe_results=outcomes))
+    probed = copy.deepcopy(report)
+    apply_probe(probed, outcomes)
     forbidden = [CANARY, b64(f"robot:{CANARY}"), canary["data"][".dockerconfigjson"]]
 
     # What is being checked is there: the canary Secret's credential, by reference, and a probe's answer with it.

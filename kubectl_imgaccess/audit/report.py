@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as _field
-from typing import Any, Dict, List, Literal, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Literal, Optional, Tuple
 
 from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.snapshot import Mode
@@ -118,6 +118,9 @@ class ImageEntry:
     verdict: Verdict = "pass"
     needs_unreadable: bool = False
     probe: Optional[ProbeOutcome] = None
+    # Where the findings about the registry's answer (IA016, IA012-IA015) go among its Domain's findings: after
+    # this many of the others (audit.run.apply_probe puts them there, with or without a probe).
+    probe_slot: int = 0
     # Secrets on the pull path that will exist but cannot be read, with no registries declared (IA020)
     unverified: List[str] = _field(default_factory=list)
 
@@ -135,6 +138,8 @@ class DomainReport:
     uid: Optional[str] = None  # metadata.uid (cluster objects; files may have none)
     api_version: str = ""  # the Domain's apiVersion as read
     context: Optional[str] = None  # the kubeconfig context it was read from (cluster and mixed modes)
+    notes: List[str] = _field(default_factory=list)  # what the audit said about this Domain (in Report.notes too)
+    annotation_ignores: FrozenSet[str] = frozenset()  # the rules its own ignore annotation suppresses, as honoured
 
 
 def finding_order(f: Finding) -> Tuple[int, str]:

@@ -1,7 +1,7 @@
 """Snapshot -> Report: for every Domain, pod path and image, would the kubelet find credentials?
 
-Pure: reads a Snapshot and a Config, returns a Report. The probe's answers, when given, are folded in
-by a second run with `probe_results`.
+Pure: reads a Snapshot and a Config, returns a Report. The probe's answers are folded into that report
+afterwards by apply_probe, without reading the snapshot again.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.audit.config import DEFAULT, PROVIDER_ID_PREFIXES, Config, RegistryRule
+from kubectl_imgaccess.audit.config import DEFAULT, PROVIDER_ID_PREFIXES, Config, IgnoreRule, RegistryRule
 from kubectl_imgaccess.audit.evidence import (
     cluster_cloud,
     kubelet_at_least,
@@ -68,7 +68,6 @@ ENSURE_PULLED_IMAGES_KUBELET = "1.35"
 
 @dataclass(frozen=True)
 class AuditOptions:
-    probe_results: Optional[Mapping[ProbeKey, ProbeOutcome]] = None
     now: Optional[datetime.datetime] = None  # for ignore entries' `expires` (None: none expires) and token ages
     annotation_ignores: bool = True  # False (--no-annotation-ignores): the Domain annotation suppresses nothing
     cloud: Optional[str] = None  # --cloud: aws | gcp | azure | none; None = from the nodes' spec.providerID
@@ -90,7 +89,6 @@ def audit(snapshot: Snapshot, config: Config = DEFAULT, options: AuditOptions = 
         context=snapshot.context,
         files=list(snapshot.files),
         incomplete=incomplete,
-        probed=options.probe_results is not None,
         notes=notes,
         clusters=[snapshot.context] if snapshot.mode != "files" else [],
         blind=[snapshot.context] if scope and snapshot.mode != "files" else [],
@@ -260,11 +258,80 @@ def _audit_domain(snap: Snapshot, key: ObjectKey, config: Config, options: Audit
         a.unreadable("Pod", None, (), verdict=False)
         a.unreadable("Event", None, (), verdict=False)
         a.unreadable("Node", None, (), verdict=False)
+    _probe_findings(a.report, None, config)
     _link_causes(a.report)
     _suppress(a, model)
+    a.report.notes = list(a.notes)
     notes.extend(n for n in a.notes if n not in notes)
     _verdicts(a.report)
     return a.report
+
+
+# What the registries' answers decide: IA016 (license terms) stands until a probe pulls the image; IA012-IA015
+# are what a probe found. Only _probe_findings makes them, for a plain audit (no answers) as after a probe.
+PROBE_RULES = frozenset({"IA012", "IA013", "IA014", "IA015", "IA016"})
+
+
+def apply_probe(report: Report, outcomes: Mapping[ProbeKey, ProbeOutcome], config: Config = DEFAULT,
+                options: AuditOptions = AuditOptions()) -> None:
+    """Fold the probe's answers into a report that audit() made with the same config and options: each image's
+    outcome, its IA012-IA015 finding, IA016 lifted where a pull worked, with the suppressions, notes and
+    verdicts those change. The snapshot is not read, nor a Domain modelled, again."""
+    said = {n for d in report.domains for n in d.notes}
+    notes = [n for n in report.notes if n not in said]  # the sources' own notes, then each Domain's
+    for d in report.domains:
+        expired_before = _expired_notes(d, d.findings, config, options.now)
+        annotation = [n for n in d.notes if n not in expired_before]
+        for f in _probe_findings(d, outcomes, config):
+            _suppress_finding(f, d, config, options.now)
+        d.notes = annotation + [n for n in dict.fromkeys(_expired_notes(d, d.findings, config, options.now))
+                                if n not in annotation]
+        notes.extend(n for n in d.notes if n not in notes)
+        _verdicts(d)
+    report.notes = notes
+    report.probed = True
+
+
+def _probe_findings(d: DomainReport, outcomes: Optional[Mapping[ProbeKey, ProbeOutcome]],
+                    config: Config) -> List[Finding]:
+    """The Domain's findings of PROBE_RULES made again from `outcomes` (None: no probe ran), each put where the
+    audit reached its image's probe_slot, merged as the audit merges its own; the ones made are returned."""
+    others = [f for f in d.findings if f.rule not in PROBE_RULES]
+    made: Dict[Tuple[Any, ...], Finding] = {}
+    placed: List[Tuple[int, Finding]] = []
+
+    def add(rule_id: str, message: str, i: int, e: ImageEntry, secret: Optional[str] = None,
+            fix: Optional[str] = None) -> None:
+        rule = BY_ID[rule_id]
+        f = Finding(rule.id, rule.name, rule.severity, message, e.field, e.image, secret, None, e.location, fix,
+                    images=[i])
+        same = made.get(f.dedupe_key())
+        if same is not None:
+            same.images = sorted(set(same.images) | {i})
+            return
+        made[f.dedupe_key()] = f
+        placed.append((e.probe_slot, f))
+
+    for i, e in enumerate(d.images):
+        if not e.repository:
+            continue
+        answer = outcomes.get((e.repository, e.reference, e.credentials)) if outcomes is not None else None
+        e.probe = answer
+        if config.registry_for(e.repository).terms and not (answer is not None and answer.status == "ok"):
+            add("IA016", f"{e.image}: the license terms of {e.repository.split('/', 1)[1]} must be accepted once "
+                f"in the {_host(e)} web page for the pulling account", i, e,
+                fix="accept the terms in the registry's web page, then run check --probe")
+        if answer is not None and answer.rule is not None:
+            add(answer.rule, answer.finding, i, e, secret=answer.credential.secret if answer.credential else None)
+    findings: List[Finding] = []
+    taken = 0
+    for slot, f in placed:  # slots grow with the image index: the audit reaches the images in order
+        findings.extend(others[taken:slot])
+        taken = max(taken, slot)
+        findings.append(f)
+    findings.extend(others[taken:])
+    d.findings = findings
+    return [f for _, f in placed]
 
 
 def _sa_pull_refs(sa: Obj, sa_key: ObjectKey) -> List[Tuple[str, FieldRef]]:
@@ -460,16 +527,7 @@ def _image_checks(a: _DomainAudit, model: DomainModel, group: PodGroup, e: Image
         a.add("IA011", f"{e.image} has imagePullPolicy Never: pods start only on nodes that already hold it",
               [i], where=use.pull_policy_field or use.field, image=e.image,
               fix="push the image to a registry and use IfNotPresent")
-    probe = _probe_outcome(a, e)
-    if registry.terms and not (probe is not None and probe.status == "ok"):
-        a.add("IA016", f"{e.image}: the license terms of {e.repository.split('/', 1)[1]} must be accepted once "
-              f"in the {host} web page for the pulling account", [i], where=use.field, image=e.image,
-              fix="accept the terms in the registry's web page, then run check --probe")
-    if probe is not None:
-        e.probe = probe
-        if probe.rule is not None:
-            a.add(probe.rule, probe.finding, [i], where=use.field, image=e.image,
-                  secret=probe.credential.secret if probe.credential else None)
+    e.probe_slot = len(a.report.findings)  # what the registry answers goes here (_probe_findings)
     if use.pull_policy == "Never":
         return
     if causes.broken:
@@ -816,13 +874,6 @@ class SecretIndex:
         return Keyring(payload.credentials) if payload.usable else None
 
 
-def _probe_outcome(a: _DomainAudit, e: ImageEntry) -> Optional[ProbeOutcome]:
-    results = a.options.probe_results
-    if results is None or not e.repository:
-        return None
-    return results.get((e.repository, e.reference, e.credentials))
-
-
 def _fix_command(a: _DomainAudit) -> str:
     """How to run fix for this source: on the files themselves when the audit read only files."""
     return "kubectl imgaccess fix -f FILES --offline --write" if a.snap.mode == "files" else "kubectl imgaccess fix"
@@ -885,24 +936,43 @@ def _suppress(a: _DomainAudit, model: DomainModel) -> None:
             else:  # a misspelt id must not look like a working suppression
                 a.notes.append(f"Domain {a.ns}/{a.key.name}: the annotation {IGNORE_ANNOTATION} names no rule "
                                f"{text!r}; it suppresses nothing (`kubectl imgaccess rules` lists them)")
-    now = a.options.now
+    a.report.annotation_ignores = frozenset(by_annotation)
     for f in a.report.findings:
-        entries = a.config.ignore_entries(f.rule, a.ns, a.key.name)
-        live = [e for e in entries if now is None or not e.expired(now)]
-        for e in entries:
-            if e not in live:
-                f.expired_suppressions.append(e.where)
-                note = (f"{e.where}: the ignore entry for {e.rule} expired on {_rfc3339(e.expires)} and no longer "
-                        f"suppresses it (Domain {a.ns}/{a.key.name})")
-                if note not in a.notes:
-                    a.notes.append(note)
-        if f.rule in by_annotation:
-            f.suppressed = True
-            f.suppressed_by = Suppression("annotation", IGNORE_ANNOTATION)
-        elif live:
-            e = live[0]
-            f.suppressed = True
-            f.suppressed_by = Suppression("config", e.where, e.reason, _rfc3339(e.expires) if e.expires else None)
+        for note in _suppress_finding(f, a.report, a.config, a.options.now):
+            if note not in a.notes:
+                a.notes.append(note)
+
+
+def _suppress_finding(f: Finding, d: DomainReport, config: Config, now: Optional[datetime.datetime]) -> List[str]:
+    """Suppress one finding of the Domain when its annotation (d.annotation_ignores) or a live config entry names
+    its rule; the notes for the entries that expired (they suppress nothing)."""
+    entries = config.ignore_entries(f.rule, d.namespace, d.name)
+    live = [e for e in entries if now is None or not e.expired(now)]
+    notes = []
+    for e in entries:
+        if e not in live:
+            f.expired_suppressions.append(e.where)
+            notes.append(_expired_note(e, d))
+    if f.rule in d.annotation_ignores:
+        f.suppressed = True
+        f.suppressed_by = Suppression("annotation", IGNORE_ANNOTATION)
+    elif live:
+        e = live[0]
+        f.suppressed = True
+        f.suppressed_by = Suppression("config", e.where, e.reason, _rfc3339(e.expires) if e.expires else None)
+    return notes
+
+
+def _expired_note(e: IgnoreRule, d: DomainReport) -> str:
+    return (f"{e.where}: the ignore entry for {e.rule} expired on {_rfc3339(e.expires)} and no longer suppresses it "
+            f"(Domain {d.namespace}/{d.name})")
+
+
+def _expired_notes(d: DomainReport, findings: Sequence[Finding], config: Config,
+                   now: Optional[datetime.datetime]) -> List[str]:
+    """The notes _suppress_finding says for these findings of the Domain, in their order."""
+    return [_expired_note(e, d) for f in findings for e in config.ignore_entries(f.rule, d.namespace, d.name)
+            if now is not None and e.expired(now)]
 
 
 def _annotation_policy(config: Config, options: AuditOptions) -> Optional[str]:
@@ -945,5 +1015,5 @@ def _verdicts(d: DomainReport) -> None:
     d.verdict = worst([img.verdict for img in d.images] + own)
 
 
-__all__ = ["AuditOptions", "ProbeKey", "audit", "credentials_for", "keep_secret", "merge_provided", "probe_keys",
-           "sealed_secret_step"]
+__all__ = ["AuditOptions", "ProbeKey", "apply_probe", "audit", "credentials_for", "keep_secret", "merge_provided",
+           "probe_keys", "sealed_secret_step"]

@@ -18,7 +18,7 @@ from kubectl_imgaccess.audit.baseline import apply_baseline, load_baseline
 from kubectl_imgaccess.audit.config import default_config_path
 from kubectl_imgaccess.audit.policyreport import policy_reports
 from kubectl_imgaccess.audit.report import Finding, Gate, ProbeOutcome, Report
-from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, audit, credentials_for, probe_keys
+from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, apply_probe, audit, credentials_for, probe_keys
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.catalog import BY_ID
 from kubectl_imgaccess.cli.flags import (
@@ -284,8 +284,7 @@ def _run_one(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optiona
         if notes is not None:
             notes.write(empty + "\n")
     if opts.probe:
-        results = run_probe(report, snap, opts)
-        report = audit(snap, config, dataclasses.replace(options, probe_results=results))
+        apply_probe(report, run_probe(report, snap, opts), config, options)
     return report
 
 
