@@ -59,12 +59,15 @@ def secret(name: str, ns: str = NS, *, registry: str = OCR, user: str = USER, pa
            type_: Optional[str] = DOCKERCONFIGJSON, key: Optional[str] = None,
            doc: Optional[Mapping[str, Any]] = None, data: Optional[Mapping[str, Any]] = None,
            string_data: Optional[Mapping[str, Any]] = None, metadata: Optional[Mapping[str, Any]] = None) -> Obj:
-    """A pull secret holding one credential (or `doc`) under the type's key. `data` replaces the data whole;
-    `string_data` is sent as stringData (and then there is no data unless given). type_=None: no type."""
+    """A pull secret holding one credential (or `doc`) under the type's key, in the type's layout. `data`
+    replaces the data whole; `string_data` is sent as stringData (and then there is no data unless given).
+    type_=None: no type."""
     obj: Obj = {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(name, ns, metadata)}
     if type_ is not None:
         obj["type"] = type_
     if data is None and string_data is None:
+        if doc is None and type_ == DOCKERCFG:
+            doc = auths(registry, user, password)["auths"]  # the legacy layout: the registries at the top
         data = {key or DATA_KEYS.get(type_ or "", "password"): dockerconfig(registry, user, password, doc)}
     if data is not None:
         obj["data"] = dict(data)
@@ -85,7 +88,7 @@ def service_account(name: str = "default", ns: str = NS, *, pull: Optional[Seque
 
 
 def domain(name: Any = "d1", ns: Optional[str] = NS, *, image: Optional[str] = IMAGE,
-           pull: Optional[Sequence[str]] = None, pull_policy: Optional[str] = None,
+           pull: Optional[Sequence[str]] = None, pull_policy: Optional[str] = None, source_type: Optional[str] = None,
            service_account: Optional[str] = None, clusters: Optional[Sequence[str]] = None, uid: Optional[str] = None,
            spec: Optional[Mapping[str, Any]] = None, api: Optional[str] = DOMAIN_API,
            metadata: Optional[Mapping[str, Any]] = None) -> Obj:
@@ -95,6 +98,8 @@ def domain(name: Any = "d1", ns: Optional[str] = NS, *, image: Optional[str] = I
         built: Obj = {}
         if uid is not None:
             built["domainUID"] = uid
+        if source_type is not None:
+            built["domainHomeSourceType"] = source_type
         if image is not None:
             built["image"] = image
         if pull_policy is not None:

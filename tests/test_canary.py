@@ -9,7 +9,6 @@ stdin. Each is checked raw, base64-encoded and as the base64 `user:password` pai
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
@@ -20,6 +19,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
+from tests.builders import b64, domain, secret
 from tests.clitools import script
 from tools.registry.httpstub import Reply, Request, StubServer
 from tools.sandbox import Sandbox
@@ -34,12 +34,8 @@ FORMATS = ("table", "wide", "json", "yaml", "sarif", "junit")
 LEVELS = tuple(str(v) for v in range(10))
 
 
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def _forms(secret: str, user: str = "ops") -> List[str]:
-    return [secret, _b64(secret), _b64(f"{user}:{secret}"), _b64(f"{user}:{secret}").rstrip("=")]
+    return [secret, b64(secret), b64(f"{user}:{secret}"), b64(f"{user}:{secret}").rstrip("=")]
 
 
 ALL_FORMS = [f for s in (PULL_PW, KEY_PW, OPAQUE, TOKEN, WRONG_TOKEN, STDIN_PW) for f in _forms(s)]
@@ -81,17 +77,10 @@ def cluster(sandbox: Sandbox, echoing_registry: StubServer, tmp_path: Path) -> T
     elsewhere = f"127.0.0.1:{_closed_port()}"
     sandbox.add_user("canary", TOKEN, superuser=True)
     config = {"auths": {f"https://ops:{KEY_PW}@{registry}": {"username": "ops", "password": PULL_PW}}}
-    sandbox.add({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-                 "metadata": {"name": "pull", "namespace": "apps"},
-                 "data": {".dockerconfigjson": _b64(json.dumps(config))}})
-    sandbox.add({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                 "metadata": {"name": "app-config", "namespace": "apps"}, "data": {"password": _b64(OPAQUE)}})
-    for name, image, secrets in (("d1", f"{registry}/team/app:v1", [{"name": "pull"}]),
-                                 ("d2", f"{elsewhere}/team/other:v1", [])):
-        sandbox.add({"apiVersion": "weblogic.oracle/v9", "kind": "Domain",
-                     "metadata": {"name": name, "namespace": "apps"},
-                     "spec": {"domainUID": name, "domainHomeSourceType": "Image", "image": image,
-                              "imagePullSecrets": secrets}})
+    sandbox.add(secret("pull", "apps", doc=config))
+    sandbox.add(secret("app-config", "apps", type_="Opaque", data={"password": b64(OPAQUE)}))
+    for name, image, pull in (("d1", f"{registry}/team/app:v1", ["pull"]), ("d2", f"{elsewhere}/team/other:v1", [])):
+        sandbox.add(domain(name, "apps", uid=name, source_type="Image", image=image, pull=pull))
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     kc = tmp_path / "kubeconfig"

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from kubectl_imgaccess.cli.flags import build_parser
+from tests.builders import secret, service_account
 from tests.clitools import ROOT, run
 from tests.sandbox.fixtures import kubectl_path
 from tools.sandbox import Rule, Sandbox
@@ -181,11 +182,8 @@ def test_the_presync_role_is_enough_for_the_mixed_mode_check(sandbox: Sandbox, t
     by_kind = {d["kind"]: d for d in docs}
     ns = by_kind["Job"]["metadata"]["namespace"]
     if secret_exists:
-        sandbox.add({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-                     "metadata": {"name": "ocr-cred", "namespace": ns},
-                     "stringData": {".dockerconfigjson": '{"auths": {"container-registry.oracle.com": '
-                                                         '{"auth": "cm9ib3Q6ZXhhbXBsZS10b2tlbi0x"}}}'}})
-    sandbox.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}})
+        sandbox.add(secret("ocr-cred", ns))
+    sandbox.add(service_account(ns=ns))
     sandbox.add_user("imgaccess", "imgaccess-token")
     for kind, namespaces in (("Role", [ns]), ("ClusterRole", None)):
         for rule in by_kind[kind]["rules"]:

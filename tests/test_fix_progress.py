@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import List
 
+from tests.builders import domain, service_account
 from tests.clitools import script
 from tests.test_security_doc import NS, _seed
 from tools.sandbox import Fault, Sandbox
@@ -22,10 +23,8 @@ ARGS = ["fix", "d3", "-n", TEAM, "--strategy", "domain", "--copy-from", f"{NS}/o
 def _seed_team(sandbox: Sandbox) -> None:
     """apps holds the credential; d3 in team has none: fix copies the Secret, then patches d3 (two writes)."""
     _seed(sandbox)
-    sandbox.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": TEAM}})
-    sandbox.add({"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": "d3", "namespace": TEAM},
-                 "spec": {"domainUID": "d3", "domainHomeSourceType": "Image",
-                          "image": "container-registry.oracle.com/middleware/weblogic:14.1.2.0"}})
+    sandbox.add(service_account(ns=TEAM))
+    sandbox.add(domain("d3", TEAM, uid="d3", source_type="Image"))
 
 
 def _env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ objects hold none of what a big cluster's objects carry besides."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 from pathlib import Path
@@ -23,9 +22,9 @@ from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.render.structured import render_json
 from kubectl_imgaccess.weblogic.domain import DomainModel, model_domain
+from tests.builders import DOCKERCFG, OCR, secret
 from tools.sandbox import Sandbox
 
-OCR = "container-registry.oracle.com"
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 KEEP: Dict[str, Callable[[Obj], Obj]] = {"Pod": keep_pod, "Event": keep_event, "Node": keep_node,
                                          "Secret": keep_secret}
@@ -43,15 +42,6 @@ def _noisy(obj: Obj) -> Obj:
     meta.setdefault("managedFields", [{"manager": "kubectl", "operation": "Apply", "fieldsV1": {"f:data": {}},
                                        "time": "2020-01-01T00:00:00Z"}])
     return obj
-
-
-def _pull_secret(name: str, ns: str, host: str, user: str = "scott", password: str = "tiger",
-                 type_: str = "kubernetes.io/dockerconfigjson") -> Obj:
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    doc = {"auths": {host: {"auth": auth}}} if type_.endswith("json") else {host: {"auth": auth}}
-    key = ".dockerconfigjson" if type_.endswith("json") else ".dockercfg"
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, "type": type_,
-            "data": {key: base64.b64encode(json.dumps(doc).encode()).decode()}}
 
 
 def _status(name: str, image: str, state: Dict[str, Any]) -> Obj:
@@ -77,14 +67,15 @@ def cluster() -> List[Obj]:
                      "spec": {"domainUID": "plain", "image": "docker.io/library/wls-custom:dev"}})
         objs.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns},
                      "imagePullSecrets": [{"name": "legacy"}]})
-        objs.append(_pull_secret("ocr", ns, "other.example.com") if ns == "shop" else _pull_secret("ocr", ns, OCR))
-        token = _pull_secret("ecr", ns, ECR, user="AWS", password="eyJ" + "a" * 40)
+        objs.append(secret("ocr", ns, registry="other.example.com" if ns == "shop" else OCR))
+        token = secret("ecr", ns, registry=ECR, user="AWS", password="eyJ" + "a" * 40)
         token["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
         token["metadata"]["managedFields"] = [{"manager": "refresher", "time": "2020-01-02T00:00:00Z"},
                                               {"manager": "no-time"}]
         objs.append(token)
-        objs.append(_pull_secret("legacy", ns, OCR, type_="kubernetes.io/dockercfg"))
-        objs.append(dict(_pull_secret("opaque", ns, OCR), type="Opaque"))  # the kubelet ignores it: IA002
+        objs.append(secret("legacy", ns, registry=OCR, type_=DOCKERCFG))
+        # a pull payload in a Secret the kubelet ignores for its type: IA002
+        objs.append(secret("opaque", ns, registry=OCR, key=".dockerconfigjson", type_="Opaque"))
         states: List[Tuple[Obj, Optional[Obj]]] = [
                 ({"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}, None),
                 ({"waiting": {"reason": "CrashLoopBackOff"}}, {"waiting": {"reason": "ErrImagePull"}}),

@@ -4,7 +4,6 @@ run says what it could not read (IA017, exit 3) instead of passing."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -15,6 +14,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 import yaml
 
+from tests.builders import domain, secret, service_account
 from tests.clitools import ROOT, script
 from tools.sandbox import Rule, Sandbox
 
@@ -38,17 +38,10 @@ def test_the_doc_lists_rbac_for_each_cluster_command() -> None:
 
 
 def _seed(sandbox: Sandbox) -> None:
-    auth = base64.b64encode(b"ops:pw-for-ocr").decode()
-    config = {"auths": {"container-registry.oracle.com": {"auth": auth}}}
-    sandbox.add({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-                 "metadata": {"name": "ocr", "namespace": NS},
-                 "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()}})
-    sandbox.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": NS}})
-    for name, secrets in (("d1", [{"name": "ocr"}]), ("d2", [])):
-        sandbox.add({"apiVersion": "weblogic.oracle/v9", "kind": "Domain", "metadata": {"name": name, "namespace": NS},
-                     "spec": {"domainUID": name, "domainHomeSourceType": "Image",
-                              "image": "container-registry.oracle.com/middleware/weblogic:14.1.2.0",
-                              "imagePullSecrets": secrets}})
+    sandbox.add(secret("ocr", NS, user="ops", password="pw-for-ocr"))
+    sandbox.add(service_account(ns=NS))
+    for name, pull in (("d1", ["ocr"]), ("d2", [])):
+        sandbox.add(domain(name, NS, uid=name, source_type="Image", pull=pull))
 
 
 def _grant(sandbox: Sandbox, user: str, rules: List[Dict[str, Any]], skip: Optional[int] = None) -> str:
