@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any, List, Optional
+from typing import Any, List, Mapping, Optional
 
+import pytest
+
+from kubectl_imgaccess.audit import evidence, run
 from kubectl_imgaccess.audit.evidence import node_holders, nodes_caching
 from kubectl_imgaccess.audit.report import Gate, ImageEntry
 from kubectl_imgaccess.audit.run import audit
@@ -91,3 +94,27 @@ def test_node_cache_index_answers_like_a_scan_and_follows_new_nodes() -> None:
     assert node_holders(snap, entry) == (["n1", "n2"], 3)
     other = _entry("ghcr.io/o/b:1", "ghcr.io/o/b")
     assert node_holders(snap, other) == ([], 3) and nodes_caching(snap, other) == []
+
+
+def test_the_nodes_cloud_is_found_once_per_snapshot_not_once_per_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = Snapshot(mode="cluster")
+    for n in range(3):
+        snap.add(domain(f"d{n}", image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/wls:1"))
+    snap.add(service_account())
+    for n in range(2):
+        snap.add(node(f"n{n}", provider_id=f"aws:///eu-west-1a/i-{n}"))
+    calls: List[int] = []
+    real = evidence.cluster_cloud
+
+    def counted(s: Snapshot, prefixes: Mapping[str, str]) -> Optional[str]:
+        calls.append(1)
+        return real(s, prefixes)
+
+    monkeypatch.setattr(run, "cluster_cloud", counted)
+    first = audit(snap)
+    assert len(calls) == 1
+    # on aws nodes the ECR image needs no pull Secret (IA020 info), for every Domain
+    assert [[f.rule for f in d.findings] for d in first.domains] == [["IA020"]] * 3
+    snap.add(node("n2", provider_id="gce://project/zone/n2"))  # nodes on two clouds: none is assumed
+    assert all("IA020" not in [f.rule for f in d.findings] for d in audit(snap).domains)
+    assert len(calls) == 2

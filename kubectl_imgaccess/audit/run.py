@@ -188,7 +188,9 @@ class _DomainAudit:
                                    uid=str(meta["uid"]) if meta.get("uid") else None,
                                    api_version=str(self.obj.get("apiVersion") or ""),
                                    context=snap.context if snap.mode != "files" else None)
-        self.cloud = options.cloud if options.cloud is not None else cluster_cloud(snap, PROVIDER_ID_PREFIXES)
+        # The nodes' cloud, found once per snapshot (not once per Domain: every Domain would scan every node).
+        self.cloud = options.cloud if options.cloud is not None else snap.derived(
+            "audit.cloud", lambda s: cluster_cloud(s, PROVIDER_ID_PREFIXES))
         self.now = options.now or datetime.datetime.now(datetime.timezone.utc)
         self._by_key: Dict[Tuple[Any, ...], Finding] = {}
         self.notes: List[str] = []
