@@ -192,14 +192,18 @@ class _GaveUp(Exception):
 
 
 def _namespaces(state: _State) -> List[Candidate]:
+    from kubectl_imgaccess.kube.client import load_library
     from kubectl_imgaccess.kube.reader import namespace_names
 
+    load_library()  # imports are not the cluster's answer: LOOKUP_SECONDS starts after them
     return _from_cluster(namespace_names, state)
 
 
 def _domains(state: _State) -> List[Candidate]:
+    from kubectl_imgaccess.kube.client import load_library
     from kubectl_imgaccess.kube.reader import domain_names
 
+    load_library()
     return _from_cluster(domain_names, state)
 
 

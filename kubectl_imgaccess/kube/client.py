@@ -127,6 +127,13 @@ def _module(name: str) -> Any:
         return importlib.import_module(name)
 
 
+def load_library() -> None:
+    """Import the client modules a connection uses, ahead of it: what is CPU time only (no file, network or
+    plugin is touched) can then be kept out of a clock that bounds the cluster's answer (completion)."""
+    for name in ("urllib3", "kubernetes.client", "kubernetes.client.rest", "kubernetes.config.kube_config"):
+        _module(name)
+
+
 def _cause_of(exc: BaseException) -> str:
     """A short human cause for a transport failure (never the client's exception text verbatim)."""
     import urllib3.exceptions as u3
