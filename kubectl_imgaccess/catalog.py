@@ -19,6 +19,18 @@ PROJECT_URL = "https://github.com/kubectl-imgaccess/kubectl-imgaccess"
 DOCS_URL = f"{PROJECT_URL}/blob/v{__version__}/docs"
 
 
+def _example_domain(namespace: str = "apps", name: str = "d1") -> str:
+    """The head of the examples' Domain, up to `spec:`; each example writes its own spec."""
+    return (
+        "apiVersion: weblogic.oracle/v9\n"
+        "kind: Domain\n"
+        "metadata:\n"
+        f"  name: {name}\n"
+        f"  namespace: {namespace}\n"
+        "spec:\n"
+    )
+
+
 def _example_pull_secret(namespace: str) -> str:
     """The examples' pull Secret ocr-cred: a made-up credential for container-registry.oracle.com, as the YAML
     document that follows an example's Domain."""
@@ -74,12 +86,7 @@ RULES: Tuple[Rule, ...] = (
         "or correct the name in spec.imagePullSecrets / the ServiceAccount.",
         adjust="warning when another credential on the same pod path matches every image of those pods",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: ocr-credentials   # no Secret of that name in apps\n'
@@ -100,12 +107,7 @@ RULES: Tuple[Rule, ...] = (
         ".dockerconfigjson).",
         adjust="warning when another credential on the same pod path matches every image of those pods",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: ocr-opaque\n'
@@ -135,12 +137,7 @@ RULES: Tuple[Rule, ...] = (
         "warning: it contributes nothing.",
         adjust="warning when the payload parses but holds no usable entry",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: ocr-broken\n'
@@ -166,12 +163,7 @@ RULES: Tuple[Rule, ...] = (
         adjust="error for a registry known to need authentication, or when another finding shows a credential "
                "was meant for it (IA001, IA002, IA003, IA006, IA007, IA008: its causes); else warning",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: dockerhub      # holds a credential for docker.io only\n'
@@ -188,12 +180,7 @@ RULES: Tuple[Rule, ...] = (
         "cannot create the server or introspector pod at all.",
         "Create the ServiceAccount in the Domain's namespace or correct serviceAccountName.",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  serverPod:\n'
             '    serviceAccountName: weblogic-sa   # no such ServiceAccount in apps\n'
@@ -209,12 +196,7 @@ RULES: Tuple[Rule, ...] = (
         "if the ServiceAccount should provide them.",
         adjust="error when the ServiceAccount holds the only matching credential for an image",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: dockerhub\n'
@@ -239,12 +221,7 @@ RULES: Tuple[Rule, ...] = (
         "or, when that is empty, the pod's ServiceAccount's imagePullSecrets.",
         "Reference the Secret in spec.imagePullSecrets (or on the ServiceAccount when the Domain lists none).",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  # no imagePullSecrets, and the default ServiceAccount lists none\n'
             + _example_pull_secret("apps")
@@ -262,12 +239,7 @@ RULES: Tuple[Rule, ...] = (
         "and reference it.",
         needs="cluster",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: team-d\n'
-            'spec:\n'
+            _example_domain("team-d") +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             + _example_pull_secret("weblogic-operator")
         ),
@@ -304,12 +276,7 @@ RULES: Tuple[Rule, ...] = (
         "Correct the image reference (repository paths are lowercase; tag [A-Za-z0-9_.-]{1,128}; "
         "digest algorithm:hex).",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/WebLogic:14.1.2.0   # uppercase path\n'
         ),
     ),
@@ -321,12 +288,7 @@ RULES: Tuple[Rule, ...] = (
         "pods scheduled elsewhere.",
         "Push the image to a registry and use IfNotPresent or Always, with a pull Secret for that registry.",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: wls-custom:dev\n'
             '  imagePullPolicy: Never\n'
         ),
@@ -388,12 +350,7 @@ RULES: Tuple[Rule, ...] = (
         "separate).",
         "Accept the terms for the repository in the registry's web page, then run check --probe.",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: ocr-cred\n'
@@ -419,12 +376,7 @@ RULES: Tuple[Rule, ...] = (
         "Anonymous pulls work, but may be rate-limited by the registry.",
         "Nothing to do, unless the registry rate-limits anonymous pulls; then add a pull Secret.",
         example=(
-            'apiVersion: weblogic.oracle/v9\n'
-            'kind: Domain\n'
-            'metadata:\n'
-            '  name: d1\n'
-            '  namespace: apps\n'
-            'spec:\n'
+            _example_domain() +
             '  image: container-registry.oracle.com/middleware/weblogic:14.1.2.0\n'
             '  imagePullSecrets:\n'
             '    - name: ocr-cred\n'
