@@ -3,9 +3,11 @@ cache index. Each is checked against the plain computation it replaces."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
-from typing import Any, List, Mapping, Optional
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Tuple
 
 import pytest
 
@@ -14,9 +16,13 @@ from kubectl_imgaccess.audit.evidence import node_holders, nodes_caching
 from kubectl_imgaccess.audit.report import Gate, ImageEntry
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Snapshot
+from kubectl_imgaccess.errors import ClusterError
+from kubectl_imgaccess.kube import reader
+from kubectl_imgaccess.kube.reader import read_cluster
+from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.render.structured import render_json, write_json
 from tests.builders import IMAGE, domain, node, secret, service_account
-from tools.sandbox import resources
+from tools.sandbox import Sandbox, resources
 from tools.sandbox.store import Store
 
 
@@ -118,3 +124,26 @@ def test_the_nodes_cloud_is_found_once_per_snapshot_not_once_per_domain(monkeypa
     snap.add(node("n2", provider_id="gce://project/zone/n2"))  # nodes on two clouds: none is assumed
     assert all("IA020" not in [f.rule for f in d.findings] for d in audit(snap).domains)
     assert len(calls) == 2
+
+
+def test_no_full_collection_while_a_cluster_is_read(sandbox: Sandbox, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox.add(domain("d1", ns="shop"))
+    cfg = sandbox.write_kubeconfig(str(tmp_path / "kubeconfig"))
+    during: List[Tuple[int, int, int]] = []
+    real = reader._Reader._read
+
+    def observed(self: Any) -> Snapshot:
+        during.append(gc.get_threshold())
+        return real(self)
+
+    monkeypatch.setattr(reader._Reader, "_read", observed)
+    before = gc.get_threshold()
+    snap = read_cluster(ClusterScope(kubeconfig=cfg, all_namespaces=True))
+    assert snap.get("Domain", "shop", "d1") is not None
+    # the young generations are collected as before; the full collection waits for the end of the read
+    assert during == [(before[0], before[1], 2**31 - 1)] and gc.get_threshold() == before
+    sandbox.stop()  # a failed read restores it too
+    with pytest.raises(ClusterError):
+        read_cluster(ClusterScope(kubeconfig=cfg, all_namespaces=True, request_timeout=5))
+    assert gc.get_threshold() == before
