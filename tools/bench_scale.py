@@ -3,9 +3,11 @@
 Scale 1 is 300 namespaces, each with 5 Domains (2 auxiliary images each), 5 ServiceAccounts, 20 Secrets
 (15 of them 16 KB Opaque blobs, 5 pull secrets), 20 Pods and a few Events; 20 nodes caching 40 images each.
 Scale N multiplies namespaces and nodes by N. For every scale: the tool's wall time (best of BENCH_REPEAT),
-requests and bytes the server sent, and the tool's own peak RSS (os.wait4 on the tool's process: this
-process holds the sandbox, the figure does not); the same for `kubectl get ... -A -o json` on the same
-server. Then `check --offline -f` on the cluster dumped as one List, against PyYAML's C loader on that file.
+requests and bytes the server sent, and the tool's own peak RSS (os.wait4 on the tool's process, started by
+a small runner process: this process holds the sandbox, and Linux charges the RSS of the process a child is
+forked from to the child's peak, so the tool is never forked from here); the same for `kubectl get ... -A
+-o json` on the same server. Then `check --offline -f` on the cluster dumped as one List, against PyYAML's C
+loader on that file.
 Writes bench/results.md. Fails only on errors, never on time.
 """
 
@@ -108,18 +110,34 @@ class Run:
     received: int = 0
 
 
+# Started in a process of its own (a few MiB), it starts the measured command and writes "seconds peak_KiB
+# status" to the file argv[1]: Linux counts the RSS of the process a child was forked from (vfork included)
+# into the child's ru_maxrss, so a command forked from this big process would be charged this process's size.
+_RUNNER = (
+    "import os, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "proc = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(proc.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(f'{time.perf_counter() - start} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}')\n"
+)
+
+
 def _measure(argv: Sequence[str], env: Dict[str, str], stdout: Any = subprocess.DEVNULL) -> Run:
-    """Run once; wall time and the child's own peak RSS (wait4 reports that process alone)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), env=env, stdout=stdout, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    return Run(seconds, usage.ru_maxrss / 1024)  # Linux: KiB
+    """Run once; wall time and the command's own peak RSS (measured by a small runner process, see _RUNNER)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = os.path.join(tmp, "result")
+        proc = subprocess.run([sys.executable, "-c", _RUNNER, result, *argv], env=env, stdout=stdout,
+                              stderr=subprocess.PIPE, check=False)
+        try:
+            with open(result, encoding="utf-8") as fh:
+                seconds, peak_kib, code = fh.read().split()
+        except (OSError, ValueError):
+            detail = proc.stderr.decode(errors="replace")[-2000:]
+            raise SystemExit(f"{' '.join(argv)}: not measured: {detail}") from None
+    if int(code) not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {proc.stderr.decode(errors='replace')[-2000:]}")
+    return Run(float(seconds), int(peak_kib) / 1024)  # Linux: KiB
 
 
 def _best(argv: Sequence[str], env: Dict[str, str], sb: Any, repeat: int) -> Run:
