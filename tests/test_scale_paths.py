@@ -147,3 +147,30 @@ def test_no_full_collection_while_a_cluster_is_read(sandbox: Sandbox, tmp_path: 
     with pytest.raises(ClusterError):
         read_cluster(ClusterScope(kubeconfig=cfg, all_namespaces=True, request_timeout=5))
     assert gc.get_threshold() == before
+
+
+def test_the_audit_runs_with_what_was_read_left_out_of_collections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read objects are frozen out of the collector's scans for the audit alone, and put back after it,
+    also when the audit fails (a process that goes on, such as a test run, keeps a normal collector)."""
+    from kubectl_imgaccess.cli import check
+
+    seen: List[int] = []
+    real_audit = audit
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return real_audit(*args, **kwargs)
+
+    monkeypatch.setattr(check, "audit", watching)
+    opts = check.CheckOptions(files=[str(Path(__file__).resolve().parents[1] / "examples")], offline=True)
+    report = check._run_one(opts)
+    assert report.domains and seen and seen[0] > 0
+    assert gc.get_freeze_count() == 0
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("audit failed")
+
+    monkeypatch.setattr(check, "audit", failing)
+    with pytest.raises(RuntimeError):
+        check._run_one(opts)
+    assert gc.get_freeze_count() == 0
