@@ -168,9 +168,12 @@ def _scope(state: _State) -> Optional[ClusterScope]:
 
 def _from_cluster(lookup: Callable[[ClusterScope], List[str]], state: _State) -> List[Candidate]:
     """Names from the cluster, or none when it does not answer within LOOKUP_SECONDS."""
+    from kubectl_imgaccess.kube.client import load_library
+
     scope = _scope(state)
     if scope is None:
         return []
+    load_library()  # imports are not the cluster's answer: LOOKUP_SECONDS starts after them
     found: List[str] = []
 
     def work() -> None:
@@ -192,18 +195,14 @@ class _GaveUp(Exception):
 
 
 def _namespaces(state: _State) -> List[Candidate]:
-    from kubectl_imgaccess.kube.client import load_library
     from kubectl_imgaccess.kube.reader import namespace_names
 
-    load_library()  # imports are not the cluster's answer: LOOKUP_SECONDS starts after them
     return _from_cluster(namespace_names, state)
 
 
 def _domains(state: _State) -> List[Candidate]:
-    from kubectl_imgaccess.kube.client import load_library
     from kubectl_imgaccess.kube.reader import domain_names
 
-    load_library()
     return _from_cluster(domain_names, state)
 
 
