@@ -16,10 +16,7 @@ from kubectl_imgaccess.audit.evidence import node_holders, nodes_caching
 from kubectl_imgaccess.audit.report import Gate, ImageEntry
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import Snapshot
-from kubectl_imgaccess.errors import ClusterError
 from kubectl_imgaccess.kube import reader
-from kubectl_imgaccess.kube.reader import read_cluster
-from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.render.structured import render_json, write_json
 from tests.builders import IMAGE, domain, node, secret, service_account
 from tools.sandbox import Sandbox, resources
@@ -126,51 +123,35 @@ def test_the_nodes_cloud_is_found_once_per_snapshot_not_once_per_domain(monkeypa
     assert len(calls) == 2
 
 
-def test_no_full_collection_while_a_cluster_is_read(sandbox: Sandbox, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_full_collection_while_a_command_runs(sandbox: Sandbox, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full collections wait for the end of the command (the read and the audit alike), set once for the
+    process by cli.main; the young generations are collected as before; the thresholds are put back after
+    the command, also when it fails."""
+    from kubectl_imgaccess.cli import check
+    from kubectl_imgaccess.cli.main import main
+
     sandbox.add(domain("d1", ns="shop"))
     cfg = sandbox.write_kubeconfig(str(tmp_path / "kubeconfig"))
-    during: List[Tuple[int, int, int]] = []
-    real = reader._Reader._read
+    read_during: List[Tuple[int, int, int]] = []
+    audit_during: List[Tuple[int, int, int]] = []
+    real_read = reader._Reader.read
 
-    def observed(self: Any) -> Snapshot:
-        during.append(gc.get_threshold())
-        return real(self)
+    def observed_read(self: Any) -> Snapshot:
+        read_during.append(gc.get_threshold())
+        return real_read(self)
 
-    monkeypatch.setattr(reader._Reader, "_read", observed)
+    def observed_audit(*args: Any, **kwargs: Any) -> Any:
+        audit_during.append(gc.get_threshold())
+        return audit(*args, **kwargs)
+
+    monkeypatch.setattr(reader._Reader, "read", observed_read)
+    monkeypatch.setattr(check, "audit", observed_audit)
     before = gc.get_threshold()
-    snap = read_cluster(ClusterScope(kubeconfig=cfg, all_namespaces=True))
-    assert snap.get("Domain", "shop", "d1") is not None
-    # the young generations are collected as before; the full collection waits for the end of the read
-    assert during == [(before[0], before[1], 2**31 - 1)] and gc.get_threshold() == before
+    paused = (before[0], before[1], 2**31 - 1)
+    assert main(["check", "-A", "--kubeconfig", cfg, "-o", "json", "--output-file", f"json={tmp_path / 'r.json'}"]) \
+        in (0, 1)
+    assert read_during == [paused] and audit_during == [paused] and gc.get_threshold() == before
     sandbox.stop()  # a failed read restores it too
-    with pytest.raises(ClusterError):
-        read_cluster(ClusterScope(kubeconfig=cfg, all_namespaces=True, request_timeout=5))
+    assert main(["check", "-A", "--kubeconfig", cfg, "--request-timeout", "5s"]) == 2
     assert gc.get_threshold() == before
-
-
-def test_the_audit_runs_with_what_was_read_left_out_of_collections(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The read objects are frozen out of the collector's scans for the audit alone, and put back after it,
-    also when the audit fails (a process that goes on, such as a test run, keeps a normal collector)."""
-    from kubectl_imgaccess.cli import check
-
-    seen: List[int] = []
-    real_audit = audit
-
-    def watching(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.get_freeze_count())
-        return real_audit(*args, **kwargs)
-
-    monkeypatch.setattr(check, "audit", watching)
-    opts = check.CheckOptions(files=[str(Path(__file__).resolve().parents[1] / "examples")], offline=True)
-    report = check._run_one(opts)
-    assert report.domains and seen and seen[0] > 0
-    assert gc.get_freeze_count() == 0
-
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("audit failed")
-
-    monkeypatch.setattr(check, "audit", failing)
-    with pytest.raises(RuntimeError):
-        check._run_one(opts)
-    assert gc.get_freeze_count() == 0
