@@ -87,7 +87,7 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
     sources += [(kustomize_name(d), render_kustomization(d), False) for d in kustomizations]
     for name, data, walked in sources:
         try:
-            documents = _read_source(name, data)
+            documents = read_source(name, data)
         except InputError:
             if not (walked and "{{" in read_text(name)):  # walked: always a file
                 raise
@@ -109,9 +109,10 @@ def read_files(paths: Sequence[str], default_namespace: str, stdin: Optional[IO[
 _Input = Union[None, str, bytes]
 
 
-def _read_source(name: str, data: _Input) -> List[Located]:
-    """The objects of one input: the fast reader where it can, else the full one, whose reading (and errors)
-    are the reference. Fed to the parser in chunks: never a second copy of the whole input."""
+def read_source(name: str, data: _Input) -> List[Located]:
+    """The objects of one input as check reads them (fix reads its edits back through it too): the fast reader
+    where it can, else the full one, whose reading (and errors) are the reference. Fed to the parser in
+    chunks: never a second copy of the whole input."""
     try:
         if data is None:
             with open(name, "rb") as fh:

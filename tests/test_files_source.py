@@ -265,7 +265,7 @@ def test_a_non_list_keeps_its_items_whole() -> None:
     text = "kind: Thing\nitems:\n- " + json.dumps(one_secret(type_="Opaque", data={"blob": BLOB})) + "\n"
     with pytest.raises(manifests._Fallback):
         _fast(text, slim=True)  # items elided before the root turned out not to be a List: read again
-    assert manifests._read_source("t.yaml", text)[0][0]["items"][0]["data"]["blob"] == BLOB
+    assert manifests.read_source("t.yaml", text)[0][0]["items"][0]["data"]["blob"] == BLOB
 
 
 def test_a_file_is_checked_in_chunks_with_the_errors_of_a_whole_read(tmp_path: Path) -> None:

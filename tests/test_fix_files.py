@@ -233,3 +233,19 @@ def test_an_ignored_secret_in_a_repository_is_not_rebuilt_into_a_file(tmp_path: 
     assert code == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.yaml", "s.yaml"]
     assert "kubeseal" in out and "ocr-opaque-dockerconfigjson" not in out
+
+
+def test_a_file_holding_a_long_opaque_secret_is_edited(tmp_path: Path) -> None:
+    """check elides long values of a Secret the kubelet never reads; the edit is read back the same way, so
+    the file that also holds such a Secret (a certificate, say) is edited, not refused."""
+    blob = "\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: blob\n  namespace: team-a\ntype: Opaque\n" \
+           "data:\n  cert: " + "QUJD" * 150 + "\n"
+    domain = tmp_path / "domain.yaml"
+    domain.write_text(DOMAIN.format(pull="") + blob)
+    secret = tmp_path / "ocr-pull.sealedsecret.yaml"
+    secret.write_text(sealed())
+    code, _, err = fix("-f", str(domain), "-f", str(secret), "--write")
+    assert code == 0, err
+    assert changed_lines(DOMAIN.format(pull="") + blob, domain.read_text()) == \
+        ["  imagePullSecrets:", "    - name: ocr-pull"]
+    assert check(domain, secret)["summary"]["gate"] == "pass"

@@ -23,7 +23,7 @@ from kubectl_imgaccess.audit.run import sealed_secret_step
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.errors import FixRefused
 from kubectl_imgaccess.fix.plan import Action, Plan
-from kubectl_imgaccess.manifests import Span, add_object, document_spans, parse_manifests, read_text
+from kubectl_imgaccess.manifests import Span, add_object, document_spans, read_source, read_text
 from kubectl_imgaccess.objects import STDIN_NAME, ObjectKey
 
 _LIST_PATH = {"Domain": ("spec", "imagePullSecrets"), "ServiceAccount": ("imagePullSecrets",)}
@@ -229,7 +229,7 @@ def _verify(path: str, new_text: str, snapshot: Snapshot, actions: Sequence[Acti
     for key, obj in planned.items():
         expected.setdefault(key, obj)
     reread = Snapshot(mode="files")
-    for obj, locs in parse_manifests(new_text, path):
+    for obj, locs in read_source(path, new_text):
         add_object(reread, obj, locs, default_namespace, path)
     got = dict(reread.objects)
     mismatched = sorted(k for k in set(got) | set(expected) if _comparable(got.get(k)) != _comparable(expected.get(k)))
