@@ -13,8 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import List, Optional, Sequence
 
-from kubectl_imgaccess.audit.report import DomainReport, Finding, Gate, Report
-from kubectl_imgaccess.catalog import severity_rank
+from kubectl_imgaccess.audit.report import DomainReport, Finding, Gate, Report, finding_order
 from kubectl_imgaccess.text import safe, xml_safe
 
 
@@ -37,7 +36,7 @@ def _line(f: Finding, gate: Gate) -> str:
 
 
 def _by_severity(findings: Sequence[Finding]) -> List[Finding]:
-    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule))
+    return sorted(findings, key=finding_order)
 
 
 class _Counter:

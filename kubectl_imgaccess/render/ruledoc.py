@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import List
 
 from kubectl_imgaccess.catalog import RULES, Rule
+from kubectl_imgaccess.weblogic.domain import IGNORE_ANNOTATION
 
-SUPPRESS_ANNOTATION = "imgaccess.weblogic.oracle/ignore"
 _NEEDS = {
     "manifests": "manifests alone (works with `-f --offline`)",
     "cluster": "a cluster (live objects, events or permissions)",
@@ -44,7 +44,7 @@ def rule_markdown(rule: Rule) -> str:
     lines += ["", "**Fix by hand.** " + rule.fix]
     lines += ["", "**Fix with `kubectl imgaccess fix`.** "
               + (rule.fix_tool or "Nothing: `fix` does not change this; fix it by hand.")]
-    lines += ["", f'**Suppress.** Annotate the Domain with `{SUPPRESS_ANNOTATION}: "{rule.id}"` (or the name), '
+    lines += ["", f'**Suppress.** Annotate the Domain with `{IGNORE_ANNOTATION}: "{rule.id}"` (or the name), '
               "or add an `ignore:` entry with `rule: " + rule.id + "` to the config file."]
     return "\n".join(lines) + "\n"
 
