@@ -186,9 +186,14 @@ class _Found:
     """The Domains a read is for, and what follows from them for the other kinds."""
 
     objects: List[Obj]  # the Domains whose references are followed
-    known: bool  # every Domain list could be read
-    spaces: Optional[Set[str]]  # namespaces that hold audited Domains; None: unknown, keep every namespace's objects
+    spaces: Optional[Set[str]]  # namespaces that hold audited Domains; None: a Domain list could not be read,
+    # so which matter is unknown: every namespace's objects are kept
     uids: Optional[Set[Tuple[str, str]]]  # (namespace, domainUID) whose pods are kept; None: every Domain pod
+
+    @property
+    def known(self) -> bool:
+        """Every Domain list could be read."""
+        return self.spaces is not None
 
 
 class _Reader:
@@ -504,8 +509,8 @@ class _ClusterReader(_Reader):
         for domain in domains:
             self.snap.add(domain)
         if all(listed[("Domain", ns)].ok for ns in self.targets):
-            return _Found(domains, True, {_ns(d) for d in domains}, {(_ns(d), _domain_uid(d)) for d in domains})
-        return _Found(domains, False, None, None)  # which namespaces and pods matter cannot be known
+            return _Found(domains, {_ns(d) for d in domains}, {(_ns(d), _domain_uid(d)) for d in domains})
+        return _Found(domains, None, None)  # which namespaces and pods matter cannot be known
 
     def _finish(self, domains: List[Obj]) -> None:
         if self.named:
@@ -554,7 +559,7 @@ class _FilesReader(_Reader):
         spaces = {key.namespace for key in self.file_domains}
         # No Domain objects handed over: keep every Domain pod of the namespaces.
         uids = {(_ns(d), _domain_uid(d)) for d in domains} if domains else None
-        return _Found(domains, True, spaces, uids)
+        return _Found(domains, spaces, uids)
 
     def _more_clusters(self) -> Iterable[Mapping[str, Any]]:
         return [o for o in self.file_objects if o.get("kind") == "Cluster"]

@@ -178,7 +178,7 @@ def _mapping(value: Any, path: str) -> Optional[Mapping[str, Any]]:
         return None
     if isinstance(value, Mapping):
         return value
-    raise DomainError(f"{path}: expected an object, got {_kind(value)}")
+    raise DomainError(f"{path}: expected an object, got {json_kind(value)}")
 
 
 def _list(value: Any, path: str) -> List[Any]:
@@ -186,7 +186,7 @@ def _list(value: Any, path: str) -> List[Any]:
         return []
     if isinstance(value, list):
         return value
-    raise DomainError(f"{path}: expected a list, got {_kind(value)}")
+    raise DomainError(f"{path}: expected a list, got {json_kind(value)}")
 
 
 def _string(value: Any, path: str) -> Optional[str]:
@@ -194,7 +194,7 @@ def _string(value: Any, path: str) -> Optional[str]:
         return None
     if isinstance(value, str):
         return value
-    raise DomainError(f"{path}: expected a string, got {_kind(value)}")
+    raise DomainError(f"{path}: expected a string, got {json_kind(value)}")
 
 
 def _bool(value: Any, path: str, default: bool) -> bool:
@@ -202,11 +202,7 @@ def _bool(value: Any, path: str, default: bool) -> bool:
         return default
     if isinstance(value, bool):
         return value
-    raise DomainError(f"{path}: expected true or false, got {_kind(value)}")
-
-
-def _kind(value: Any) -> str:
-    return json_kind(value)
+    raise DomainError(f"{path}: expected true or false, got {json_kind(value)}")
 
 
 def _child(parent: Optional[Mapping[str, Any]], key: str, path: str) -> Optional[Mapping[str, Any]]:
@@ -486,7 +482,7 @@ def _service_account(levels: Sequence[_Level]) -> Tuple[str, Optional[FieldRef]]
 
 def _spec(domain: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(domain, Mapping):
-        raise DomainError(f"Domain: expected an object, got {_kind(domain)}")
+        raise DomainError(f"Domain: expected an object, got {json_kind(domain)}")
     spec = _mapping(domain.get("spec"), "spec")
     if spec is None:
         raise DomainError("spec: missing")
@@ -794,7 +790,7 @@ def _cluster_level(
 ) -> _Level:
     """The `spec.serverPod` and `spec.serverStartPolicy` of a Cluster resource, referenced into that object."""
     if not isinstance(cluster, Mapping):
-        raise DomainError(f"Cluster {name}: expected an object, got {_kind(cluster)}")
+        raise DomainError(f"Cluster {name}: expected an object, got {json_kind(cluster)}")
     metadata = _mapping(cluster.get("metadata"), f"Cluster {name} metadata")
     written_ns = None if metadata is None else metadata.get("namespace")
     ns = _string(written_ns, f"Cluster {name} metadata.namespace") or namespace
