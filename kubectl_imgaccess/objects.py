@@ -142,6 +142,6 @@ def share_texts(value: V) -> V:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             value[i] = share_texts(item)
-    elif type(value) is str:
+    elif isinstance(value, str) and type(value) is str:  # isinstance: the type checker narrows on it
         return cast(V, sys.intern(value))
     return value
