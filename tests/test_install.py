@@ -19,6 +19,7 @@ from kubectl_imgaccess import __version__
 from kubectl_imgaccess.kube.client import SA_DIR_ENV
 from tests.clitools import FIXTURES, ROOT
 from tests.sandbox.fixtures import kubectl_path
+from tools.dist import source_copy
 from tools.matrix import MINORS
 from tools.sandbox.server import Sandbox
 
@@ -34,10 +35,12 @@ def _clean_env(**extra: str) -> Dict[str, str]:
 
 @pytest.fixture(scope="module")
 def pip_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh venv (no system site-packages) with `pip install .` run in the source tree."""
+    """A fresh venv (no system site-packages) with `pip install .` run in (a copy of) the source tree: builds
+    running at the same time in other test workers use the tree's build/ directory."""
     venv = tmp_path_factory.mktemp("pip") / "venv"
+    source = source_copy(venv.parent / "src")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "."], cwd=ROOT,
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "."], cwd=source,
                           capture_output=True, text=True, timeout=600,
                           env=_clean_env(PATH=f"{venv / 'bin'}:/usr/bin:/bin", HOME=str(venv.parent)))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -125,7 +128,8 @@ def test_pipx_install(tmp_path: Path) -> None:
     home, bindir = tmp_path / "pipx", tmp_path / "bin"
     env = _clean_env(PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin", HOME=str(tmp_path),
                      PIPX_HOME=str(home), PIPX_BIN_DIR=str(bindir), PIPX_MAN_DIR=str(tmp_path / "man"))
-    proc = subprocess.run([sys.executable, "-m", "pipx", "install", "--python", sys.executable, str(ROOT)],
+    proc = subprocess.run([sys.executable, "-m", "pipx", "install", "--python", sys.executable,
+                           str(source_copy(tmp_path / "src"))],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     for exe in EXECUTABLES:

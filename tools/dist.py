@@ -312,6 +312,18 @@ def render_manifest(template: str, version: str, built: Sequence[Built]) -> str:
     return text
 
 
+# What a build never reads: setuptools builds in the tree it is given (build/, *.egg-info), so two builds of
+# the same tree at once (a release and a test, two test workers) would share and clean each other's files.
+_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
+                                     "*.pyc")
+
+
+def source_copy(dest: Path) -> Path:
+    """A private copy of the source tree to build from: nothing another build writes, nothing stale."""
+    shutil.copytree(ROOT, dest, ignore=_NOT_SOURCE, symlinks=True)
+    return dest
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.dist", description=__doc__.splitlines()[0])
     parser.add_argument("--dist", default=str(ROOT / "dist"), help="output directory (default dist/)")
@@ -325,7 +337,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="imgaccess-dist-") as tmp:
             work = Path(tmp)
-            _pip("wheel", "--no-deps", "-w", str(work / "own"), str(ROOT))
+            _pip("wheel", "--no-deps", "-w", str(work / "own"), str(source_copy(work / "src")))
             own = next((work / "own").glob("*.whl"))
             shutil.copy2(own, dist / own.name)
             meta = _metadata(own)
