@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kubectl_imgaccess"
 # the same layer; the layer-0 modules are leaves that may import one another (without cycles).
 LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("kubectl_imgaccess", "errors", "exitcodes", "objects", "selectors", "catalog", "text", "durations", "deadline",
-     "progress"),
+     "progress", "proxies"),
     ("kubelet", "weblogic"),
     ("audit",),
     ("probe", "manifests", "kube", "render"),
@@ -44,7 +44,7 @@ SEAMS: Dict[str, str] = {
     "kubectl_imgaccess.cli.check._write_reports": "the PolicyReport writer loads only with --write-reports",
     "kubectl_imgaccess.render.render": "a format's module and library load only for that format",
     "kubectl_imgaccess.render.render_into": "as render: JSON's Domain-by-Domain writer loads only for JSON",
-    "kubectl_imgaccess.kube.client.*": "the kubernetes client and urllib3 load on the first request",
+    "kubectl_imgaccess.kube.client.*": "urllib3 loads on the first request, the kubernetes client for an auth-provider",
     "kubectl_imgaccess.cli.complete.*": "TAB completion: YAML and the cluster reader only when a candidate needs them",
 }
 

@@ -11,8 +11,9 @@ from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe import ProbeResult, api_base, probe_rule
 from kubectl_imgaccess.probe.challenge import Challenge, parse_challenges, parse_one, pick
 from kubectl_imgaccess.probe.client import split_repository
-from kubectl_imgaccess.probe.transport import no_proxy_matches, proxy_for, scrub
+from kubectl_imgaccess.probe.transport import scrub
 from kubectl_imgaccess.probe.types import ProbeStatus
+from kubectl_imgaccess.proxies import no_proxy_matches, proxy_for
 
 
 def simple(value: str) -> List[Tuple[str, Dict[str, str], Optional[str]]]:

@@ -1,19 +1,24 @@
-"""The connection to one API server: kubeconfig/in-cluster configuration, requests, retries, errors.
+"""The connection to one API server: requests, retries, errors, TLS and credentials.
 
-`kubernetes` is imported inside functions only, so importing this module stays cheap for commands that
-never talk to a cluster. Requests go through the client's configured urllib3 pool (TLS, client
-certificates, proxies) but bodies are decoded here from raw JSON: model objects are far too slow for the
-lists of big shared clusters. Every failure the user can act on becomes one `ClusterError` line that
-names the server; the client's own exceptions never escape.
+What to connect to comes from kube/kubeconfig.py (or, in a pod, the service account). Requests go through
+one urllib3 pool (TLS with the kubeconfig's CA and client certificate, proxies) and bodies are decoded here
+from raw JSON: model objects are far too slow for the lists of big shared clusters. Client libraries are
+imported inside functions: urllib3 on the first request, and the `kubernetes` client only for a user whose
+credential an auth-provider makes (gcp, azure, oidc), as its package loads ~780 generated modules (~48 MiB)
+the tool has no other use for. Every failure the user can act on becomes one `ClusterError` line that names
+the server; no library's own exception escapes.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import logging
 import os
 import re
+import ssl
+import tempfile
 import threading
 import time
 import warnings
@@ -38,9 +43,20 @@ from kubectl_imgaccess.errors import (
     Unauthorized,
 )
 from kubectl_imgaccess.kube.execcred import ExecCredential, run_plugin
-from kubectl_imgaccess.kube.scope import AuthOverrides, ClusterScope
+from kubectl_imgaccess.kube.kubeconfig import (
+    ClientCertificate,
+    Connection,
+    flags_only,
+    from_kubeconfig,
+    impersonation,
+    kubeconfig_paths,
+    read_kubeconfig,
+    trimmed,
+)
+from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.progress import Progress
-from kubectl_imgaccess.text import redact, remember_secret
+from kubectl_imgaccess.proxies import proxy_for
+from kubectl_imgaccess.text import remember_secret
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
 
@@ -48,6 +64,7 @@ Obj = Dict[str, Any]
 Query = Sequence[Tuple[str, str]]
 
 PAGE_SIZE = 500
+POOL_SIZE = 16  # connections kept to the server: the reader's threads and fix's writes
 MAX_TRIES = 5  # per request, for 429 / 5xx / a connection cut while reading
 MAX_RESTARTS = 3  # per list, for 410 Gone on a continue token
 MAX_RETRY_AFTER = 30.0
@@ -116,7 +133,8 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def _module(name: str) -> Any:
-    """Import a `kubernetes` module on first use (it is slow to import and has no useful types).
+    """Import a module of a client library on first use (`kubernetes` is slow to import and has no useful
+    types; it is loaded only for a kubeconfig user whose credential an auth-provider makes).
 
     The client's dependencies warn at import about their own future (google-auth, pulled by kubernetes<35,
     about Python 3.9's end of life): stderr is for the tool's one-line messages, so those are not shown.
@@ -128,9 +146,9 @@ def _module(name: str) -> Any:
 
 
 def load_library() -> None:
-    """Import the client modules a connection uses, ahead of it: what is CPU time only (no file, network or
+    """Import the modules a connection uses, ahead of it: what is CPU time only (no file, network or
     plugin is touched) can then be kept out of a clock that bounds the cluster's answer (completion)."""
-    for name in ("urllib3", "kubernetes.client", "kubernetes.client.rest", "kubernetes.config.kube_config"):
+    for name in ("urllib3", "yaml"):
         _module(name)
 
 
@@ -167,26 +185,23 @@ class ClusterClient:
 
     def __init__(
         self,
-        configuration: Any,
+        connection: Connection,
+        credentials: Credentials,
         *,
-        server: str,
-        context: Optional[str],
         namespace: str,
         timeout: Optional[float] = None,
         verbosity: int = 0,
-        impersonate: Sequence[Tuple[str, str]] = (),
         progress: Optional[Progress] = None,
     ) -> None:
-        rest = _module("kubernetes.client.rest")
-        self.server = server
-        self.impersonate = tuple(impersonate)  # (header, value) pairs sent with every request
+        self.server = connection.server
+        self.impersonate = tuple(connection.impersonate)  # (header, value) pairs sent with every request
         self.progress = progress  # told about every page listed
-        self.context = context
+        self.context = connection.context
         self.namespace = namespace
         self.timeout = timeout if timeout and timeout > 0 else None
         self.verbosity = verbosity
-        self._cfg = configuration
-        self._pool = rest.RESTClientObject(configuration).pool_manager
+        self._credentials = credentials
+        self._pool = _pool(connection, POOL_SIZE)
         self._auth_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -319,13 +334,8 @@ class ClusterClient:
             headers["Content-Type"] = content_type
         for name, value in self.impersonate:
             headers.add(name, value)
-        try:
-            with self._auth_lock:
-                auth = self._cfg.get_api_key_with_prefix("authorization")
-        except ClusterError:
-            raise
-        except Exception as exc:
-            raise ClusterError(f"{self.server}: cannot get credentials: {_one_line(str(exc))}") from None
+        with self._auth_lock:
+            auth = self._credentials.header()
         if auth:
             headers["Authorization"] = auth
         return headers
@@ -421,375 +431,301 @@ def _masked(headers: Any) -> List[Tuple[str, str]]:
     return [(k, "<masked>" if k.lower() == "authorization" else v) for k, v in headers.items()]
 
 
-# -- configuration ------------------------------------------------------------------------------
+# -- credentials: the Authorization header of each request ----------------------------------------------------
 
 
-def _kubeconfig_paths(scope: ClusterScope) -> Optional[List[str]]:
-    """kubectl's order: --kubeconfig, else every existing file in $KUBECONFIG, else ~/.kube/config."""
-    if scope.kubeconfig:
-        path = os.path.expanduser(scope.kubeconfig)
-        if not os.path.isfile(path):
-            raise ClusterError(f"kubeconfig {path}: no such file")
-        return [path]
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        found: List[str] = []
-        for part in env.split(os.pathsep):
-            path = os.path.expanduser(part)
-            if part and os.path.isfile(path) and path not in found and not _empty_file(path):
-                found.append(path)  # kubectl skips a listed file that is empty
-        return found or None
-    default = os.path.expanduser(os.path.join("~", ".kube", "config"))
-    return [default] if os.path.isfile(default) else None
+class Credentials:
+    """No credential (a client certificate, or none at all); the base of every other kind."""
+
+    def header(self) -> Optional[str]:
+        """The Authorization header value for the next request (called under the client's lock)."""
+        return None
 
 
-# -- kubeconfig as kubectl reads it: empty files skipped, fields typed, tokens trimmed, proxies checked ----
+class FixedCredentials(Credentials):
+    def __init__(self, value: str) -> None:
+        self._value = value
 
-# Fields kubectl decodes as booleans: a string there ("false") is an error in kubectl, never a truthy value.
-_BOOL_FIELDS = (("clusters", "cluster", ("insecure-skip-tls-verify", "disable-compression")),
-                ("users", "user", ()))
-_EXEC_BOOL_FIELDS = ("provideClusterInfo",)
-_PROXY_SCHEMES = ("http", "https")
+    def __repr__(self) -> str:
+        return "FixedCredentials(<masked>)"
 
-
-def _empty_file(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return not fh.read(1 << 20).strip()
-    except OSError:
-        return False
+    def header(self) -> Optional[str]:
+        return self._value
 
 
-def check_kubeconfig_files(paths: Sequence[str]) -> None:
-    """What kubectl refuses, refused the same way with one line naming file and field: a boolean written as
-    a string (`insecure-skip-tls-verify: "false"` would otherwise switch TLS verification off), and a
-    proxy-url whose scheme the client cannot speak (socks5 and others)."""
-    import yaml
+def bearer(token: str) -> Credentials:
+    return FixedCredentials(f"Bearer {token}")
 
-    for path in paths:
+
+def basic(username: str, password: str) -> Credentials:
+    raw = f"{username}:{password}".encode()
+    value = "Basic " + base64.b64encode(raw).decode("ascii")
+    remember_secret(value.split(" ", 1)[1])
+    return FixedCredentials(value)
+
+
+class FileToken(Credentials):
+    """A bearer token read from a file, and read again once a minute: a projected service account token
+    is rotated by the kubelet while a long run lasts (client-go re-reads it on the same period)."""
+
+    PERIOD = 60.0
+
+    def __init__(self, path: str, where: str) -> None:
+        self.path = path
+        self._where = where
+        self._token = ""
+        self._read_at: Optional[float] = None
+        self.header()  # an unreadable or empty file is the connection's error, before any request
+
+    def header(self) -> Optional[str]:
+        now = time.monotonic()
+        if self._read_at is None or now - self._read_at >= self.PERIOD:
+            try:
+                with open(self.path, encoding="utf-8") as fh:
+                    token = fh.read().strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                if self._token:
+                    return f"Bearer {self._token}"  # keep the last good token through a rotation's gap
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+                raise ClusterError(f"{self._where}: token file {self.path}: cannot read it ({reason})") from None
+            if not token:
+                if self._token:
+                    return f"Bearer {self._token}"
+                raise ClusterError(f"{self._where}: token file {self.path} is empty")
+            remember_secret(token)
+            self._token, self._read_at = token, now
+        return f"Bearer {self._token}"
+
+
+class ExecToken(Credentials):
+    """A token an exec plugin made, fetched again when it expires."""
+
+    def __init__(self, fetch: Callable[[], ExecCredential], first: ExecCredential) -> None:
+        self._fetch = fetch
+        self._current = first
+
+    def header(self) -> Optional[str]:
+        if self._current.expired():
+            self._current = self._fetch()
+            remember_secret(self._current.token or "")
+        return f"Bearer {self._current.token}"
+
+
+class ProviderToken(Credentials):
+    """A token an auth-provider (gcp, azure, oidc) makes and refreshes: the one credential left to the
+    Kubernetes client library, loaded only for such a user."""
+
+    def __init__(self, user: Obj, base_dir: str, where: str) -> None:
+        kube_config = _module("kubernetes.config.kube_config")
+        self._cfg = _module("kubernetes.client").Configuration()
+        doc = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+               "clusters": [{"name": "c", "cluster": {"server": "http://auth-provider.invalid"}}],
+               "users": [{"name": "u", "user": user}]}
+        self._where = where
         try:
-            with open(path, encoding="utf-8") as fh:
-                doc = yaml.safe_load(fh)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # the loader reports it with its own words
-        if not isinstance(doc, dict):
-            continue
-        for section, key, fields in _BOOL_FIELDS:
-            for entry in doc.get(section) or []:
-                body = entry.get(key) if isinstance(entry, dict) else None
-                if not isinstance(body, dict):
-                    continue
-                name = entry.get("name")
-                for field in fields:
-                    _must_be_bool(body, field, f"{section}[{name}].{key}.{field}", path)
-                exec_cfg = body.get("exec")
-                if isinstance(exec_cfg, dict):
-                    for field in _EXEC_BOOL_FIELDS:
-                        _must_be_bool(exec_cfg, field, f"{section}[{name}].{key}.exec.{field}", path)
-                proxy = body.get("proxy-url")
-                if proxy is not None:
-                    _check_proxy(proxy, f"{section}[{name}].{key}.proxy-url", path)
+            kube_config.KubeConfigLoader(config_dict=doc, active_context="c",
+                                         config_base_path=base_dir).load_and_set(self._cfg)
+        except ClusterError:
+            raise
+        except Exception as exc:
+            raise ClusterError(f"{where}: auth-provider: {_one_line(str(exc), 200)}") from None
+        self.header()
 
-
-def _must_be_bool(body: Dict[str, Any], field: str, where: str, path: str) -> None:
-    if field in body and body[field] is not None and not isinstance(body[field], bool):
-        value = body[field]
-        shown = f'the string "{value}"' if isinstance(value, str) else f"{type(value).__name__} {value!r}"
-        raise ClusterError(f"kubeconfig {path}: {where} must be true or false, not {shown} "
-                           "(kubectl refuses it too)")
-
-
-def _check_proxy(proxy: Any, where: str, path: str) -> None:
-    text = str(proxy)
-    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
-    if scheme not in _PROXY_SCHEMES:
-        raise ClusterError(f"kubeconfig {path}: {where}: {redact(text)}: only http and https proxies are "
-                           "supported (a SOCKS proxy is not); use an HTTP proxy, or a tunnel "
-                           "(ssh -L, kubectl port-forward) and point the cluster server at it")
-
-
-def trim_token(cfg: Any) -> None:
-    """A token read from a file keeps its newline in the client (`echo TOKEN > file`); kubectl trims it.
-    The client sets the header again before every request (its refresh hook), so the hook trims too.
-    The token is remembered so no message can ever show it."""
-    _trim_authorization(cfg)
-    hook = getattr(cfg, "refresh_api_key_hook", None)
-    if hook is not None and not getattr(hook, "trims", False):
-        def trimmed(configuration: Any) -> None:
-            hook(configuration)  # the client's hook puts itself back as the hook: take the place again
-            configuration.refresh_api_key_hook = trimmed
-            _trim_authorization(configuration)
-
-        trimmed.trims = True  # type: ignore[attr-defined]
-        cfg.refresh_api_key_hook = trimmed
-
-
-def _trim_authorization(cfg: Any) -> None:
-    api_key = getattr(cfg, "api_key", None)
-    if not isinstance(api_key, dict):
-        return
-    value = api_key.get("authorization")
-    if isinstance(value, str):
-        scheme, _, token = value.strip().partition(" ")
+    def header(self) -> Optional[str]:
+        try:
+            value = self._cfg.get_api_key_with_prefix("authorization")
+        except ClusterError:
+            raise
+        except Exception as exc:
+            raise ClusterError(f"{self._where}: cannot get credentials: {_one_line(str(exc))}") from None
+        if not value:
+            return None
+        scheme, _, token = str(value).strip().partition(" ")
         token = token.strip()
         remember_secret(token)
-        api_key["authorization"] = f"{scheme} {token}" if token else scheme
+        return f"{scheme} {token}" if token else scheme
 
 
-def _named(node: Any, section: str, name: str, key: str) -> Any:
-    """The `key` node of the entry called `name` in a merged kubeconfig section, or None."""
-    try:
-        entry = node[section].get_with_name(name, safe=True)
-    except Exception:
-        return None
-    return entry.safe_get(key) if entry is not None else None
+# -- TLS --------------------------------------------------------------------------------------------------------
 
 
-def _take_exec(merged: Any, context: str) -> Tuple[Optional[Dict[str, Any]], str, Optional[Dict[str, Any]]]:
-    """Remove the context user's `exec` block from the merged config (the client must not run it) and
-    return it with the directory of the file that defined the user and the context's cluster entry."""
-    ctx = _named(merged, "contexts", context, "context")
-    if ctx is None:
-        return None, "", None
-    user_name, cluster_name = ctx.get("user"), ctx.get("cluster")
-    user = _named(merged, "users", str(user_name), "user") if user_name else None
-    cluster = _named(merged, "clusters", str(cluster_name), "cluster") if cluster_name else None
-    if not isinstance(user, dict) or not isinstance(user.get("exec"), dict):
-        return None, "", cluster if isinstance(cluster, dict) else None
-    if any(user.get(k) for k in ("auth-provider", "token", "tokenFile")):
-        return None, "", cluster if isinstance(cluster, dict) else None  # the client's order: these win
-    exec_cfg = user.pop("exec")
-    entry = merged["users"].get_with_name(str(user_name))
-    base_dir = os.path.dirname(os.path.abspath(entry.path)) if getattr(entry, "path", None) else os.getcwd()
-    return exec_cfg, base_dir, cluster if isinstance(cluster, dict) else None
-
-
-def _apply_exec(cfg: Any, exec_cfg: Dict[str, Any], base_dir: str, cluster: Optional[Dict[str, Any]],
-                timeout: Optional[float]) -> None:
-    """Run the exec plugin and put its credential into cfg; an expiring token is fetched again when due."""
-    kube_config = _module("kubernetes.config.kube_config")
-
-    def fetch() -> ExecCredential:
-        # a plugin that never answers is bounded like a request (--request-timeout, else the run's --timeout)
-        return run_plugin(exec_cfg, base_dir=base_dir, cluster=cluster, timeout=for_request(timeout).socket_timeout())
-
-    cred = fetch()
-    if cred.token is not None:
-        remember_secret(cred.token)
-        current = [cred]
-        cfg.api_key["authorization"] = f"Bearer {cred.token}"
-
-        def refresh(configuration: Any) -> None:
-            if current[0].expired():
-                current[0] = fetch()
-                configuration.api_key["authorization"] = f"Bearer {current[0].token}"
-
-        cfg.refresh_api_key_hook = refresh
-        return
-    for attr, data in (("cert_file", cred.client_certificate), ("key_file", cred.client_key)):
-        setattr(cfg, attr, kube_config.FileOrData({"data": data}, None, data_key_name="data",
-                                                  base64_file_content=False).as_file())
-
-
-FLAGS_ENTRY = "(command-line flags)"  # the context, cluster and user made when no kubeconfig is used
-
-
-def _entry_names(merged: Any, section: str) -> List[str]:
-    names = []
-    for node in merged.value.get(section) or []:
-        value = getattr(node, "value", node)
-        if isinstance(value, dict):
-            names.append(str(value.get("name")))
-    return names
-
-
-def _flags_only_config(kube_config: Any) -> Any:
-    """The kubeconfig `--server` alone describes (kubectl runs without a kubeconfig file then)."""
-    doc = {"clusters": [{"name": FLAGS_ENTRY, "cluster": {}}], "users": [{"name": FLAGS_ENTRY, "user": {}}],
-           "contexts": [{"name": FLAGS_ENTRY, "context": {"cluster": FLAGS_ENTRY, "user": FLAGS_ENTRY}}],
-           "current-context": FLAGS_ENTRY}
-    return kube_config.ConfigNode("flags", doc, None)
-
-
-def _apply_overrides(merged: Any, context: str, auth: AuthOverrides, where: str) -> None:
-    """Lay kubectl's connection flags over the context's cluster and user entries, as client-go does:
-    --cluster/--user pick other entries; a file flag replaces the entry's file and inline data; --token
-    replaces the user's own authentication (token file, exec plugin, auth provider, basic auth);
-    --insecure-skip-tls-verify drops the CA and --certificate-authority turns verification back on."""
-    ctx = _named(merged, "contexts", context, "context")
-    if not isinstance(ctx, dict):
-        raise ClusterError(f'kubeconfig {where}: context "{context}" is empty')
-    for flag, section, key, name in (("--cluster", "clusters", "cluster", auth.cluster),
-                                     ("--user", "users", "user", auth.user)):
-        if name is not None:
-            if name not in _entry_names(merged, section):
-                raise ClusterError(f'kubeconfig {where}: {flag} "{name}" not found')
-            ctx[key] = name
-    if not ctx.get("user"):
-        merged.value.setdefault("users", []).append({"name": FLAGS_ENTRY, "user": {}})
-        ctx["user"] = FLAGS_ENTRY
-    cluster = _named(merged, "clusters", str(ctx.get("cluster")), "cluster")
-    user = _named(merged, "users", str(ctx["user"]), "user")
-    if not isinstance(cluster, dict) or not isinstance(user, dict):
-        return  # the loader names what is missing
-    if auth.server is not None:
-        cluster["server"] = auth.server
-    if auth.certificate_authority is not None:
-        cluster.pop("certificate-authority-data", None)
-        cluster.pop("insecure-skip-tls-verify", None)
-        cluster["certificate-authority"] = os.path.abspath(os.path.expanduser(auth.certificate_authority))
-    if auth.insecure_skip_tls_verify:
-        cluster.pop("certificate-authority-data", None)
-        cluster.pop("certificate-authority", None)
-        cluster["insecure-skip-tls-verify"] = True
-    if auth.tls_server_name is not None:
-        cluster["tls-server-name"] = auth.tls_server_name
-    for key, value in (("client-certificate", auth.client_certificate), ("client-key", auth.client_key)):
-        if value is not None:
-            user.pop(f"{key}-data", None)
-            user[key] = os.path.abspath(os.path.expanduser(value))
-    if auth.token is not None:
-        for key in ("tokenFile", "exec", "auth-provider", "username", "password"):
-            user.pop(key, None)
-        user["token"] = auth.token
-
-
-def _impersonation(merged: Any, context: Optional[str], auth: AuthOverrides) -> List[Tuple[str, str]]:
-    """Impersonate-* headers: the flags, else the kubeconfig user's `as`, `as-groups`, `as-uid`."""
-    user: Any = None
-    if merged is not None and context is not None:
-        ctx = _named(merged, "contexts", context, "context")
-        if isinstance(ctx, dict) and ctx.get("user"):
-            user = _named(merged, "users", str(ctx["user"]), "user")
-    user = user if isinstance(user, dict) else {}
-    name = auth.as_user if auth.as_user is not None else user.get("as")
-    groups = list(auth.as_groups) if auth.as_groups else list(user.get("as-groups") or [])
-    uid = auth.as_uid if auth.as_uid is not None else user.get("as-uid")
-    if (groups or uid) and not name:
-        raise ClusterError("requesting uid or groups without impersonating a user: add --as NAME")
-    headers = [("Impersonate-User", str(name))] if name else []
-    headers += [("Impersonate-Group", str(g)) for g in groups]
-    headers += [("Impersonate-Uid", str(uid))] if uid else []
-    return headers
-
-
-def _from_kubeconfig(scope: ClusterScope, paths: List[str], cfg: Any
-                     ) -> Tuple[Optional[str], Optional[str], List[Tuple[str, str]]]:
-    """Fill cfg from the merged kubeconfig files (none: the flags alone) with the flags laid over them;
-    return (context name, context namespace, impersonation headers)."""
-    kube_config = _module("kubernetes.config.kube_config")
-    where = os.pathsep.join(paths) or "(none)"
-    if paths:
-        merger = _merged_kubeconfig(paths)
-        merged = merger.config
-        context = scope.context
-        if not context:
-            # kubectl: the first file that sets current-context wins (the client's merger keeps the last).
-            for path in merger.paths:
-                current = (merger.config_files.get(path) or {}).get("current-context")
-                if current:
-                    context = str(current)
-                    break
+def _tls_context(conn: Connection) -> ssl.SSLContext:
+    """The server's certificate checked against the kubeconfig's CA (else the system's and the client's
+    usual roots), and the client certificate loaded: from files, or from PEM text through a private
+    temporary directory that is gone before a byte is sent."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if conn.insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     else:
-        merged, context = _flags_only_config(kube_config), scope.context or FLAGS_ENTRY
-    if not context:
-        raise ClusterError(f"kubeconfig {where}: no current-context; use --context")
-    if context not in _entry_names(merged, "contexts"):
-        raise ClusterError(f'kubeconfig {where}: context "{context}" not found')
-    _apply_overrides(merged, context, scope.auth, where)
-    impersonate = _impersonation(merged, context, scope.auth)
-    merger_config = merged
-    try:
-        exec_cfg, base_dir, cluster = _take_exec(merger_config, context)
-        if not cluster or not cluster.get("server"):
-            raise ClusterError(f'kubeconfig {where}: context "{context}" has no cluster server')
-        loader = kube_config.KubeConfigLoader(config_dict=merger_config, active_context=context,
-                                              config_base_path=None)
-        loader.load_and_set(cfg)
-        trim_token(cfg)
-        namespace = (loader.current_context.get("context") or {}).get("namespace")
-    except ClusterError:
-        raise
-    except Exception as exc:
-        raise ClusterError(f'kubeconfig {where}: context "{context}": {_one_line(str(exc), 200)}') from None
-    if exec_cfg is not None:
-        _apply_exec(cfg, exec_cfg, base_dir, cluster, scope.request_timeout)
-    return context, (str(namespace) if namespace else None), impersonate
+        try:
+            if conn.ca_pem is not None:
+                ctx.load_verify_locations(cadata=conn.ca_pem.decode("ascii"))
+            elif conn.ca_file is not None:
+                ctx.load_verify_locations(cafile=conn.ca_file)
+            else:
+                ctx.load_default_certs()
+                try:
+                    import certifi
+                except ImportError:  # pragma: no cover - a dependency of the client library
+                    pass
+                else:
+                    ctx.load_verify_locations(cafile=certifi.where())
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            what = conn.ca_file or "certificate-authority-data"
+            raise ClusterError(f"{conn.where}: certificate authority {what}: cannot load it "
+                               f"({_tls_reason(exc)})") from None
+    cert = conn.client_certificate
+    if cert is not None:
+        try:
+            if cert.cert_pem is None and cert.key_pem is None:
+                ctx.load_cert_chain(str(cert.cert_file), str(cert.key_file))
+            else:
+                with tempfile.TemporaryDirectory(prefix="kubectl-imgaccess-") as tmp:
+                    files = []
+                    for name, pem, path in (("cert", cert.cert_pem, cert.cert_file),
+                                            ("key", cert.key_pem, cert.key_file)):
+                        if pem is not None:
+                            path = os.path.join(tmp, name)
+                            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                            with os.fdopen(fd, "wb") as fh:
+                                fh.write(pem)
+                        files.append(str(path))
+                    ctx.load_cert_chain(files[0], files[1])
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise ClusterError(f"{conn.where}: client certificate: cannot load it "
+                               f"({_tls_reason(exc)})") from None
+    return ctx
 
 
-def _from_in_cluster(cfg: Any) -> Optional[str]:
-    """Fill cfg from the pod's service account; return its namespace."""
-    incluster_config = _module("kubernetes.config.incluster_config")
+def _tls_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+    return _one_line(str(reason), 120) if reason else type(exc).__name__
 
+
+def _pool(conn: Connection, maxsize: int) -> Any:
+    """The urllib3 pool every request of this connection goes through: direct, or through the cluster's
+    proxy-url, else the proxy the environment names for the server (NO_PROXY honoured)."""
+    from urllib.parse import unquote, urlsplit
+
+    import urllib3
+
+    kwargs: Dict[str, Any] = {"num_pools": 4, "maxsize": maxsize, "retries": False}
+    if conn.server.lower().startswith("https"):
+        ctx = _tls_context(conn)
+        kwargs.update(ssl_context=ctx, cert_reqs=ssl.CERT_NONE if conn.insecure else ssl.CERT_REQUIRED)
+        if conn.tls_server_name:
+            kwargs["server_hostname"] = conn.tls_server_name
+    proxy = conn.proxy_url or proxy_for(conn.server, loopback_direct=True)
+    if not proxy:
+        return urllib3.PoolManager(**kwargs)
+    parts = urlsplit(proxy)
+    headers: Dict[str, str] = {}
+    if parts.username is not None:
+        userinfo = unquote(parts.username) + ":" + unquote(parts.password or "")
+        headers = urllib3.make_headers(proxy_basic_auth=userinfo)
+        proxy = proxy.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
+    return urllib3.ProxyManager(proxy, proxy_headers=headers, **kwargs)
+
+
+# -- the connection ------------------------------------------------------------------------------------------
+
+
+def _credentials(conn: Connection, timeout: Optional[float]) -> Credentials:
+    """The credential the connection names; an exec plugin runs now (a certificate it answers with joins the
+    connection's TLS)."""
+    if conn.token is not None:
+        return bearer(conn.token)
+    if conn.token_file is not None:
+        return FileToken(conn.token_file, conn.where)
+    if conn.auth_provider is not None:
+        return ProviderToken(conn.auth_provider, conn.auth_provider_base_dir, conn.where)
+    if conn.exec_config is not None:
+        exec_cfg, base_dir, cluster = conn.exec_config, conn.exec_base_dir, conn.exec_cluster
+
+        def fetch() -> ExecCredential:
+            # a plugin that never answers is bounded like a request (--request-timeout, else the run's --timeout)
+            return run_plugin(exec_cfg, base_dir=base_dir, cluster=cluster,
+                              timeout=for_request(timeout).socket_timeout())
+
+        cred = fetch()
+        if cred.token is not None:
+            remember_secret(cred.token)
+            return ExecToken(fetch, cred)
+        conn.client_certificate = ClientCertificate(
+            cert_pem=(cred.client_certificate or "").encode("utf-8"),
+            key_pem=(cred.client_key or "").encode("utf-8"))
+        return Credentials()
+    if conn.basic is not None:
+        return basic(*conn.basic)
+    return Credentials()
+
+
+def _in_cluster(scope: ClusterScope) -> Connection:
+    """The pod's service account: the API server from KUBERNETES_SERVICE_HOST/PORT, its token (read again
+    while the run lasts) and CA from the service account directory."""
     sa_dir = os.environ.get(SA_DIR_ENV) or SA_DIR
-    try:
-        incluster_config.InClusterConfigLoader(
-            token_filename=os.path.join(sa_dir, "token"), cert_filename=os.path.join(sa_dir, "ca.crt")
-        ).load_and_set(cfg)
-        trim_token(cfg)
-    except Exception as exc:
-        raise ClusterError(f"in-cluster configuration ({sa_dir}): {_one_line(str(exc), 200)}") from None
+    where = f"in-cluster configuration ({sa_dir})"
+    host = os.environ.get("KUBERNETES_SERVICE_HOST", "").strip()
+    port = os.environ.get("KUBERNETES_SERVICE_PORT", "").strip()
+    if not host or not port:
+        raise ClusterError(f"{where}: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must both be set")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    ca_file = os.path.join(sa_dir, "ca.crt")
+    token_file = os.path.join(sa_dir, "token")
+    for path, what in ((token_file, "token"), (ca_file, "CA certificate")):
+        if not os.path.isfile(path):
+            raise ClusterError(f"{where}: no {what} file ({path})")
+    namespace: Optional[str] = None
     try:
         with open(os.path.join(sa_dir, "namespace"), encoding="utf-8") as f:
-            return f.read().strip() or None
+            namespace = f.read().strip() or None
     except OSError:
-        return None
+        pass
+    conn = Connection(server=f"https://{host}:{port}", context=None, namespace=namespace, where=where,
+                      ca_file=ca_file, impersonate=impersonation({}, scope.auth))
+    if scope.auth.token is not None:
+        conn.token = trimmed(scope.auth.token)
+    else:
+        conn.token_file = token_file
+    return conn
+
+
+def connection(scope: ClusterScope) -> Connection:
+    """The connection the scope describes: its kubeconfig (or the flags alone), else the pod's service account."""
+    paths = kubeconfig_paths(scope)
+    if paths or scope.auth.any_connection():
+        conn = from_kubeconfig(read_kubeconfig(paths) if paths else flags_only(), scope)
+        if scope.verbosity >= 6:
+            log.info("config loaded from %s, context %s", os.pathsep.join(paths or ["flags"]), conn.context)
+        return conn
+    if os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT"):
+        if scope.verbosity >= 6:
+            log.info("using the in-cluster configuration")
+        return _in_cluster(scope)
+    raise ClusterError(NO_CLUSTER)
 
 
 def connect(scope: ClusterScope) -> ClusterClient:
     """The configured client for the scope's kubeconfig/context, or the in-cluster service account."""
-    cfg = _module("kubernetes.client").Configuration()
-    paths = _kubeconfig_paths(scope)
-    context: Optional[str] = None
-    if paths or scope.auth.any_connection():
-        context, ctx_namespace, impersonate = _from_kubeconfig(scope, paths or [], cfg)
-        if scope.verbosity >= 6:
-            log.info("config loaded from %s, context %s", os.pathsep.join(paths or ["flags"]), context)
-    elif os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT"):
-        ctx_namespace = _from_in_cluster(cfg)
-        impersonate = _impersonation(None, None, scope.auth)
-        if scope.auth.token is not None:
-            cfg.api_key["authorization"] = f"Bearer {scope.auth.token}"
-            cfg.refresh_api_key_hook = None
-        if scope.verbosity >= 6:
-            log.info("using the in-cluster configuration")
-    else:
-        raise ClusterError(NO_CLUSTER)
-    cfg.retries = False  # retries are ours: bounded, status-aware, logged
-    cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, 16)
-    server = str(cfg.host).rstrip("/")
+    conn = connection(scope)
     return ClusterClient(
-        cfg,
-        server=server,
-        context=context,
-        namespace=scope.namespace or ctx_namespace or "default",
+        conn,
+        _credentials(conn, scope.request_timeout),
         timeout=scope.request_timeout,
         verbosity=scope.verbosity,
-        impersonate=impersonate,
+        namespace=scope.namespace or conn.namespace or "default",
         progress=scope.progress,
     )
 
 
-def _merged_kubeconfig(paths: List[str]) -> Any:
-    """The kubeconfig files checked as kubectl checks them, then merged in KUBECONFIG order (the merger: its
-    `config`, and its `paths` and `config_files` for kubectl's current-context rule)."""
-    check_kubeconfig_files(paths)
-    where = os.pathsep.join(paths)
-    try:
-        merger = _module("kubernetes.config.kube_config").KubeConfigMerger(where)
-    except Exception as exc:
-        raise ClusterError(f"kubeconfig {where}: cannot read it ({_one_line(str(exc), 200)})") from None
-    if merger.config is None:
-        raise ClusterError(f"kubeconfig {where}: empty")
-    return merger
-
-
 def context_names(scope: ClusterScope) -> List[str]:
     """Every context of the merged kubeconfig (--kubeconfig, else $KUBECONFIG, else ~/.kube/config), in file order."""
-    paths = _kubeconfig_paths(scope)
+    paths = kubeconfig_paths(scope)
     if not paths:
         raise ClusterError("--all-contexts: no kubeconfig (use --kubeconfig FILE or set KUBECONFIG)")
-    names = [n for n in _entry_names(_merged_kubeconfig(paths).config, "contexts") if n and n != "None"]
+    names = [name for name in read_kubeconfig(paths).names("contexts") if name]
     if not names:
         raise ClusterError(f"kubeconfig {os.pathsep.join(paths)}: no contexts")
     return names

@@ -8,7 +8,6 @@ credentials in it.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
@@ -29,6 +28,7 @@ from urllib3.exceptions import (
 
 from kubectl_imgaccess.deadline import for_request
 from kubectl_imgaccess.deadline import read_body as read_limited
+from kubectl_imgaccess.proxies import proxy_for
 
 log = logging.getLogger("kubectl_imgaccess.probe")
 
@@ -79,76 +79,6 @@ def origin(url: str) -> Tuple[str, str, int]:
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80)
     return scheme, (parts.hostname or "").lower(), port
-
-
-# ---------------------------------------------------------------------------------------------------
-# Proxies, the way curl reads the environment
-
-
-def no_proxy_matches(host: str, no_proxy: str) -> bool:
-    """curl's NO_PROXY rule: "*" matches all; names match themselves and their subdomains, a leading
-    dot ignored, case-insensitive; IP addresses match equal addresses or CIDR ranges. Ports are not
-    part of the comparison."""
-    host = host.strip().lower().rstrip(".")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host:
-        return False
-    try:
-        host_ip: Optional[ipaddress._BaseAddress] = ipaddress.ip_address(host)
-    except ValueError:
-        host_ip = None
-    for raw in re.split(r"[,\s]+", no_proxy.strip()):
-        entry = raw.strip().lower()
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        if host_ip is not None:
-            if entry.startswith("[") and "]" in entry:
-                entry = entry[1 : entry.index("]")]
-            entry = entry.lstrip(".")
-            try:
-                if host_ip in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        entry = entry.lstrip(".").rstrip(".")
-        if entry.count(":") == 1:  # "name:port" written by habit: compare the name
-            entry = entry.split(":", 1)[0]
-        if entry and (host == entry or host.endswith("." + entry)):
-            return True
-    return False
-
-
-def _env(env: Mapping[str, str], *names: str) -> Optional[str]:
-    for name in names:
-        value = env.get(name)
-        if value:
-            return value
-    return None
-
-
-def proxy_for(url: str, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
-    """The proxy URL for `url` from https_proxy/HTTPS_PROXY (http_proxy/HTTP_PROXY for http),
-    all_proxy/ALL_PROXY as fallback, unless no_proxy/NO_PROXY exempts the host."""
-    env = os.environ if env is None else env
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    exempt = _env(env, "no_proxy", "NO_PROXY")
-    if exempt and no_proxy_matches(host, exempt):
-        return None
-    if parts.scheme == "https":
-        proxy = _env(env, "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
-    else:
-        proxy = _env(env, "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
-    if proxy and "://" not in proxy:
-        proxy = "http://" + proxy  # curl's default for a bare host:port
-    return proxy
-
-
-# ---------------------------------------------------------------------------------------------------
 
 
 def ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
