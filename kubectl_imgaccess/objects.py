@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple, TypeVar, cast
+from typing import Any, List, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.text import redact
 
 STDIN_NAME = "<stdin>"  # the file name of manifests read from standard input (-f -)
 
+C = TypeVar("C", bound=type)
 
+
+def slotted(cls: C) -> C:
+    """The dataclass `cls` made again with `__slots__` of its fields, on every supported Python (what
+    `dataclass(slots=True)` does from 3.10 on): its instances carry no `__dict__`, which is most of the memory of
+    the many small records a big cluster's snapshot and report are made of. Use it on top of `@dataclass`.
+
+    Instances take no attribute that is not a field, and have no `__weakref__`. They copy and pickle field by
+    field (frozen ones too: the state is set as their `__init__` sets it)."""
+    if not dataclasses.is_dataclass(cls) or "__slots__" in cls.__dict__:
+        raise TypeError(f"slotted: {cls.__name__} is not a dataclass without __slots__ of its own")
+    inherited = {name for base in cls.__mro__[1:-1] for name in _slot_names(base)}
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in inherited)
+    # Fields' defaults are class attributes, which a slot of the same name cannot sit beside; the generated
+    # __init__ holds them.
+    body = {key: value for key, value in cls.__dict__.items()
+            if key not in names and key not in ("__dict__", "__weakref__")}
+    body["__slots__"] = names
+    body["__getstate__"] = _fields_state
+    body["__setstate__"] = _set_fields_state
+    metaclass: Any = type(cls)
+    made = metaclass(cls.__name__, cls.__bases__, body)
+    made.__qualname__ = cls.__qualname__
+    return cast(C, made)
+
+
+def _slot_names(cls: type) -> Tuple[str, ...]:
+    slots = cls.__dict__.get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
+
+
+def _fields_state(self: Any) -> List[Any]:
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _set_fields_state(self: Any, state: List[Any]) -> None:
+    for f, value in zip(dataclasses.fields(self), state):
+        object.__setattr__(self, f.name, value)  # frozen ones too, as their __init__ does
+
+
+@slotted
 @dataclass(frozen=True, order=True)
 class ObjectKey:
     """Identity of a Kubernetes object as the audit sees it (kind is the bare kind, e.g. "Secret")."""
@@ -23,6 +65,7 @@ class ObjectKey:
         return f"{self.kind}/{self.name}" if not self.namespace else f"{self.kind} {self.namespace}/{self.name}"
 
 
+@slotted
 @dataclass(frozen=True)
 class FieldRef:
     """A field inside one object, as a dotted path with [i] indexes: "spec.imagePullSecrets[0].name"."""
@@ -31,6 +74,7 @@ class FieldRef:
     path: str
 
 
+@slotted
 @dataclass(frozen=True)
 class Location:
     """Where something was written: file and 1-based line."""
@@ -42,6 +86,7 @@ class Location:
         return f"{self.file}:{self.line}"
 
 
+@slotted
 @dataclass(frozen=True)
 class Credential:
     """One registry credential from a pull Secret, in the kubelet's terms.
@@ -81,6 +126,7 @@ class Credential:
         return not self.provided_by and not self.username and not self.password
 
 
+@slotted
 @dataclass(frozen=True)
 class CredentialRef:
     """Which credential, never what it holds: its Secret, the data key and registry key it came from (userinfo in

@@ -23,7 +23,7 @@ pytest_plugins = ["tests.sandbox.fixtures", "tests.registry.fixtures"]
 UNIT_MODULES = frozenset({
     "test_api_errors", "test_audit", "test_config", "test_dockercfg", "test_docs", "test_durations",
     "test_files_source", "test_fix_plan", "test_imageref", "test_keyring", "test_probe_units", "test_properties",
-    "test_selectors", "test_text", "test_tiers", "test_weblogic",
+    "test_objects", "test_selectors", "test_text", "test_tiers", "test_weblogic",
 })
 
 

@@ -13,7 +13,7 @@ from kubectl_imgaccess import __version__
 from kubectl_imgaccess.audit.snapshot import Mode
 from kubectl_imgaccess.catalog import FailOn, Severity, severity_rank
 from kubectl_imgaccess.exitcodes import ExitCode, for_outcome
-from kubectl_imgaccess.objects import CredentialRef, Location
+from kubectl_imgaccess.objects import CredentialRef, Location, slotted
 from kubectl_imgaccess.text import redact
 
 Verdict = Literal["pass", "unknown", "warn", "fail"]
@@ -24,6 +24,7 @@ def worst(verdicts: List[Verdict]) -> Verdict:
     return max(verdicts, key=VERDICT_ORDER.index, default="pass")
 
 
+@slotted
 @dataclass(frozen=True)
 class Suppression:
     """What silenced a finding: the Domain's own annotation, or a config `ignore:` entry."""
@@ -43,6 +44,7 @@ class Suppression:
         return {"kind": self.kind, "source": self.source, "reason": self.reason, "expires": self.expires}
 
 
+@slotted
 @dataclass
 class Finding:
     rule: str
@@ -89,6 +91,7 @@ def finding_identity(f: Finding, d: Optional[DomainReport]) -> Tuple[str, ...]:
     return identity(f.rule, d.namespace if d else "", d.name if d else "", f.field, f.image, f.secret, f.subject)
 
 
+@slotted
 @dataclass
 class ProbeOutcome:
     status: str
@@ -100,6 +103,7 @@ class ProbeOutcome:
     finding: str = ""  # that rule's message
 
 
+@slotted
 @dataclass
 class ImageEntry:
     image: str
@@ -125,6 +129,7 @@ class ImageEntry:
     unverified: List[str] = _field(default_factory=list)
 
 
+@slotted
 @dataclass
 class DomainReport:
     namespace: str

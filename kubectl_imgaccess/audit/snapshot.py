@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, cast
 
-from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey
+from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, slotted
 from kubectl_imgaccess.weblogic.domain import DomainModel
 
 Obj = Dict[str, Any]
@@ -23,6 +23,7 @@ Mode = Literal["files", "cluster", "mixed"]
 REGISTRIES_ANNOTATION = "imgaccess.weblogic.oracle/registries"
 
 
+@slotted
 @dataclass(frozen=True)
 class Unreadable:
     """Objects the source could not read. namespace None = cluster-wide; name None = the whole list."""
@@ -40,6 +41,7 @@ class Unreadable:
         return self.name is None or name is None or self.name == name
 
 
+@slotted
 @dataclass(frozen=True)
 class ProvidedSecret:
     """A Secret that will exist but whose content cannot be read here: made by a controller from a

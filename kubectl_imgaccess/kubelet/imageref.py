@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Pattern, Tuple
 
+from kubectl_imgaccess.objects import slotted
+
 __all__ = ["DEFAULT_DOMAIN", "DEFAULT_TAG", "ImageRef", "InvalidReference", "parse", "repository"]
 
 DEFAULT_DOMAIN = "docker.io"
@@ -90,6 +92,7 @@ class InvalidReference(ValueError):
         self.image = image
 
 
+@slotted
 @dataclass(frozen=True)
 class ImageRef:
     """A parsed, normalized image reference.

@@ -372,6 +372,8 @@ def _byte_order(key: str) -> bytes:
 class Keyring:
     """The pull-secret part of a pod's keyring, from credentials in the order the pod lists its secrets."""
 
+    __slots__ = ("_creds", "_index", "unparseable")  # one per pull Secret of a cluster, in an audit
+
     def __init__(self, credentials: Iterable[Credential]) -> None:
         self._creds: Dict[str, List[Credential]] = {}
         dropped: List[Credential] = []

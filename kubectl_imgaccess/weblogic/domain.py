@@ -47,7 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref, json_kind
+from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref, json_kind, slotted
 
 SERVER = "server"
 INTROSPECTOR = "introspector"
@@ -106,6 +106,7 @@ DEFAULTS = OperatorDefaults(
 )
 
 
+@slotted
 @dataclass(frozen=True)
 class ImageUse:
     """One image-bearing field and the pods of one group that pull it."""
@@ -118,6 +119,7 @@ class ImageUse:
     defaulted: bool
 
 
+@slotted
 @dataclass(frozen=True)
 class PodGroup:
     """Pods of one Domain that share one ServiceAccount: one pull path to audit."""
@@ -128,6 +130,7 @@ class PodGroup:
     images: Tuple[ImageUse, ...]
 
 
+@slotted
 @dataclass(frozen=True)
 class PullSecretRef:
     """One `spec.imagePullSecrets` entry as written; an empty name still counts as "the pod lists secrets"."""
@@ -136,6 +139,7 @@ class PullSecretRef:
     field: FieldRef
 
 
+@slotted
 @dataclass(frozen=True)
 class ClusterRef:
     """A Cluster resource named by a v9 Domain."""
@@ -144,6 +148,7 @@ class ClusterRef:
     field: FieldRef
 
 
+@slotted
 @dataclass(frozen=True)
 class IgnoredField:
     """Something the author wrote that no pod of the Domain pulls, and why: reported, never audited."""
@@ -153,6 +158,7 @@ class IgnoredField:
     message: str  # why, without the image (a report puts the image first)
 
 
+@slotted
 @dataclass(frozen=True)
 class DomainModel:
     """Everything the credential audit needs to know about one Domain."""
@@ -245,6 +251,7 @@ def kubernetes_pull_policy(image: str) -> str:
 # ---------------------------------------------------------------- image fields
 
 
+@slotted
 @dataclass(frozen=True)
 class _Field:
     """One image-bearing field; `order` keeps the Domain's layout order when groups are assembled."""
@@ -458,6 +465,7 @@ def _merged(label: str, levels: Sequence[_Level], why: Dict[int, List[str]]) -> 
     return images
 
 
+@slotted
 @dataclass
 class _Role:
     """One pod (or set of like pods) of the Domain before grouping."""
@@ -493,6 +501,7 @@ def _api_version(domain: Mapping[str, Any]) -> str:
     return _string(domain.get("apiVersion"), "apiVersion") or ""
 
 
+@slotted
 @dataclass(frozen=True)
 class _ClusterEntry:
     index: int

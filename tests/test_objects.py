@@ -1,0 +1,113 @@
+"""objects.slotted: a dataclass made again with __slots__ of its fields, the same on every supported Python."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import pytest
+
+from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry
+from kubectl_imgaccess.audit.snapshot import ProvidedSecret, Unreadable
+from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, slotted
+from kubectl_imgaccess.weblogic.domain import DomainModel, ImageUse, PodGroup
+
+
+@slotted
+@dataclass(frozen=True, order=True)
+class _Frozen:
+    name: str
+    count: int = 3
+    tags: List[str] = field(default_factory=list, compare=False)
+
+
+@slotted
+@dataclass
+class _Plain:
+    name: str
+    note: Optional[str] = None
+    items: List[int] = field(default_factory=list)
+
+    def described(self) -> str:
+        return f"{self.name}: {self.note}"
+
+
+@slotted
+@dataclass
+class _Child(_Plain):
+    extra: int = 0
+
+
+def test_instances_have_slots_and_no_dict() -> None:
+    for obj in (_Frozen("a"), _Plain("a"), _Child("a")):
+        assert not hasattr(obj, "__dict__")
+    assert _Frozen.__dict__["__slots__"] == ("name", "count", "tags")
+    assert _Child.__dict__["__slots__"] == ("extra",)  # the base's fields are its own slots
+
+
+def test_dataclass_behaviour_is_kept() -> None:
+    a = _Frozen("a")
+    assert a == _Frozen("a", 3) and a < _Frozen("b") and hash(a) == hash(_Frozen("a"))
+    assert a.count == 3 and a.tags == [] and a.tags is not _Frozen("a").tags  # defaults, fresh factories
+    assert repr(a) == "_Frozen(name='a', count=3, tags=[])"
+    assert _Frozen.__qualname__ == "_Frozen" and _Frozen.__module__ == __name__
+    assert [f.name for f in dataclasses.fields(_Child)] == ["name", "note", "items", "extra"]
+    assert dataclasses.replace(_Child("a", extra=2), note="n") == _Child("a", "n", [], 2)
+    assert dataclasses.asdict(_Plain("a", "n", [1])) == {"name": "a", "note": "n", "items": [1]}
+    assert _Child("a", "n").described() == "a: n"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.name = "b"  # type: ignore[misc]
+
+
+def test_no_attribute_that_is_not_a_field() -> None:
+    plain = _Plain("a")
+    plain.note = "set"
+    with pytest.raises(AttributeError):
+        plain.other = 1  # type: ignore[attr-defined]
+    with pytest.raises((AttributeError, TypeError)):
+        _Frozen("a").other = 1  # type: ignore[attr-defined]
+
+
+def test_copies_and_pickles_frozen_and_plain() -> None:
+    for obj in (_Frozen("a", 4, ["x"]), _Plain("a", "n", [1, 2]), _Child("a", None, [], 7)):
+        for twin in (copy.deepcopy(obj), copy.copy(obj), pickle.loads(pickle.dumps(obj))):
+            assert twin == obj and twin is not obj and type(twin) is type(obj)
+    deep = copy.deepcopy(_Plain("a", None, [1]))
+    assert deep.items == [1]
+
+
+def test_only_dataclasses_without_their_own_slots() -> None:
+    class NotData:
+        pass
+
+    with pytest.raises(TypeError, match="not a dataclass"):
+        slotted(NotData)
+    with pytest.raises(TypeError, match="not a dataclass"):
+        slotted(_Frozen)
+
+
+@pytest.mark.parametrize("obj", [
+    ObjectKey("Domain", "ns", "d"),
+    FieldRef(ObjectKey("Domain", "ns", "d"), "spec.image"),
+    Location("f.yaml", 3),
+    Credential("s", "ns", "r.io", "u", "p"),
+    Unreadable("Secret", "ns", None, "forbidden"),
+    ProvidedSecret("ns", "s", None, ("r.io",), ObjectKey("SealedSecret", "ns", "s")),
+    Finding("IA001", "n", "error", "m"),
+    ImageEntry("i", "r", "t", "f", [], "default", "none", [], (), "IfNotPresent", []),
+    DomainReport("ns", "d", "d"),
+    ImageUse("i", FieldRef(ObjectKey("Domain", "ns", "d"), "spec.image"), frozenset(), "IfNotPresent", None,
+             False),
+], ids=lambda obj: type(obj).__name__)
+def test_the_many_small_records_are_slotted(obj: object) -> None:
+    """What a big cluster's snapshot, operator models and report hold by the ten thousand."""
+    assert not hasattr(obj, "__dict__")
+    assert copy.deepcopy(obj) == obj
+
+
+def test_models_are_slotted() -> None:
+    for cls in (DomainModel, PodGroup):
+        assert "__slots__" in cls.__dict__
