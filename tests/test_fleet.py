@@ -8,11 +8,12 @@ import json
 import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import yaml
 
+from kubectl_imgaccess.audit.config import Config
 from tests.clitools import ROOT, run
 from tools.sandbox.server import Sandbox
 
@@ -83,6 +84,28 @@ def test_repeated_context_reads_both_clusters(fleet: Tuple[Dict[str, str], Sandb
         [same] = [x for x in alone[d["context"]]["domains"] if x["name"] == d["name"]]
         assert d["findings"] == same["findings"] and d["verdict"] == same["verdict"]
     assert doc["summary"]["domains"] == sum(a["summary"]["domains"] for a in alone.values())
+
+
+def test_the_config_file_is_read_once_for_the_whole_fleet(fleet: Tuple[Dict[str, str], Sandbox, Sandbox],
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubectl_imgaccess.cli import check
+    from kubectl_imgaccess.cli.main import main
+    from kubectl_imgaccess.manifests import load_config
+
+    env, _, _ = fleet
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = tmp_path / "imgaccess.yaml"
+    config.write_text("ignore: []\n", encoding="utf-8")
+    calls: List[Optional[str]] = []
+
+    def counted(path: Optional[str]) -> Config:
+        calls.append(path)
+        return load_config(path)
+
+    monkeypatch.setattr(check, "load_config", counted)
+    assert main(["check", "-A", "--context", "east", "--context", "west", "--config", str(config), "-o", "name"]) == 1
+    assert calls == [str(config)]
 
 
 def test_all_contexts_with_dead_and_refused_clusters(fleet: Tuple[Dict[str, str], Sandbox, Sandbox]) -> None:

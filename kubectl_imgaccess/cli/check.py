@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from kubectl_imgaccess.audit.baseline import apply_baseline, load_baseline
-from kubectl_imgaccess.audit.config import default_config_path
+from kubectl_imgaccess.audit.config import Config, default_config_path
 from kubectl_imgaccess.audit.policyreport import policy_reports
 from kubectl_imgaccess.audit.report import Finding, Gate, ProbeOutcome, Report
 from kubectl_imgaccess.audit.run import AuditOptions, ProbeKey, apply_probe, audit, credentials_for, probe_keys
@@ -192,22 +192,25 @@ def run_check(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Option
     started = time.monotonic()
     _validate(opts)
     known = load_baseline(opts.baseline) if opts.baseline is not None else None  # before any cluster call
+    config = load_config(opts.config or default_config_path(os.environ))  # once, whatever the contexts
     contexts = fleet_contexts(opts)
-    report = _run_one(opts, stdin, notes) if contexts is None else run_fleet(opts, contexts, notes)
+    report = (_run_one(opts, config, stdin, notes) if contexts is None
+              else run_fleet(opts, config, contexts, notes))
     if known is not None and opts.baseline is not None:
         apply_baseline(report, known, opts.baseline)
     report.duration = time.monotonic() - started
     return report
 
 
-def run_fleet(opts: CheckOptions, contexts: List[str], notes: Optional[IO[str]] = None) -> Report:
+def run_fleet(opts: CheckOptions, config: Config, contexts: List[str], notes: Optional[IO[str]] = None
+              ) -> Report:
     """Audit each context concurrently (bounded); a cluster that cannot be read at all becomes an IA023 finding
     and the others' results stand in full."""
     def one(context: str) -> Tuple[Optional[Report], Optional[str], str]:
         buffer = io.StringIO()
         scope = dataclasses.replace(opts.scope, context=context, domains=list(opts.scope.domains))
         try:
-            report = _run_one(dataclasses.replace(opts, scope=scope, contexts=[context]), None, buffer)
+            report = _run_one(dataclasses.replace(opts, scope=scope, contexts=[context]), config, None, buffer)
         except ClusterError as exc:
             return None, str(exc), buffer.getvalue()
         return report, None, buffer.getvalue()
@@ -268,8 +271,8 @@ def write_reports(opts: CheckOptions, report: Report, err: IO[str]) -> Optional[
     return None
 
 
-def _run_one(opts: CheckOptions, stdin: Optional[IO[str]] = None, notes: Optional[IO[str]] = None) -> Report:
-    config = load_config(opts.config or default_config_path(os.environ))
+def _run_one(opts: CheckOptions, config: Config, stdin: Optional[IO[str]] = None,
+             notes: Optional[IO[str]] = None) -> Report:
     snap = gather(opts, stdin, notes)
     options = AuditOptions(now=datetime.datetime.now(datetime.timezone.utc),
                            annotation_ignores=opts.annotation_ignores, cloud=opts.cloud)
