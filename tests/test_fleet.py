@@ -176,3 +176,22 @@ def test_refusals(fleet: Tuple[Dict[str, str], Sandbox, Sandbox], args: List[str
     proc = run(args, env=env)
     assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_policyreports_of_a_fleet_name_their_context_when_one_cluster_has_no_domains() -> None:
+    """-o policyreport annotates by fleet, as the other formats name contexts: not by how many contexts happen
+    to hold Domains."""
+    import dataclasses
+
+    from kubectl_imgaccess.audit.policyreport import CONTEXT_ANNOTATION
+    from kubectl_imgaccess.audit.run import audit
+    from kubectl_imgaccess.cli.check import merge_fleet
+    from kubectl_imgaccess.manifests import read_files
+    from kubectl_imgaccess.render.policyreport import render_policyreport
+
+    east = audit(read_files([str(EXAMPLES / "01-healthy.yaml")], "default"))
+    east.domains = [dataclasses.replace(d, context="east") for d in east.domains]
+    west = audit(read_files([], "default"))
+    doc = yaml.safe_load(render_policyreport(merge_fleet([("east", east), ("west", west)], [])))
+    assert doc["items"]
+    assert [r["metadata"]["annotations"] for r in doc["items"]] == [{CONTEXT_ANNOTATION: "east"}] * len(doc["items"])

@@ -174,14 +174,6 @@ class Report:
     blind: List[Optional[str]] = _field(default_factory=list)
     fleet: bool = False  # --context repeated or --all-contexts
 
-    def contexts(self) -> List[str]:
-        """The contexts the Domains were read from, in order of first appearance."""
-        seen: List[str] = []
-        for d in self.domains:
-            if d.context is not None and d.context not in seen:
-                seen.append(d.context)
-        return seen
-
     def all_findings(self) -> List[Finding]:
         return self.findings + [f for d in self.domains for f in d.findings]
 

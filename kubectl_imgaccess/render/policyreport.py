@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from kubectl_imgaccess.audit.policyreport import CONTEXT_ANNOTATION, policy_reports
 from kubectl_imgaccess.audit.report import Report
@@ -10,10 +10,11 @@ from kubectl_imgaccess.render.structured import dump_yaml
 
 
 def render_policyreport(report: Report) -> str:
-    """A v1 List of the reports; with several clusters each report names its context in an annotation."""
-    contexts = report.contexts()
+    """A v1 List of the reports; with several clusters (a fleet) each report names its context in an annotation,
+    as the other formats name each Domain's context."""
     items: List[Dict[str, Any]] = []
-    for context in contexts if len(contexts) > 1 else [None]:
+    contexts: List[Optional[str]] = list(report.clusters) if report.fleet else [None]
+    for context in contexts:
         for doc in policy_reports(report, context):
             if context is not None:
                 doc["metadata"]["annotations"] = {CONTEXT_ANNOTATION: context}
