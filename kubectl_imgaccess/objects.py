@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple, TypeVar, cast
+from typing import Any, Dict, Iterable, List, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.text import redact
 
@@ -174,6 +174,23 @@ def shared_text(text: S) -> S:
     times over (namespaces, images, names of Secrets and ServiceAccounts, field paths, most messages) is held
     once, so memory grows with what differs."""
     return sys.intern(text) if type(text) is str else text
+
+
+# The tuples shared_tuple has handed out, each its own key; bounded, past which a tuple is made each time.
+_TUPLES: Dict[Tuple[str, ...], Tuple[str, ...]] = {}
+_MAX_SHARED_TUPLES = 1 << 16
+
+
+def shared_tuple(texts: Iterable[str]) -> Tuple[str, ...]:
+    """The one tuple of these texts (each text its one copy): what a report lists per image (pods, roles, pull
+    secret names) comes in a few combinations repeated by every Domain, held once each."""
+    made = tuple(sys.intern(t) if type(t) is str else t for t in texts)
+    shared = _TUPLES.get(made)
+    if shared is not None:
+        return shared
+    if len(_TUPLES) < _MAX_SHARED_TUPLES:
+        _TUPLES[made] = made
+    return made
 
 
 V = TypeVar("V")

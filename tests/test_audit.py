@@ -41,7 +41,7 @@ def rules(report: Report) -> Dict[str, str]:
 def test_serviceaccount_path_is_used_when_the_domain_lists_none() -> None:
     report = audit(snapshot(domain(), service_account(pull=["ocr"]), secret("ocr")))
     img = report.domains[0].images[0]
-    assert (img.pull_from, img.pull_names) == ("serviceaccount", ["ocr"])
+    assert (img.pull_from, img.pull_names) == ("serviceaccount", ("ocr",))
     assert [c.secret for c in img.credentials] == ["ocr"]
     assert img.verdict == "pass" and report.domains[0].verdict == "pass"
 

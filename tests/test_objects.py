@@ -5,15 +5,19 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 import pytest
 
+from kubectl_imgaccess import objects
 from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry
-from kubectl_imgaccess.audit.snapshot import ProvidedSecret, Unreadable
-from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, slotted
+from kubectl_imgaccess.audit.run import audit
+from kubectl_imgaccess.audit.snapshot import ProvidedSecret, Snapshot, Unreadable
+from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, shared_tuple, slotted
 from kubectl_imgaccess.weblogic.domain import DomainModel, ImageUse, PodGroup
+from tests.builders import domain, secret
 
 
 @slotted
@@ -97,7 +101,7 @@ def test_only_dataclasses_without_their_own_slots() -> None:
     Unreadable("Secret", "ns", None, "forbidden"),
     ProvidedSecret("ns", "s", None, ("r.io",), ObjectKey("SealedSecret", "ns", "s")),
     Finding("IA001", "n", "error", "m"),
-    ImageEntry("i", "r", "t", "f", [], "default", "none", [], (), "IfNotPresent", []),
+    ImageEntry("i", "r", "t", "f", (), "default", "none", (), (), "IfNotPresent", ()),
     DomainReport("ns", "d", "d"),
     ImageUse("i", FieldRef(ObjectKey("Domain", "ns", "d"), "spec.image"), frozenset(), "IfNotPresent", None,
              False),
@@ -111,3 +115,32 @@ def test_the_many_small_records_are_slotted(obj: object) -> None:
 def test_models_are_slotted() -> None:
     for cls in (DomainModel, PodGroup):
         assert "__slots__" in cls.__dict__
+
+
+def test_shared_tuple_is_one_tuple_per_combination() -> None:
+    first = shared_tuple(["server", "".join(["intro", "spector"])])
+    again = shared_tuple(iter(("server", "".join(["intro", "spector"]))))
+    assert first == ("server", "introspector") and again is first
+    assert first[1] is again[1] is sys.intern("introspector")  # one copy of each text
+    assert shared_tuple([]) == () and shared_tuple(["b", "a"]) != shared_tuple(["a", "b"])
+
+
+def test_shared_tuple_stops_sharing_past_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(objects, "_TUPLES", {})
+    monkeypatch.setattr(objects, "_MAX_SHARED_TUPLES", 2)
+    kept = [shared_tuple([f"t{n}"]) for n in range(5)]
+    assert len(objects._TUPLES) == 2
+    assert shared_tuple(["t0"]) is kept[0]
+    late = shared_tuple(["t4"])
+    assert late == kept[4] and late is not kept[4]  # made each time, still the same value
+
+
+def test_a_report_shares_its_lists_of_names_across_domains() -> None:
+    """What every Domain's images list (pods, roles, pull secret names) is held once per combination."""
+    snap = Snapshot(mode="cluster")
+    for obj in (domain("d1", pull=["ocr"]), domain("d2", pull=["ocr"]), secret("ocr")):
+        snap.add(obj)
+    report = audit(snap)
+    one, two = (d.images[0] for d in report.domains)
+    assert one.pods is two.pods and one.roles is two.roles and one.pull_names is two.pull_names
+    assert one.pull_names == ("ocr",)

@@ -81,9 +81,9 @@ def test_json_written_domain_by_domain_is_the_document() -> None:
 
 
 def _entry(image: str, repository: str) -> ImageEntry:
-    return ImageEntry(image=image, repository=repository, reference="1", field="spec.image", pods=[],
-                      service_account="default", pull_from="none", pull_names=[], credentials=(),
-                      pull_policy="IfNotPresent", roles=["server"])
+    return ImageEntry(image=image, repository=repository, reference="1", field="spec.image", pods=(),
+                      service_account="default", pull_from="none", pull_names=(), credentials=(),
+                      pull_policy="IfNotPresent", roles=("server",))
 
 
 def test_node_cache_index_answers_like_a_scan_and_follows_new_nodes() -> None:

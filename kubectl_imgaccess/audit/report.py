@@ -61,10 +61,10 @@ class Finding:
     images: List[int] = _field(default_factory=list)  # indexes of the DomainReport.images it concerns
     # IA004 (the anonymous pull) names the findings that explain it; they name IA004 back. Suppressing an
     # explanation never silences the fact.
-    causes: List[str] = _field(default_factory=list)
-    explains: List[str] = _field(default_factory=list)
+    causes: Tuple[str, ...] = ()
+    explains: Tuple[str, ...] = ()
     suppressed_by: Optional[Suppression] = None  # set exactly when suppressed
-    expired_suppressions: List[str] = _field(default_factory=list)  # ignore entries that no longer apply
+    expired_suppressions: Tuple[str, ...] = ()  # ignore entries that no longer apply
     baseline: bool = False  # matches a finding of the --baseline report: shown, but not counted by the gate
     subject: Optional[str] = None  # for findings about the scope itself: the API path it concerns
     pod_kind: Optional[str] = None  # IA009: the kind of pod that fails (weblogic.domain SERVER or INTROSPECTOR)
@@ -110,13 +110,13 @@ class ImageEntry:
     repository: str  # normalized name; "" when the reference is invalid
     reference: str  # tag or digest a pull asks for; "" when invalid
     field: str
-    pods: List[str]
+    pods: Tuple[str, ...]
     service_account: str
     pull_from: str  # "domain" | "serviceaccount" | "none"
-    pull_names: List[str]
+    pull_names: Tuple[str, ...]
     credentials: Tuple[CredentialRef, ...]  # matching, in kubelet order (references: a report holds no value)
     pull_policy: str
-    roles: List[str]
+    roles: Tuple[str, ...]
     defaulted: bool = False
     location: Optional[Location] = None
     verdict: Verdict = "pass"
@@ -126,7 +126,7 @@ class ImageEntry:
     # this many of the others (audit.run.apply_probe puts them there, with or without a probe).
     probe_slot: int = 0
     # Secrets on the pull path that will exist but cannot be read, with no registries declared (IA020)
-    unverified: List[str] = _field(default_factory=list)
+    unverified: Tuple[str, ...] = ()
 
 
 @slotted

@@ -49,6 +49,7 @@ from kubectl_imgaccess.objects import (
     describe_ref,
     share_texts,
     shared_text,
+    shared_tuple,
 )
 from kubectl_imgaccess.weblogic.domain import (
     IGNORE_ANNOTATION,
@@ -394,7 +395,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         pull_from, refs = "serviceaccount", sa_refs
     else:
         pull_from, refs = "none", []
-    names = [n for n, _ in refs if n]
+    names = shared_tuple(n for n, _ in refs if n)
     for e in entries:
         e.pull_from, e.pull_names = pull_from, names
     path_unknown = pull_from == "serviceaccount" and sa_unreadable
@@ -469,7 +470,7 @@ def _audit_group(a: _DomainAudit, model: DomainModel, group: PodGroup) -> None:
         if causes.broken or (not e.credentials and a.auth(registry) not in ("anonymous", "node")):
             uncovered = True
         if not e.credentials:
-            e.unverified = [p.describe() for p in causes.unverified]
+            e.unverified = shared_tuple(p.describe() for p in causes.unverified)
         empties = [c for c in matched if c.empty] if not e.credentials else []
         for c in empties:
             if c.secret in hollow:
@@ -511,9 +512,9 @@ def _entry(a: _DomainAudit, use: ImageUse, group: PodGroup) -> ImageEntry:
         repository, reference = "", ""
     return ImageEntry(
         image=shared_text(use.image), repository=shared_text(repository), reference=shared_text(reference),
-        field=shared_text(describe_ref(use.field)), pods=[shared_text(p) for p in sorted(use.pods)],
-        service_account=shared_text(group.service_account), pull_from="none", pull_names=[], credentials=(),
-        pull_policy=shared_text(use.pull_policy), roles=[shared_text(r) for r in group.roles],
+        field=shared_text(describe_ref(use.field)), pods=shared_tuple(sorted(use.pods)),
+        service_account=shared_text(group.service_account), pull_from="none", pull_names=(), credentials=(),
+        pull_policy=shared_text(use.pull_policy), roles=shared_tuple(group.roles),
         defaulted=use.defaulted, location=a.snap.location(use.field),
     )
 
@@ -651,7 +652,7 @@ def _anonymous(a: _DomainAudit, e: ImageEntry, i: int, use: ImageUse, group: Pod
         fix = _new_secret_fix(a, _host(e))
     f = a.add("IA004", message, [i], where=use.field, image=e.image, severity=severity,
               sa=group.service_account if e.pull_from != "domain" else None, fix=fix)
-    f.causes = sorted(set(f.causes) | set(because))
+    f.causes = shared_tuple(sorted(set(f.causes) | set(because)))
 
 
 def _link_causes(d: DomainReport) -> None:
@@ -661,7 +662,7 @@ def _link_causes(d: DomainReport) -> None:
             continue
         for f in d.findings:
             if f.rule in fact.causes and set(f.images) & set(fact.images) and "IA004" not in f.explains:
-                f.explains.append("IA004")
+                f.explains += ("IA004",)
 
 
 def _cached_image_check(a: _DomainAudit, group: PodGroup, e: ImageEntry, i: int, use: ImageUse, auth: str) -> None:
@@ -953,7 +954,7 @@ def _suppress_finding(f: Finding, d: DomainReport, config: Config, now: Optional
     notes = []
     for e in entries:
         if e not in live:
-            f.expired_suppressions.append(e.where)
+            f.expired_suppressions += (e.where,)
             notes.append(_expired_note(e, d))
     if f.rule in d.annotation_ignores:
         f.suppressed = True
