@@ -25,7 +25,7 @@ import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import yaml
 
@@ -1094,13 +1094,12 @@ _TYPE_NAMES: Dict[type, str] = {str: "a string", dict: "a mapping", list: "a lis
 def check_shape(obj: Dict[str, Any], locs: Dict[str, Location], name: str) -> None:
     """Refuse a kept object whose identifying or audited fields have the wrong type, naming file:line."""
     kind = str(obj.get("kind"))
-    if not _shape_ok(obj, _TREES.get(kind) or _TREES[""]):  # one walk; the first wrong field, in order:
-        for pattern, types in _COMMON + _SHAPES.get(kind, ()):
-            for path, value in _matches(obj, pattern):
-                if value is not None and not isinstance(value, types):
-                    want = " or ".join(_TYPE_NAMES[t] for t in types)
-                    raise InputError(f"{kind} {path} must be {want}, found {_kind_of(value)}", name,
-                                     _line(locs, path))
+    wrong = _first_wrong(obj, _TREES.get(kind) or _TREES[""])
+    if wrong is not None:
+        parts, value, types = wrong
+        path = "".join(reversed(parts)).lstrip(".")
+        want = " or ".join(_TYPE_NAMES[t] for t in types)
+        raise InputError(f"{kind} {path} must be {want}, found {_kind_of(value)}", name, _line(locs, path))
     meta = obj.get("metadata") or {}
     if not meta.get("name"):
         raise InputError(f"{kind} without metadata.name", name, _line(locs, "metadata"))
@@ -1126,24 +1125,37 @@ def _tree(shapes: Tuple[Tuple[str, Tuple[type, ...]], ...]) -> _Tree:
 _TREES: Dict[str, _Tree] = {kind: _tree(_COMMON + _SHAPES.get(kind, ())) for kind in (*_KINDS, "")}
 
 
-def _shape_ok(value: Dict[str, Any], tree: _Tree) -> bool:
-    """No value a pattern of the tree names (as _matches finds them) is present with another type."""
+def _first_wrong(value: Dict[str, Any], tree: _Tree) -> Optional[Tuple[List[str], Any, Tuple[type, ...]]]:
+    """The first value, in the tree's order, that a pattern names and that is present with another type:
+    (its path as parts from the deepest up, the value, the types wanted), else None. One walk checks every
+    pattern of the kind; a path is spelled only for the wrong value ("a.b[2].c"; "{}" is any key)."""
     for (step, every), (types, below) in tree.items():
+        found: Iterable[Tuple[Any, Any]]
         if step == "{}":
-            found: List[Any] = list(value.values())
+            found = value.items()
         elif step not in value:
             continue
         elif every:
             child = value[step]
-            found = child if isinstance(child, list) else []
+            found = enumerate(child) if isinstance(child, list) else ()
         else:
-            found = [value[step]]
-        for item in found:
+            found = ((None, value[step]),)
+        for key, item in found:
             if types is not None and item is not None and not isinstance(item, types):
-                return False
-            if below and isinstance(item, dict) and not _shape_ok(item, below):
-                return False
-    return True
+                wrong: Optional[Tuple[List[str], Any, Tuple[type, ...]]] = ([], item, types)
+            elif below and isinstance(item, dict):
+                wrong = _first_wrong(item, below)
+            else:
+                wrong = None
+            if wrong is not None:
+                if step == "{}":
+                    wrong[0].append(f".{key}")
+                elif every:
+                    wrong[0].extend((f"[{key}]", f".{step}"))
+                else:
+                    wrong[0].append(f".{step}")
+                return wrong
+    return None
 
 
 def _kind_of(value: Any) -> str:
@@ -1159,31 +1171,6 @@ def _line(locs: Dict[str, Location], path: str) -> Optional[int]:
             return None
         cut = max(path.rfind("."), path.rfind("["))
         path = path[:cut] if cut > 0 else ""
-
-
-def _matches(obj: Any, pattern: str) -> Iterator[Tuple[str, Any]]:
-    """(concrete path, value) for every value a shape pattern names that is present."""
-    items: List[Tuple[str, Any]] = [("", obj)]
-    for part in pattern.split("."):
-        step = part[:-2] if part.endswith("[]") else part
-        nxt: List[Tuple[str, Any]] = []
-        for path, value in items:
-            if not isinstance(value, dict):
-                continue
-            if step == "{}":
-                nxt.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
-                continue
-            if step not in value:
-                continue
-            here = f"{path}.{step}" if path else step
-            child = value[step]
-            if part.endswith("[]"):
-                if isinstance(child, list):
-                    nxt.extend((f"{here}[{i}]", v) for i, v in enumerate(child))
-            else:
-                nxt.append((here, child))
-        items = nxt
-    return iter(items)
 
 
 def load_config(path: Optional[str]) -> Config:

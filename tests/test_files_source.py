@@ -294,11 +294,40 @@ _SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Hea
 @given(kind=st.sampled_from(sorted(manifests._KINDS)), body=st.dictionaries(st.sampled_from(_FIELDS), _SHAPED,
                                                                              max_size=5))
 def test_one_walk_finds_a_wrong_field_exactly_when_some_pattern_does(kind: str, body: Dict[str, Any]) -> None:
+    """The tree walk against each pattern followed on its own (the reference): the same verdict, and the
+    path it names is one the reference finds wrong."""
     obj = {**body, "kind": kind}
-    wrong = any(value is not None and not isinstance(value, types)
-                for pattern, types in manifests._COMMON + manifests._SHAPES.get(kind, ())
-                for _, value in manifests._matches(obj, pattern))
-    assert manifests._shape_ok(obj, manifests._TREES[kind]) is not wrong
+    wrong = [path for pattern, types in manifests._COMMON + manifests._SHAPES.get(kind, ())
+             for path, value in _matches(obj, pattern) if value is not None and not isinstance(value, types)]
+    found = manifests._first_wrong(obj, manifests._TREES[kind])
+    assert (found is None) is (not wrong)
+    if found is not None:
+        assert "".join(reversed(found[0])).lstrip(".") in wrong
+
+
+def _matches(obj: Any, pattern: str) -> List[Tuple[str, Any]]:
+    """(concrete path, value) for every present value a shape pattern names, one pattern at a time."""
+    items: List[Tuple[str, Any]] = [("", obj)]
+    for part in pattern.split("."):
+        step = part[:-2] if part.endswith("[]") else part
+        nxt: List[Tuple[str, Any]] = []
+        for path, value in items:
+            if not isinstance(value, dict):
+                continue
+            if step == "{}":
+                nxt.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+                continue
+            if step not in value:
+                continue
+            here = f"{path}.{step}" if path else step
+            child = value[step]
+            if part.endswith("[]"):
+                if isinstance(child, list):
+                    nxt.extend((f"{here}[{i}]", v) for i, v in enumerate(child))
+            else:
+                nxt.append((here, child))
+        items = nxt
+    return items
 
 
 _VALUES = st.recursive(
