@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kubectl_imgaccess"
 # the same layer; the layer-0 modules are leaves that may import one another (without cycles).
 LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("kubectl_imgaccess", "errors", "exitcodes", "objects", "selectors", "catalog", "text", "durations", "deadline",
-     "progress", "proxies"),
+     "progress", "proxies", "concurrency"),
     ("kubelet", "weblogic"),
     ("audit",),
     ("probe", "manifests", "kube", "render"),

@@ -153,6 +153,21 @@ def test_conflict_reads_again_and_retries(sandbox: Sandbox, kube_env: Dict[str, 
     assert report is not None and report["results"] == []
 
 
+def test_a_report_that_keeps_changing_stops_after_max_tries(sandbox: Sandbox, kube_env: Dict[str, str]) -> None:
+    from kubectl_imgaccess.kube.reports import MAX_TRIES
+
+    sandbox.load_dir(str(EXAMPLES))
+    assert run(["check", "-n", "hr-ns", "--write-reports"], env=kube_env).returncode == 1
+    sandbox.delete("Domain", "hr-ns", "hr")
+    sandbox.inject(Fault(method="PUT", path_regex="policyreports/kubectl-imgaccess$", status=409, times=MAX_TRIES))
+    sandbox.clear_requests()
+    proc = run(["check", "-n", "hr-ns", "--write-reports"], env=kube_env)
+    assert proc.returncode == 2
+    assert f"PolicyReport hr-ns/kubectl-imgaccess: still changing after {MAX_TRIES} tries; run again" in proc.stderr
+    calls = [r.method for r in sandbox.requests if r.path.startswith(REPORTS)]
+    assert calls == ["GET"] + ["PUT", "GET"] * (MAX_TRIES - 1) + ["PUT"]
+
+
 def test_incomplete_domain_list_empties_nothing(sandbox: Sandbox, kube_env: Dict[str, str], tmp_path: Path) -> None:
     """A namespace whose Domains could not be listed is not "Domains gone": its report is left as it was."""
     sandbox.load_dir(str(EXAMPLES))

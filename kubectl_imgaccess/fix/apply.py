@@ -14,7 +14,8 @@ import logging
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set
 
 from kubectl_imgaccess.audit.snapshot import Obj
-from kubectl_imgaccess.errors import AlreadyExists, ClusterError, Conflict, FixRefused
+from kubectl_imgaccess.concurrency import read_modify_write
+from kubectl_imgaccess.errors import AlreadyExists, ClusterError, FixRefused
 from kubectl_imgaccess.fix.credentials import same_secret
 from kubectl_imgaccess.fix.plan import INTROSPECT_FIELD, RESTART_FIELD, Action, Plan, _bump, _names
 
@@ -143,24 +144,13 @@ class Applier:
 
     def _read_modify_write(self, action: Action, change: Callable[[Optional[Obj]], str]) -> None:
         """Read the action's object, let `change` compute and write what it lacks from what was read (it
-        returns the result line), and when the object changed meanwhile (Conflict) or appeared meanwhile
-        (AlreadyExists), read it again and start over, at most max_tries times."""
-        for attempt in range(1, self.max_tries + 1):
-            current = self.writer.read(action.kind, action.namespace, action.name)
-            try:
-                what = change(current)
-            except AlreadyExists:  # (a Conflict too: caught first)
-                log.info("%s %s/%s appeared meanwhile: reading it again", action.kind, action.namespace,
-                         action.name)
-                continue
-            except Conflict:
-                log.info("%s %s/%s changed meanwhile (try %d): reading it again", action.kind, action.namespace,
-                         action.name, attempt)
-                continue
-            self._done(action, what)
-            return
-        raise ClusterError(f"{action.kind} {action.namespace}/{action.name}: still changing after "
-                           f"{self.max_tries} tries; nothing lost, run fix again")
+        returns the result line); read again when it changed or appeared meanwhile (concurrency's loop)."""
+        what = read_modify_write(lambda: self.writer.read(action.kind, action.namespace, action.name), change,
+                                 self.max_tries, f"{action.kind} {action.namespace}/{action.name}", log)
+        if what is None:
+            raise ClusterError(f"{action.kind} {action.namespace}/{action.name}: still changing after "
+                               f"{self.max_tries} tries; nothing lost, run fix again")
+        self._done(action, what)
 
     # -- ServiceAccounts --------------------------------------------------------------------------
 

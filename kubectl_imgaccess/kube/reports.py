@@ -16,7 +16,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from kubectl_imgaccess.audit.policyreport import API_VERSION, REPORT_NAME, policy_report
 from kubectl_imgaccess.audit.snapshot import Obj
-from kubectl_imgaccess.errors import AlreadyExists, ClusterError, Conflict, NotFound
+from kubectl_imgaccess.concurrency import read_modify_write
+from kubectl_imgaccess.errors import ClusterError, NotFound
 from kubectl_imgaccess.kube.client import ClusterClient, connect
 from kubectl_imgaccess.kube.reader import _Kind
 from kubectl_imgaccess.kube.scope import ClusterScope
@@ -92,31 +93,28 @@ class ReportWriter:
         return found
 
     def write(self, desired: Obj, existing: Optional[Obj]) -> str:
-        """Create or update one report; "created", "updated" or "unchanged"."""
+        """Create or update one report (`existing`: as the LIST gave it); "created", "updated" or "unchanged"."""
         ns, name = str(_meta(desired)["namespace"]), str(_meta(desired)["name"])
-        for attempt in range(1, MAX_TRIES + 1):
-            if existing is None:
-                try:
-                    self.client.request("POST", self.spec.path(ns), body=desired)
-                    log.info("PolicyReport %s/%s created", ns, name)
-                    return "created"
-                except AlreadyExists:
-                    pass  # created meanwhile: read it and update it
-            else:
-                if same_report(existing, desired):
-                    return "unchanged"
-                if not _meta(existing).get("resourceVersion"):
-                    raise ClusterError(f"{self.client.server}: PolicyReport {ns}/{name} has no resourceVersion")
-                try:
-                    self.client.request("PUT", self.spec.path(ns, name), body=_merged(existing, desired))
-                    log.info("PolicyReport %s/%s updated", ns, name)
-                    return "updated"
-                except Conflict:
-                    if attempt == MAX_TRIES:
-                        raise
-            existing = self.client.get(self.spec.path(ns, name))
-        raise ClusterError(f"{self.client.server}: PolicyReport {ns}/{name}: still changing after "
-                           f"{MAX_TRIES} tries; run again")
+
+        def change(current: Optional[Obj]) -> str:
+            if current is None:
+                self.client.request("POST", self.spec.path(ns), body=desired)
+                log.info("PolicyReport %s/%s created", ns, name)
+                return "created"
+            if same_report(current, desired):
+                return "unchanged"
+            if not _meta(current).get("resourceVersion"):
+                raise ClusterError(f"{self.client.server}: PolicyReport {ns}/{name} has no resourceVersion")
+            self.client.request("PUT", self.spec.path(ns, name), body=_merged(current, desired))
+            log.info("PolicyReport %s/%s updated", ns, name)
+            return "updated"
+
+        action = read_modify_write(lambda: self.client.get(self.spec.path(ns, name)), change, MAX_TRIES,
+                                   f"PolicyReport {ns}/{name}", log, first=lambda: existing)
+        if action is None:
+            raise ClusterError(f"{self.client.server}: PolicyReport {ns}/{name}: still changing after "
+                               f"{MAX_TRIES} tries; run again")
+        return action
 
 
 def write_reports(scope: ClusterScope, reports: List[Obj], *, empty_gone: bool) -> List[Written]:
