@@ -7,15 +7,24 @@ import base64
 import copy
 import dataclasses
 import datetime
+import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 
 from kubectl_imgaccess.audit.report import Gate, Report
-from kubectl_imgaccess.audit.run import AuditOptions, apply_probe, audit, credentials_for, probe_keys
+from kubectl_imgaccess.audit.run import (
+    AuditOptions,
+    SecretIndex,
+    apply_probe,
+    audit,
+    credentials_for,
+    probe_keys,
+)
 from kubectl_imgaccess.audit.snapshot import Mode, Snapshot, Unreadable
 from kubectl_imgaccess.exitcodes import ExitCode
+from kubectl_imgaccess.kubelet.pullsecret import PullSecretPayload, payload_identity, read_pull_secret
 from kubectl_imgaccess.manifests import load_config, read_files
 from kubectl_imgaccess.objects import Credential
 from kubectl_imgaccess.probe.types import ProbeResult, ProbeStatus
@@ -258,3 +267,26 @@ def test_a_report_holds_references_to_credentials_never_their_values() -> None:
     _secret_values(found, report, forbidden)
     _secret_values(found, probed, forbidden, "probed")
     assert found == []
+
+
+def test_secrets_with_one_payload_share_one_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pull Secret copied into many namespaces is parsed once per audit; a Secret whose payload differs,
+    or whose shape is not the common one (stringData), is read on its own, and answers for itself."""
+    parsed: List[str] = []
+
+    def counting(obj: Dict[str, Any]) -> PullSecretPayload:
+        parsed.append(f"{obj['metadata']['namespace']}/{obj['metadata']['name']}")
+        return read_pull_secret(obj)
+
+    monkeypatch.setattr("kubectl_imgaccess.audit.run.read_pull_secret", counting)
+    copies = [secret("ocr", ns) for ns in ("a", "b", "c")]
+    other = secret("ocr", "d", password="another")
+    hollow = secret("ocr", "e", doc={"auths": {builders.OCR: {}}})
+    plain = secret("ocr", "f", data=None, string_data={".dockerconfigjson": json.dumps(builders.auths())})
+    broken = [secret("bad", ns, data={".dockerconfigjson": "not base64!"}) for ns in ("a", "b")]
+    index = SecretIndex(snapshot(*copies, other, hollow, plain, *broken))
+    repository = "container-registry.oracle.com/middleware/weblogic"
+    assert [ns for ns in "abcdef" if index.matches(ns, "ocr", repository)] == ["a", "b", "c", "d", "f"]
+    assert not index.matches("a", "bad", repository) and not index.matches("b", "bad", repository)
+    assert sorted(parsed) == ["a/bad", "a/ocr", "d/ocr", "e/ocr", "f/ocr"]
+    assert payload_identity(plain) is None and payload_identity(copies[0]) == payload_identity(copies[1])

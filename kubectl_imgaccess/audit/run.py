@@ -38,6 +38,7 @@ from kubectl_imgaccess.kubelet.pullsecret import (
     PULL_SECRET_TYPES,
     SecretParseError,
     looks_like_pull_credentials,
+    payload_identity,
     read_pull_secret,
 )
 from kubectl_imgaccess.objects import (
@@ -813,13 +814,16 @@ def merge_provided(snap: Snapshot, config: Config) -> Dict[ObjectKey, ProvidedSe
 
 
 class SecretIndex:
-    """Each Secret of the snapshot parsed once per audit, with its own keyring (for IA006/IA007/IA008), and the
-    Secrets that will exist (content unreadable; they match the registries declared for them)."""
+    """Each Secret of the snapshot parsed once per audit, with a keyring that says which repositories its
+    credentials match (for IA006/IA007/IA008), and the Secrets that will exist (content unreadable; they match
+    the registries declared for them). Secrets with the same payload (pullsecret.payload_identity: the same
+    pull Secret copied into every namespace) share one keyring, which is asked only what it matches."""
 
     def __init__(self, snap: Snapshot, config: Config = DEFAULT) -> None:
         self.snap = snap
         self.provided = merge_provided(snap, config)
         self._keyrings: Dict[ObjectKey, Optional[Keyring]] = {}
+        self._by_payload: Dict[Tuple[str, str], Optional[Keyring]] = {}
         self._all: Optional[List[ObjectKey]] = None
         self._matching: Dict[str, List[ObjectKey]] = {}
 
@@ -870,11 +874,18 @@ class SecretIndex:
             if made is None or (made.type is not None and made.type not in PULL_SECRET_TYPES):
                 return None
             return Keyring(made.credentials())
+        identity = payload_identity(secret)
+        if identity is not None and identity in self._by_payload:
+            return self._by_payload[identity]
         try:
             payload = read_pull_secret(secret)
         except SecretParseError:
-            return None
-        return Keyring(payload.credentials) if payload.usable else None
+            keyring = None
+        else:
+            keyring = Keyring(payload.credentials) if payload.usable else None
+        if identity is not None:
+            self._by_payload[identity] = keyring
+        return keyring
 
 
 def _fix_command(a: _DomainAudit) -> str:

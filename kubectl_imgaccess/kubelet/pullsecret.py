@@ -27,6 +27,7 @@ __all__ = [
     "PullSecretPayload",
     "SecretParseError",
     "looks_like_pull_credentials",
+    "payload_identity",
     "read_pull_secret",
 ]
 
@@ -359,6 +360,20 @@ def _credentials(
 
 def _skipped(namespace: str, name: str, reason: str) -> PullSecretPayload:
     return PullSecretPayload(namespace, name, False, reason, (), None)
+
+
+def payload_identity(secret: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
+    """What read_pull_secret's credentials depend on besides the Secret's name and namespace, for the common
+    shape (a pull type, no stringData, the type's key in data as a string): (type, that base64 value). Two
+    Secrets with the same identity give the same credentials entry by entry (the same Secret copied into
+    many namespaces). None for any other shape: such a Secret is read on its own."""
+    kind = secret.get("type")
+    data = secret.get("data")
+    if not isinstance(kind, str) or "stringData" in secret or not isinstance(data, Mapping):
+        return None
+    data_key = PULL_SECRET_TYPES.get(kind)
+    value = data.get(data_key) if data_key is not None else None
+    return (kind, value) if isinstance(value, str) else None
 
 
 def read_pull_secret(secret: Mapping[str, Any]) -> PullSecretPayload:
