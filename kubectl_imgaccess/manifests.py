@@ -71,8 +71,8 @@ MAX_DOCUMENTS = 100_000  # YAML documents in one file
 MAX_DEPTH = 100  # nesting of mappings and sequences in one document (Kubernetes objects stay under ~20)
 MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases add when expanded, per document
 MAX_INT_DIGITS = 4000  # an integer literal longer than this is refused before Python parses it
-_INT_TAG = "tag:yaml.org,2002:int"
-_STR_TAG = "tag:yaml.org,2002:str"
+_CORE = "tag:yaml.org,2002:"  # YAML's core schema tags
+_INT_TAG, _STR_TAG = _CORE + "int", _CORE + "str"
 
 Located = Tuple[Dict[str, Any], Dict[str, Location]]
 
@@ -128,7 +128,7 @@ def read_source(name: str, data: _Input) -> List[Located]:
 
 
 def _read_chunks(chunks: Union[_ChunkReader, _TextChunks], name: str) -> List[Located]:
-    documents = _read_fast(chunks, name, _lines_wanted, slim=True)
+    documents = _read_fast(chunks, name, slim=True)
     if isinstance(chunks, _ChunkReader) and chunks.failed:
         raise _Fallback
     return documents
@@ -407,7 +407,6 @@ class _Fallback(Exception):
     """The fast reader met something only the full reader reads exactly."""
 
 
-_CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
 _MAP_TAGS = (None, "!", _CORE + "map")
 _SEQ_TAGS = (None, "!", _CORE + "seq")
@@ -460,24 +459,21 @@ class _ChunkReader:
         return text
 
 
-def _read_fast(stream: Any, name: str, lines_for: Optional[Callable[[Dict[str, Any]], bool]],
-               slim: bool) -> List[Located]:
-    """What `parse_manifests` returns for this source (`slim`: Secret values the audit never reads elided),
-    or _Fallback. `stream` is the text or a _ChunkReader."""
+def _read_fast(stream: Any, name: str, slim: bool) -> List[Located]:
+    """What `parse_manifests(..., lines_for=_lines_wanted)` returns for this source (`slim`: Secret values the
+    audit never reads elided), or _Fallback. `stream` is the text or a _ChunkReader."""
     loader = _Loader(stream)
     try:
-        return _FastReader(loader, name, lines_for, slim).read()
+        return _FastReader(loader, name, slim).read()
     finally:
         loader.dispose()
 
 
 class _FastReader:
-    def __init__(self, loader: Any, name: str, lines_for: Optional[Callable[[Dict[str, Any]], bool]],
-                 slim: bool) -> None:
+    def __init__(self, loader: Any, name: str, slim: bool) -> None:
         self.get_event = loader.get_event
         self.loader = loader
         self.name = name
-        self.lines_for = lines_for
         self.slim = slim
         self.cache: Dict[str, Any] = {}
 
@@ -615,14 +611,13 @@ class _FastReader:
                 if not isinstance(item, dict) or (isinstance(item.get("kind"), str) and item["kind"].endswith("List")
                                                   and isinstance(item.get("items"), list)):
                     raise _Fallback  # not a mapping (an error), or a List in a List
-                wanted = self.lines_for is None or self.lines_for(item)
-                out.append((item, item_locs if wanted else {}))
+                out.append((item, item_locs if _lines_wanted(item) else {}))
             return
         if items:
             raise _Fallback  # not a List after all: its items' lines were taken from the items (rare)
         if self.slim:
             _slim(root)
-        out.append((root, locs if self.lines_for is None or self.lines_for(root) else {}))
+        out.append((root, locs if _lines_wanted(root) else {}))
 
 
 def _slim(obj: Dict[str, Any]) -> bool:
@@ -1094,7 +1089,7 @@ _TYPE_NAMES: Dict[type, str] = {str: "a string", dict: "a mapping", list: "a lis
 def check_shape(obj: Dict[str, Any], locs: Dict[str, Location], name: str) -> None:
     """Refuse a kept object whose identifying or audited fields have the wrong type, naming file:line."""
     kind = str(obj.get("kind"))
-    wrong = _first_wrong(obj, _TREES.get(kind) or _TREES[""])
+    wrong = _first_wrong(obj, _TREES[kind])  # only kept objects are checked: their kind has a tree
     if wrong is not None:
         parts, value, types = wrong
         path = "".join(reversed(parts)).lstrip(".")
@@ -1122,7 +1117,7 @@ def _tree(shapes: Tuple[Tuple[str, Tuple[type, ...]], ...]) -> _Tree:
     return root
 
 
-_TREES: Dict[str, _Tree] = {kind: _tree(_COMMON + _SHAPES.get(kind, ())) for kind in (*_KINDS, "")}
+_TREES: Dict[str, _Tree] = {kind: _tree(_COMMON + _SHAPES.get(kind, ())) for kind in _KINDS}
 
 
 def _first_wrong(value: Dict[str, Any], tree: _Tree) -> Optional[Tuple[List[str], Any, Tuple[type, ...]]]:

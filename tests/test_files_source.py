@@ -110,7 +110,7 @@ def _full(text: str, name: str = "f.yaml") -> List[Tuple[Dict[str, Any], Dict[st
 
 
 def _fast(text: str, name: str = "f.yaml", slim: bool = False) -> List[Tuple[Dict[str, Any], Dict[str, Any]]]:
-    return manifests._read_fast(text, name, manifests._lines_wanted, slim=slim)
+    return manifests._read_fast(text, name, slim=slim)
 
 
 def _inputs() -> List[Path]:
