@@ -118,7 +118,7 @@ class Credential:
     @property
     def shown_key(self) -> str:
         """The registry key as any output may show it: userinfo in it (`https://user:pw@host`) is redacted."""
-        return redact(self.key)
+        return shared_text(redact(self.key))
 
     @property
     def empty(self) -> bool:

@@ -144,3 +144,8 @@ def test_a_report_shares_its_lists_of_names_across_domains() -> None:
     one, two = (d.images[0] for d in report.domains)
     assert one.pods is two.pods and one.roles is two.roles and one.pull_names is two.pull_names
     assert one.pull_names == ("ocr",)
+    assert one.credentials[0].key is two.credentials[0].key  # the registry key as shown, redacted once each
+    first, second = report.domains
+    assert first.annotation_ignores is second.annotation_ignores == frozenset()
+    terms = [f for d in report.domains for f in d.findings if f.rule == "IA016"]  # made after the probe's place
+    assert len(terms) == 2 and terms[0].message is terms[1].message and terms[0].fix is terms[1].fix

@@ -307,8 +307,8 @@ def _probe_findings(d: DomainReport, outcomes: Optional[Mapping[ProbeKey, ProbeO
     def add(rule_id: str, message: str, i: int, e: ImageEntry, secret: Optional[str] = None,
             fix: Optional[str] = None) -> None:
         rule = BY_ID[rule_id]
-        f = Finding(rule.id, rule.name, rule.severity, message, e.field, e.image, secret, None, e.location, fix,
-                    images=[i])
+        f = Finding(rule.id, rule.name, rule.severity, shared_text(message), e.field, e.image, shared_text(secret),
+                    None, e.location, shared_text(fix), images=[i])
         same = made.get(f.dedupe_key())
         if same is not None:
             same.images = sorted(set(same.images) | {i})
@@ -950,7 +950,8 @@ def _suppress(a: _DomainAudit, model: DomainModel) -> None:
             else:  # a misspelt id must not look like a working suppression
                 a.notes.append(f"Domain {a.ns}/{a.key.name}: the annotation {IGNORE_ANNOTATION} names no rule "
                                f"{text!r}; it suppresses nothing (`kubectl imgaccess rules` lists them)")
-    a.report.annotation_ignores = frozenset(by_annotation)
+    if by_annotation:  # else the default: one empty set for every report
+        a.report.annotation_ignores = frozenset(by_annotation)
     for f in a.report.findings:
         for note in _suppress_finding(f, a.report, a.config, a.options.now):
             if note not in a.notes:
