@@ -12,25 +12,27 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import pytest
 
 from kubectl_imgaccess.audit import run
-from kubectl_imgaccess.audit.evidence import evidence_pods, keep_event, keep_node, keep_pod
+from kubectl_imgaccess.audit.evidence import evidence_pods, keep_domain, keep_event, keep_node, keep_pod
 from kubectl_imgaccess.audit.report import Gate
-from kubectl_imgaccess.audit.run import AuditOptions, audit, keep_secret
+from kubectl_imgaccess.audit.run import AuditOptions, audit, keep_secret, keep_service_account
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.kube import reader
 from kubectl_imgaccess.kube.reader import read_cluster
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.objects import ObjectKey
 from kubectl_imgaccess.render.structured import render_json
-from kubectl_imgaccess.weblogic.domain import DomainModel, model_domain
+from kubectl_imgaccess.weblogic.domain import IGNORE_ANNOTATION, DomainModel, model_domain
 from tests.builders import DOCKERCFG, OCR, secret
 from tools.sandbox import Sandbox
 
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 KEEP: Dict[str, Callable[[Obj], Obj]] = {"Pod": keep_pod, "Event": keep_event, "Node": keep_node,
-                                         "Secret": keep_secret}
+                                         "Secret": keep_secret, "Domain": keep_domain,
+                                         "ServiceAccount": keep_service_account}
 # What real objects carry besides the fields the audit reads.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 NOISE_META = {"uid": "0b0e", "resourceVersion": "77", "generation": 3,
-              "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{" + "x" * 4000 + "}"},
+              "annotations": {LAST_APPLIED: "{" + "x" * 4000 + "}"},
               "ownerReferences": [{"kind": "ReplicaSet", "name": "rs"}]}
 
 
@@ -60,10 +62,14 @@ def cluster() -> List[Obj]:
                      "spec": {"domainUID": f"uid-{ns}", "image": image, "imagePullPolicy": "IfNotPresent",
                               "imagePullSecrets": [{"name": n} for n in ("ocr", "gone", "ecr", "opaque")],
                               "configuration": {"model": {"auxiliaryImages": [{"image": f"{ECR}/wdt:{n}"}]}}},
-                     "status": {"conditions": [{"type": "Failed", "reason": "ServerPod",
-                                                "message": f"Back-off pulling image {image}"}]}})
+                     "status": {"conditions": [{"type": "Available", "status": "False",
+                                                "message": f"Back-off pulling image {image}"},
+                                               {"type": "Failed", "reason": "ServerPod",
+                                                "message": f"Back-off pulling image {image}"}],
+                                "servers": [{"serverName": "ms1", "state": "SHUTDOWN"}]}})
         objs.append({"apiVersion": "weblogic.oracle/v9", "kind": "Domain",
-                     "metadata": {"name": "plain", "namespace": ns},
+                     "metadata": {"name": "plain", "namespace": ns,
+                                  "annotations": {IGNORE_ANNOTATION: "IA011", LAST_APPLIED: "{" + "x" * 4000 + "}"}},
                      "spec": {"domainUID": "plain", "image": "docker.io/library/wls-custom:dev"}})
         objs.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns},
                      "imagePullSecrets": [{"name": "legacy"}]})
@@ -147,6 +153,7 @@ def test_the_audit_of_the_kept_fields_is_the_audit_of_the_whole_objects() -> Non
     assert {"IA001", "IA002", "IA004", "IA009", "IA011", "IA021", "IA022"} <= rules, rules  # the test tests
     assert "pod uid-shop-server-2: FailedToRetrieveImagePullSecret" in whole
     assert "'introspector'" in whole and "'server'" in whole  # both kinds of failing pod are told apart
+    assert f'"source": "{IGNORE_ANNOTATION}"' in whole  # the Domain's own annotation suppressed a finding
 
 
 def test_only_pods_that_hold_pull_evidence_are_kept() -> None:
@@ -164,8 +171,19 @@ def test_kept_objects_hold_only_what_the_audit_reads() -> None:
     kept = {o["kind"] + "/" + o["metadata"]["name"]: KEEP[o["kind"]](copy.deepcopy(o))
             for o in cluster() if o["kind"] in KEEP and o["metadata"].get("namespace", "bank") == "bank"}
     for name, obj in kept.items():
+        if obj["kind"] == "Domain":
+            continue
         assert set(obj["metadata"]) <= {"name", "namespace", "labels", "creationTimestamp", "managedFields"}, name
         assert "annotations" not in obj["metadata"] and "uid" not in obj["metadata"]
+    assert kept["ServiceAccount/default"] == {"apiVersion": "v1", "kind": "ServiceAccount",
+                                              "metadata": {"name": "default", "namespace": "bank"},
+                                              "imagePullSecrets": [{"name": "legacy"}]}
+    d, plain = kept["Domain/d"], kept["Domain/plain"]
+    assert set(d) == {"apiVersion", "kind", "metadata", "spec", "status"} and d["spec"]["domainUID"] == "uid-bank"
+    assert d["metadata"] == {"name": "d", "namespace": "bank", "uid": "0b0e"}  # no annotation the audit reads
+    assert d["status"] == {"conditions": [{"type": "Failed", "reason": "ServerPod", "message":
+                                           "Back-off pulling image " + OCR + "/middleware/weblogic:14.1.2.0"}]}
+    assert plain["metadata"]["annotations"] == {IGNORE_ANNOTATION: "IA011"} and "status" not in plain
     assert kept["Pod/uid-bank-server-2"] == {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "uid-bank-server-2", "namespace": "bank", "labels": {"weblogic.domainUID": "uid-bank",
@@ -198,6 +216,20 @@ def test_the_reader_keeps_the_fields_of_every_page_as_it_arrives(sandbox: Sandbo
     assert set(node["status"]) == {"nodeInfo", "images"}
     domain = snap.get("Domain", "shop", "d")
     assert domain is not None and "annotations" in domain["metadata"]  # Domains are kept whole: fix patches them
+    sa = snap.get("ServiceAccount", "shop", "default")
+    assert sa is not None and "uid" in sa["metadata"]
+    # A read that is only audited (check) keeps of them what the audit reads, listed or got by name.
+    for named in ([], ["d"]):
+        scope = ClusterScope(kubeconfig=cfg, all_namespaces=True, domains=named)
+        cut = read_cluster(scope, audit_only=True)
+        domain = cut.get("Domain", "shop", "d")
+        assert domain is not None and set(domain) == {"apiVersion", "kind", "metadata", "spec", "status"}
+        assert set(domain["metadata"]) == {"name", "namespace", "uid"}
+        assert [c["type"] for c in domain["status"]["conditions"]] == ["Failed"] and "servers" not in domain["status"]
+        plain = cut.get("Domain", "shop", "plain")
+        assert named or (plain is not None and plain["metadata"]["annotations"] == {IGNORE_ANNOTATION: "IA011"})
+        sa = cut.get("ServiceAccount", "shop", "default")
+        assert sa is not None and set(sa["metadata"]) == {"name", "namespace"}
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> List[str]:

@@ -13,13 +13,20 @@ from packaging.version import Version
 from kubectl_imgaccess.audit.report import ImageEntry
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
 from kubectl_imgaccess.kubelet import imageref
-from kubectl_imgaccess.objects import shared_text
-from kubectl_imgaccess.weblogic.domain import INTROSPECTION_FAILURE, INTROSPECTOR, POD_KIND_LABELS, pod_kind
+from kubectl_imgaccess.objects import share_texts, shared_text
+from kubectl_imgaccess.weblogic.domain import (
+    IGNORE_ANNOTATION,
+    INTROSPECTION_FAILURE,
+    INTROSPECTOR,
+    POD_KIND_LABELS,
+    pod_kind,
+)
 
 PULL_WAITING_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
 # Pod events that are pull-failure evidence; the cluster reader keeps only these (a busy namespace has many).
 PULL_EVENT_REASONS = frozenset({"FailedToRetrieveImagePullSecret"})
 _CONDITION_HINTS = ("pulling image", "pull image", "imagepullbackoff", "errimagepull", "back-off pulling")
+FAILED_CONDITION = "Failed"  # the type of the Domain conditions pull_failures reads
 
 DOMAIN_UID_LABEL = "weblogic.domainUID"
 
@@ -45,6 +52,37 @@ def _head(obj: Mapping[str, Any]) -> Dict[str, Any]:
         kept["metadata"] = {key: shared_text(meta[key]) if key == "namespace" else meta[key]
                             for key in ("name", "namespace") if key in meta}
     return kept
+
+
+def keep_domain(domain: Mapping[str, Any]) -> Dict[str, Any]:
+    """A Domain as the audit reads it, for a read that only audits (check; fix patches Domains and shows them
+    before and after, so it keeps them whole): kind, apiVersion and the whole spec (the operator model's), of
+    metadata the name, namespace, uid and the ignore annotation, and of status the Failed conditions
+    (pull_failures). Not kept: managedFields, kubectl's last-applied copy of the whole object, the rest of the
+    status. A metadata, annotations or status that is not the API's shape is kept as it is: the audit says
+    what is wrong with it as before."""
+    kept = {key: domain[key] for key in ("kind", "apiVersion", "spec") if key in domain}
+    meta = domain.get("metadata")
+    if isinstance(meta, dict):
+        kept_meta = {key: meta[key] for key in ("name", "namespace", "uid") if key in meta}
+        annotations = meta.get("annotations")
+        if not isinstance(annotations, dict):
+            if "annotations" in meta:
+                kept_meta["annotations"] = annotations
+        elif IGNORE_ANNOTATION in annotations:
+            kept_meta["annotations"] = {IGNORE_ANNOTATION: annotations[IGNORE_ANNOTATION]}
+        kept["metadata"] = kept_meta
+    elif "metadata" in domain:
+        kept["metadata"] = meta
+    status = domain.get("status")
+    conditions = status.get("conditions") if isinstance(status, dict) else None
+    if isinstance(conditions, list):
+        failed = [c for c in conditions if not isinstance(c, dict) or c.get("type") == FAILED_CONDITION]
+        if failed:
+            kept["status"] = {"conditions": failed}
+    elif conditions or (status and not isinstance(status, dict)):
+        kept["status"] = status
+    return share_texts(kept)
 
 
 def keep_pod(pod: Mapping[str, Any]) -> Dict[str, Any]:
@@ -158,7 +196,7 @@ def pull_failures(snap: Snapshot, namespace: str, uid: str, domain: Obj,
                                kinds[involved.get("name")]))
     for cond in ((domain.get("status") or {}).get("conditions") or []):
         message = str(cond.get("message") or "")
-        if cond.get("type") == "Failed" and any(h in message.lower() for h in _CONDITION_HINTS):
+        if cond.get("type") == FAILED_CONDITION and any(h in message.lower() for h in _CONDITION_HINTS):
             kind = INTROSPECTOR if cond.get("reason") == INTROSPECTION_FAILURE else None
             out.append(Failure(f"Domain condition Failed ({cond.get('reason', '')}): {message.strip()}", [], None,
                                kind))

@@ -338,6 +338,19 @@ def _probe_findings(d: DomainReport, outcomes: Optional[Mapping[ProbeKey, ProbeO
     return [f for _, f in placed]
 
 
+def keep_service_account(sa: Mapping[str, Any]) -> Obj:
+    """A ServiceAccount as the audit (_sa_pull_refs) and the cluster reader read it, for a read that only audits
+    (check; fix patches ServiceAccounts and shows them before and after, so it keeps them whole): kind,
+    apiVersion, name, namespace and imagePullSecrets."""
+    kept: Obj = {key: sa[key] for key in ("kind", "apiVersion", "imagePullSecrets") if key in sa}
+    meta = sa.get("metadata")
+    if isinstance(meta, dict):
+        kept["metadata"] = {key: meta[key] for key in ("name", "namespace") if key in meta}
+    elif "metadata" in sa:
+        kept["metadata"] = meta
+    return share_texts(kept)
+
+
 def _sa_pull_refs(sa: Obj, sa_key: ObjectKey) -> List[Tuple[str, FieldRef]]:
     refs = []
     for i, entry in enumerate(sa.get("imagePullSecrets") or []):

@@ -303,14 +303,15 @@ def _read_cluster(scope: ClusterScope) -> Snapshot:
     """Lazy seam: the cluster reader loads only when a run reads a cluster (see `_connect`)."""
     from kubectl_imgaccess.kube.reader import read_cluster
 
-    return read_cluster(scope)
+    return read_cluster(scope, audit_only=True)  # check shows what the audit says, never the objects
 
 
 def _read_cluster_for(scope: ClusterScope, files: Snapshot, client: ClusterClient) -> Snapshot:
     """Lazy seam, as `_read_cluster`: mixed mode, what the files' Domains need from the cluster."""
     from kubectl_imgaccess.kube.reader import read_cluster_for
 
-    return read_cluster_for(scope, files.audit_domains or [], files.objects.values(), client=client)
+    return read_cluster_for(scope, files.audit_domains or [], files.objects.values(), client=client,
+                            audit_only=True)
 
 
 def _context_names(scope: ClusterScope) -> List[str]:

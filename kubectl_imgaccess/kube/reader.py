@@ -20,11 +20,12 @@ from kubectl_imgaccess.audit.evidence import (
     DOMAIN_UID_LABEL,
     PULL_EVENT_REASONS,
     evidence_pods,
+    keep_domain,
     keep_event,
     keep_node,
     keep_pod,
 )
-from kubectl_imgaccess.audit.run import keep_secret
+from kubectl_imgaccess.audit.run import keep_secret, keep_service_account
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
 from kubectl_imgaccess.deadline import Interrupted, RunTimeout, Unfinished, run_all
 from kubectl_imgaccess.errors import ClusterError, Forbidden, NotFound
@@ -58,8 +59,10 @@ class _Kind:
     namespaced: bool = True
     # What is kept of each object read (the fields the audit reads), as each page arrives; None: all of it.
     # Domains, Clusters and ServiceAccounts are kept whole (fix patches them and shows them before and after),
-    # with one copy of each of their texts.
+    # with one copy of each of their texts,
     keep: Optional[Callable[[Obj], Obj]] = None
+    # unless the read is only audited (check): then what is kept of them is what the audit reads. None: `keep`.
+    audited: Optional[Callable[[Obj], Obj]] = None
 
     def path(self, namespace: Optional[str], name: Optional[str] = None) -> str:
         root = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
@@ -69,9 +72,9 @@ class _Kind:
 
 
 # the only version of Domains read: v8 objects are served as v9
-DOMAIN = _Kind("Domain", V9_API_VERSION, "domains", keep=share_texts)
+DOMAIN = _Kind("Domain", V9_API_VERSION, "domains", keep=share_texts, audited=keep_domain)
 CLUSTER = _Kind("Cluster", "weblogic.oracle/v1", "clusters", keep=share_texts)
-SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts", keep=share_texts)
+SERVICE_ACCOUNT = _Kind("ServiceAccount", "v1", "serviceaccounts", keep=share_texts, audited=keep_service_account)
 SECRET = _Kind("Secret", "v1", "secrets", keep=keep_secret)
 POD = _Kind("Pod", "v1", "pods", keep=keep_pod)
 EVENT = _Kind("Event", "v1", "events", keep=keep_event)
@@ -91,12 +94,14 @@ class _Listed:
         return self.denied is None
 
 
-def read_cluster(scope: ClusterScope, *, client: Optional[ClusterClient] = None) -> Snapshot:
+def read_cluster(scope: ClusterScope, *, client: Optional[ClusterClient] = None, audit_only: bool = False) -> Snapshot:
     """Everything the audit needs from the cluster, for the scope's Domains (listed, or named, with -l/-A).
 
     client: an already configured client; default: one connected as the scope says.
+    audit_only: the snapshot is only audited (check): Domains and ServiceAccounts are cut to what the audit
+    reads, as the other kinds always are. Otherwise they are kept whole, for fix to patch and show.
     """
-    return _ClusterReader(client or connect(scope), scope).read()
+    return _ClusterReader(client or connect(scope), scope, audit_only).read()
 
 
 def read_cluster_for(
@@ -105,6 +110,7 @@ def read_cluster_for(
     file_objects: Iterable[Mapping[str, Any]],
     *,
     client: Optional[ClusterClient] = None,
+    audit_only: bool = False,
 ) -> Snapshot:
     """Mixed mode: the Domains come from files, the cluster supplies everything else they need.
 
@@ -113,8 +119,10 @@ def read_cluster_for(
     they name can be fetched. No Domain is listed, and none is added to the snapshot: the caller lays the
     files over it.
     client: an already configured client (the files' default namespace comes from it before they are read).
+    audit_only: as read_cluster's.
     """
-    return _FilesReader(client or connect(scope), scope.all_namespaces, list(file_domains), list(file_objects)).read()
+    return _FilesReader(client or connect(scope), scope.all_namespaces, list(file_domains), list(file_objects),
+                        audit_only).read()
 
 
 def server_version(scope: ClusterScope) -> str:
@@ -200,8 +208,10 @@ class _Reader:
     """What both reads share: one LIST per kind and namespace, then GETs of referenced names the lists lack.
     The two kinds of read differ only in where the Domains come from (the hooks at the end)."""
 
-    def __init__(self, client: ClusterClient, everywhere: bool, targets: List[Optional[str]]) -> None:
+    def __init__(self, client: ClusterClient, everywhere: bool, targets: List[Optional[str]],
+                 audit_only: bool = False) -> None:
         self.client = client
+        self.audit_only = audit_only
         self.everywhere = everywhere
         self.targets = [None] if everywhere else targets
         self.snap = Snapshot(mode="cluster", context=client.context)
@@ -209,12 +219,17 @@ class _Reader:
 
     # -- requests -----------------------------------------------------------------------------
 
+    def _keep(self, kind: _Kind) -> Optional[Callable[[Obj], Obj]]:
+        """What is kept of each object of the kind this read lists or gets."""
+        return kind.audited if self.audit_only and kind.audited is not None else kind.keep
+
     def _list(
         self, kind: _Kind, namespace: Optional[str], label: Optional[str] = None, fields: Optional[str] = None
     ) -> _Listed:
         try:
             items = self.client.list(
-                kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields, keep=kind.keep
+                kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields,
+                keep=self._keep(kind)
             )
         except Forbidden as exc:
             return _Listed(denied=exc.detail or "forbidden")
@@ -238,8 +253,9 @@ class _Reader:
         if obj is not None:
             obj.setdefault("kind", kind.kind)
             obj.setdefault("apiVersion", kind.group_version)
-            if kind.keep is not None:
-                obj = kind.keep(obj)
+            keep = self._keep(kind)
+            if keep is not None:
+                obj = keep(obj)
         return obj, None
 
     def _run(self, calls: Mapping[Any, Callable[[], Any]], kind: Optional[_Kind] = None) -> Dict[Any, Any]:
@@ -482,8 +498,8 @@ class _Reader:
 class _ClusterReader(_Reader):
     """The Domains are the cluster's: listed in the scope (-n or -A, -l), or the ones named."""
 
-    def __init__(self, client: ClusterClient, scope: ClusterScope) -> None:
-        super().__init__(client, scope.all_namespaces, [client.namespace])
+    def __init__(self, client: ClusterClient, scope: ClusterScope, audit_only: bool) -> None:
+        super().__init__(client, scope.all_namespaces, [client.namespace], audit_only)
         self.selector = scope.selector
         self.named = list(scope.domains)
 
@@ -548,9 +564,10 @@ class _FilesReader(_Reader):
         everywhere: bool,
         file_domains: List[ObjectKey],
         file_objects: List[Mapping[str, Any]],
+        audit_only: bool,
     ) -> None:
         spaces = sorted({key.namespace for key in file_domains if key.namespace})
-        super().__init__(client, everywhere, list(spaces) or [client.namespace])
+        super().__init__(client, everywhere, list(spaces) or [client.namespace], audit_only)
         self.file_domains = file_domains
         self.file_objects = file_objects
 
