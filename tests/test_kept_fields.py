@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import pytest
 
 from kubectl_imgaccess.audit import run
-from kubectl_imgaccess.audit.evidence import evidence_pods, keep_domain, keep_event, keep_node, keep_pod
+from kubectl_imgaccess.audit.evidence import (
+    evidence_pods,
+    keep_domain,
+    keep_event,
+    keep_node,
+    keep_pod,
+    pull_event_pods,
+)
 from kubectl_imgaccess.audit.report import Gate
 from kubectl_imgaccess.audit.run import AuditOptions, audit, keep_secret, keep_service_account
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot
@@ -279,3 +287,37 @@ def test_a_handed_over_model_holds_only_for_the_object_it_was_built_from() -> No
     snap.hand_over(d, model)
     snap.overlay(Snapshot())
     assert snap.take_model(key) is None
+
+
+def test_pages_of_pods_keep_only_the_evidence_and_the_pull_secret_names() -> None:
+    """As each page arrives, a Pod that is no evidence (no pull waited on, no pull event about it) leaves only
+    the names of its pull secrets, by namespace and domainUID: the read never holds a big cluster's Pods."""
+    objs = cluster()
+    events = [keep_event(o) for o in objs if o["kind"] == "Event"]
+    pods = [o for o in objs if o["kind"] == "Pod"]
+    pages = reader._PodPages([("pull events", None), ("denied", "elsewhere")])
+    pages.events_listed(("denied", "elsewhere"), reader._Listed(denied="forbidden"))
+    pages.events_listed(("pull events", None), reader._Listed(items=events))
+    assert pages.named == pull_event_pods(events)
+    kept = [pages.keep(copy.deepcopy(pod)) for pod in pods]
+    held = [k for k in kept if k is not reader._NOT_KEPT]
+    assert held == evidence_pods([keep_pod(pod) for pod in pods], events)
+    assert len(held) == 10 and len(kept) == 12  # plain-server-4 in each namespace is let go
+    assert pages.pull_secrets == {(ns, uid): {"ocr"} for ns in ("shop", "bank") for uid in (f"uid-{ns}", "plain")}
+
+
+def test_pages_of_pods_wait_for_every_list_of_pull_events() -> None:
+    """The Pods a namespace's pull events name count only once all its event LISTs have returned, and only when
+    they could all be read (the audit reads no event of a namespace whose events are partly unreadable)."""
+    pages = reader._PodPages([("a", "shop"), ("b", "shop"), ("a", "bank")])
+    named = {"involvedObject": {"kind": "Pod", "name": "p"}, "reason": "FailedToRetrieveImagePullSecret"}
+    pages.events_listed(("a", "shop"), reader._Listed(items=[{**named, "metadata": {"namespace": "shop"}}]))
+    pages.events_listed(("a", "bank"), reader._Listed(items=[{**named, "metadata": {"namespace": "bank"}}]))
+    kept: List[Obj] = []
+    worker = threading.Thread(target=lambda: kept.append(pages.keep({"metadata": {"name": "p", "namespace": "bank"}})))
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive() and not kept  # a LIST of events is still out: the page waits
+    pages.events_listed(("b", "shop"), reader._Listed(denied="forbidden"))
+    worker.join(5)
+    assert pages.named == {("bank", "p")} and kept[0] is not reader._NOT_KEPT

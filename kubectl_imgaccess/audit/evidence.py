@@ -6,7 +6,7 @@ Pure functions over the snapshot's plain objects; on a files snapshot they find 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from packaging.version import Version
 
@@ -114,23 +114,31 @@ def _waits_on_pull(cs: Any) -> bool:
     return isinstance(waiting, dict) and waiting.get("reason") in PULL_WAITING_REASONS
 
 
-def evidence_pods(pods: Sequence[Obj], events: Sequence[Obj]) -> List[Obj]:
+def evidence_pods(pods: Sequence[Obj], events: Iterable[Obj]) -> List[Obj]:
     """Of these Pods, those pull_failures can read anything from: a container waits on a pull, or a pull event
     (among these events) is about the Pod. The others add nothing to any audit: a reader keeps only these."""
+    named = pull_event_pods(events)
+    return [pod for pod in pods if holds_evidence(pod, named)]
+
+
+def pull_event_pods(events: Iterable[Obj]) -> Set[Tuple[str, Any]]:
+    """(namespace, name) of the Pods these events report a pull failure about (see holds_evidence)."""
     named = set()
     for ev in events:
         involved = ev.get("involvedObject") or ev.get("regarding") or {}
         if ev.get("reason") in PULL_EVENT_REASONS:
             named.add((str((ev.get("metadata") or {}).get("namespace") or ""), involved.get("name")))
-    kept = []
-    for pod in pods:
-        meta = pod.get("metadata") or {}
-        status = pod.get("status") or {}
-        waits = any(_waits_on_pull(cs) for key in ("initContainerStatuses", "containerStatuses")
-                    for cs in status.get(key) or [])
-        if waits or (str(meta.get("namespace") or ""), meta.get("name")) in named:
-            kept.append(pod)
-    return kept
+    return named
+
+
+def holds_evidence(pod: Obj, named: Set[Tuple[str, Any]]) -> bool:
+    """Whether pull_failures can read anything from this Pod: a container waits on a pull, or it is among the
+    Pods pull events name (pull_event_pods)."""
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    waits = any(_waits_on_pull(cs) for key in ("initContainerStatuses", "containerStatuses")
+                for cs in status.get(key) or [])
+    return waits or (str(meta.get("namespace") or ""), meta.get("name")) in named
 
 
 def keep_event(event: Mapping[str, Any]) -> Dict[str, Any]:

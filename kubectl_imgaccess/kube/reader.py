@@ -12,6 +12,7 @@ This module and `cluster_client` are the only ones that import `kubernetes`, and
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import quote
@@ -19,11 +20,12 @@ from urllib.parse import quote
 from kubectl_imgaccess.audit.evidence import (
     DOMAIN_UID_LABEL,
     PULL_EVENT_REASONS,
-    evidence_pods,
+    holds_evidence,
     keep_domain,
     keep_event,
     keep_node,
     keep_pod,
+    pull_event_pods,
 )
 from kubectl_imgaccess.audit.run import keep_secret, keep_service_account
 from kubectl_imgaccess.audit.snapshot import Obj, Snapshot, Unreadable
@@ -204,6 +206,56 @@ class _Found:
         return self.spaces is not None
 
 
+# What a page's Pod becomes when the read keeps nothing of it (see _PodPages): one object for all of them, left
+# out of the list's items once it is read.
+_NOT_KEPT: Obj = {}
+
+
+class _PodPages:
+    """What a read keeps of the Pods it lists, as each page arrives: the Pods pull_failures can read anything
+    from (holds_evidence, with the Pods the pull events name), as keep_pod keeps them, and of every Pod only the
+    names of its pull secrets, by (namespace, domainUID). A big cluster's other Pods (48,000 at 12,000 Domains)
+    are never held. The LISTs of pull events (small: asked for by reason) run beside the others, ahead of the
+    Pods'; the first page of Pods waits until they have all returned."""
+
+    def __init__(self, event_lists: Iterable[Tuple[str, Optional[str]]]) -> None:
+        self.named: Set[Tuple[str, Any]] = set()
+        self.pull_secrets: Dict[Tuple[str, str], Set[str]] = {}
+        self._lock = threading.Lock()  # one LIST of Pods per namespace read, each on its own thread
+        self._pending = set(event_lists)
+        self._events: Dict[Tuple[str, Optional[str]], _Listed] = {}
+        self._named = threading.Event()
+        if not self._pending:
+            self._named.set()
+
+    def events_listed(self, key: Tuple[str, Optional[str]], result: _Listed) -> None:
+        """One LIST of pull events returned (one that failed: as denied). Once all have, the Pods they name are
+        known: those of the namespaces whose event LISTs could all be read, as the audit reads them."""
+        with self._lock:
+            self._events[key] = result
+            self._pending.discard(key)
+            if self._pending:
+                return
+            failed = {ns for (_, ns), listed in self._events.items() if not listed.ok}
+            self.named = pull_event_pods(event for (_, ns), listed in self._events.items() if ns not in failed
+                                         for event in listed.items)
+        self._named.set()
+
+    def keep(self, pod: Obj) -> Obj:
+        if not self._named.is_set():
+            self._named.wait()
+        names = _secret_names(_dig(pod, "spec", "imagePullSecrets"))
+        if names:
+            with self._lock:
+                self.pull_secrets.setdefault((_ns(pod), _pod_uid(pod)), set()).update(names)
+        kept = keep_pod(pod)
+        return kept if holds_evidence(kept, self.named) else _NOT_KEPT
+
+
+def _pod_uid(pod: Mapping[str, Any]) -> str:
+    return str((_meta(pod).get("labels") or {}).get(DOMAIN_UID_LABEL) or "")
+
+
 class _Reader:
     """What both reads share: one LIST per kind and namespace, then GETs of referenced names the lists lack.
     The two kinds of read differ only in where the Domains come from (the hooks at the end)."""
@@ -212,6 +264,7 @@ class _Reader:
                  audit_only: bool = False) -> None:
         self.client = client
         self.audit_only = audit_only
+        self.pods = _PodPages(())  # each read() makes its own
         self.everywhere = everywhere
         self.targets = [None] if everywhere else targets
         self.snap = Snapshot(mode="cluster", context=client.context)
@@ -224,12 +277,14 @@ class _Reader:
         return kind.audited if self.audit_only and kind.audited is not None else kind.keep
 
     def _list(
-        self, kind: _Kind, namespace: Optional[str], label: Optional[str] = None, fields: Optional[str] = None
+        self, kind: _Kind, namespace: Optional[str], label: Optional[str] = None, fields: Optional[str] = None,
+        keep: Optional[Callable[[Obj], Obj]] = None,
     ) -> _Listed:
+        """keep: what to keep of each item instead of the kind's (_keep); an item it makes _NOT_KEPT is left out."""
         try:
             items = self.client.list(
                 kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields,
-                keep=self._keep(kind)
+                keep=keep or self._keep(kind)
             )
         except Forbidden as exc:
             return _Listed(denied=exc.detail or "forbidden")
@@ -242,7 +297,16 @@ class _Reader:
                     "(is the WebLogic Kubernetes Operator installed?)"
                 ) from None
             raise
-        return _Listed(items=items)
+        return _Listed(items=[item for item in items if item is not _NOT_KEPT] if keep is not None else items)
+
+    def _list_events(self, namespace: Optional[str], selector: str) -> _Listed:
+        """One LIST of pull events, told to the Pods' pages as it returns (also when it fails)."""
+        result = _Listed(denied="not read")
+        try:
+            result = self._list(EVENT, namespace, None, selector)
+        finally:
+            self.pods.events_listed((selector, namespace), result)
+        return result
 
     def _get(self, kind: _Kind, namespace: str, name: str) -> Tuple[Optional[Obj], Optional[str]]:
         """(object or None when absent, the 403 message when forbidden)."""
@@ -289,6 +353,8 @@ class _Reader:
     # -- the read -----------------------------------------------------------------------------
 
     def read(self) -> Snapshot:
+        events = [(selector, ns) for ns in self.targets for selector in EVENT_SELECTORS]
+        self.pods = _PodPages(events)
         calls: Dict[Tuple[str, Optional[str]], Callable[[], _Listed]] = {}
         for ns in self.targets:
             calls.update(self._domain_calls(ns))
@@ -296,9 +362,11 @@ class _Reader:
             calls[("ServiceAccount", ns)] = functools.partial(self._list, SERVICE_ACCOUNT, ns)
             for stype in PULL_SECRET_TYPES:
                 calls[(stype, ns)] = functools.partial(self._list, SECRET, ns, None, f"type={stype}")
-            calls[("Pod", ns)] = functools.partial(self._list, POD, ns, DOMAIN_UID_LABEL)
-            for selector in EVENT_SELECTORS:
-                calls[(selector, ns)] = functools.partial(self._list, EVENT, ns, None, selector)
+        # Started in this order: every LIST of pull events before any of Pods, which waits for them (_PodPages).
+        for selector, ns in events:
+            calls[(selector, ns)] = functools.partial(self._list_events, ns, selector)
+        for ns in self.targets:
+            calls[("Pod", ns)] = functools.partial(self._list, POD, ns, DOMAIN_UID_LABEL, None, self.pods.keep)
         calls[("Node", None)] = functools.partial(self._list, NODE, None)
         listed: Dict[Tuple[str, Optional[str]], _Listed] = self._run(calls)
 
@@ -309,8 +377,8 @@ class _Reader:
             return spaces is None or _ns(obj) in spaces
 
         clusters = self._clusters(listed, found.objects, relevant)
-        events = self._events(listed, relevant)
-        pod_secrets = self._pods(listed, found, relevant, events)  # before the Domains are modelled: frees pods
+        self._events(listed, relevant)
+        pod_secrets = self._pods(listed, found)
         service_accounts = self._service_accounts(listed, found, clusters, relevant)
         self._secrets(listed, found.objects, service_accounts, pod_secrets)
         self._nodes(listed)
@@ -416,26 +484,24 @@ class _Reader:
         self,
         listed: Mapping[Tuple[str, Optional[str]], _Listed],
         found: _Found,
-        relevant: Callable[[Mapping[str, Any]], bool],
-        events: List[Obj],
     ) -> Set[Tuple[str, str]]:
-        """The pull secrets the Domains' pods name; the snapshot keeps the pods that hold pull evidence, and
-        the others are let go."""
+        """The pull secrets the Domains' pods name; the snapshot keeps the Domains' pods that hold pull evidence
+        (the only ones the LISTs kept)."""
         uids = found.uids
-        pods: List[Obj] = []
+
+        def domains(ns: str, uid: str) -> bool:
+            return (found.spaces is None or ns in found.spaces) and (uids is None or (ns, uid) in uids)
+
         for ns in self.targets:
             result = listed[("Pod", ns)]
             if not result.ok:
                 self._unreadable(POD, ns, result.denied or "forbidden")
                 continue
             for pod in result.items:
-                uid = str((_meta(pod).get("labels") or {}).get(DOMAIN_UID_LABEL) or "")
-                if relevant(pod) and (uids is None or (_ns(pod), uid) in uids):
-                    pods.append(pod)
+                if domains(_ns(pod), _pod_uid(pod)):
+                    self.snap.add(pod)
             result.items = []
-        for pod in evidence_pods(pods, events):
-            self.snap.add(pod)
-        return {(_ns(pod), n) for pod in pods for n in _secret_names(_dig(pod, "spec", "imagePullSecrets"))}
+        return {(ns, n) for (ns, uid), names in self.pods.pull_secrets.items() if domains(ns, uid) for n in names}
 
     def _secrets(
         self,
@@ -471,8 +537,7 @@ class _Reader:
 
     def _events(
         self, listed: Mapping[Tuple[str, Optional[str]], _Listed], relevant: Callable[..., bool]
-    ) -> List[Obj]:
-        kept: List[Obj] = []
+    ) -> None:
         for ns in self.targets:
             results = [listed[(selector, ns)] for selector in EVENT_SELECTORS]
             denied = next((r.denied for r in results if not r.ok), None)
@@ -483,8 +548,6 @@ class _Reader:
                 for event in result.items:
                     if relevant(event):
                         self.snap.add(event)
-                        kept.append(event)
-        return kept
 
     def _nodes(self, listed: Mapping[Tuple[str, Optional[str]], _Listed]) -> None:
         result = listed[("Node", None)]
