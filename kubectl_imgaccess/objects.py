@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple, TypeVar, cast
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple, TypeVar, cast
 
 from kubectl_imgaccess.text import redact
 
@@ -176,20 +176,31 @@ def shared_text(text: S) -> S:
     return sys.intern(text) if type(text) is str else text
 
 
-# The tuples shared_tuple has handed out, each its own key; bounded, past which a tuple is made each time.
-_TUPLES: Dict[Tuple[str, ...], Tuple[str, ...]] = {}
-_MAX_SHARED_TUPLES = 1 << 16
+# The tuples and sets shared_tuple and shared_set have handed out, each its own key; bounded, past which one is
+# made each time.
+_SHARED: Dict[Any, Any] = {}
+_MAX_SHARED = 1 << 16
+F = TypeVar("F", Tuple[str, ...], FrozenSet[str])
 
 
 def shared_tuple(texts: Iterable[str]) -> Tuple[str, ...]:
     """The one tuple of these texts (each text its one copy): what a report lists per image (pods, roles, pull
     secret names) comes in a few combinations repeated by every Domain, held once each."""
-    made = tuple(sys.intern(t) if type(t) is str else t for t in texts)
-    shared = _TUPLES.get(made)
+    return _one(tuple(sys.intern(t) if type(t) is str else t for t in texts))
+
+
+def shared_set(texts: Iterable[str]) -> FrozenSet[str]:
+    """The one frozenset of these texts (each text its one copy), as shared_tuple: the kinds of pod that pull an
+    image, the rules an annotation names."""
+    return _one(frozenset(sys.intern(t) if type(t) is str else t for t in texts))
+
+
+def _one(made: F) -> F:
+    shared = _SHARED.get(made)
     if shared is not None:
-        return shared
-    if len(_TUPLES) < _MAX_SHARED_TUPLES:
-        _TUPLES[made] = made
+        return cast(F, shared)
+    if len(_SHARED) < _MAX_SHARED:
+        _SHARED[made] = made
     return made
 
 

@@ -15,8 +15,8 @@ from kubectl_imgaccess import objects
 from kubectl_imgaccess.audit.report import DomainReport, Finding, ImageEntry
 from kubectl_imgaccess.audit.run import audit
 from kubectl_imgaccess.audit.snapshot import ProvidedSecret, Snapshot, Unreadable
-from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, shared_tuple, slotted
-from kubectl_imgaccess.weblogic.domain import DomainModel, ImageUse, PodGroup
+from kubectl_imgaccess.objects import Credential, FieldRef, Location, ObjectKey, shared_set, shared_tuple, slotted
+from kubectl_imgaccess.weblogic.domain import DomainModel, ImageUse, PodGroup, model_domain
 from tests.builders import domain, secret
 
 
@@ -126,10 +126,10 @@ def test_shared_tuple_is_one_tuple_per_combination() -> None:
 
 
 def test_shared_tuple_stops_sharing_past_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(objects, "_TUPLES", {})
-    monkeypatch.setattr(objects, "_MAX_SHARED_TUPLES", 2)
+    monkeypatch.setattr(objects, "_SHARED", {})
+    monkeypatch.setattr(objects, "_MAX_SHARED", 2)
     kept = [shared_tuple([f"t{n}"]) for n in range(5)]
-    assert len(objects._TUPLES) == 2
+    assert len(objects._SHARED) == 2
     assert shared_tuple(["t0"]) is kept[0]
     late = shared_tuple(["t4"])
     assert late == kept[4] and late is not kept[4]  # made each time, still the same value
@@ -149,3 +149,20 @@ def test_a_report_shares_its_lists_of_names_across_domains() -> None:
     assert first.annotation_ignores is second.annotation_ignores == frozenset()
     terms = [f for d in report.domains for f in d.findings if f.rule == "IA016"]  # made after the probe's place
     assert len(terms) == 2 and terms[0].message is terms[1].message and terms[0].fix is terms[1].fix
+
+
+def test_shared_set_is_one_frozenset_per_combination() -> None:
+    first = shared_set(["server", "introspector"])
+    assert shared_set(iter(["introspector", "server", "server"])) is first == {"server", "introspector"}
+    assert shared_set(()) is shared_set([]) == frozenset()
+    assert shared_set(["a"]) == frozenset(["a"]) and shared_tuple(["a"]) == ("a",)  # one cache, two kinds
+
+
+def test_operator_models_share_what_every_domain_repeats() -> None:
+    """The models a reader hands to the audit (one per Domain, all held at once): the kinds of pod of each image,
+    the annotation's rules and the field paths are held once."""
+    one, two = (model_domain(domain(name, pull=["ocr"]), {}) for name in ("d1", "d2"))
+    uses = [m.groups[0].images[0] for m in (one, two)]
+    assert uses[0].pods is uses[1].pods and uses[0].field.path is uses[1].field.path
+    assert one.ignore is two.ignore == frozenset()
+    assert one.pull_secrets[0].field.path is two.pull_secrets[0].field.path == "spec.imagePullSecrets[0]"

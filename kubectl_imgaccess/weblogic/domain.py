@@ -47,7 +47,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
-from kubectl_imgaccess.objects import FieldRef, ObjectKey, describe_ref, json_kind, slotted
+from kubectl_imgaccess.objects import (
+    FieldRef,
+    ObjectKey,
+    describe_ref,
+    json_kind,
+    shared_set,
+    shared_text,
+    slotted,
+)
 
 SERVER = "server"
 INTROSPECTOR = "introspector"
@@ -297,13 +305,13 @@ class _Fields:
         passthrough: bool = False,
     ) -> Optional[_Field]:
         """The image at `holder["image"]` (under `path`), else the default; None when there is neither."""
-        image_path = f"{path}.image" if path else "image"
+        image_path = shared_text(f"{path}.image" if path else "image")
         written = _string(holder.get("image"), image_path)
         defaulted = written is None
         image = default_image if written is None else written
         if image is None:
             return None
-        ppath = f"{path}.imagePullPolicy" if path else "imagePullPolicy"
+        ppath = shared_text(f"{path}.imagePullPolicy" if path else "imagePullPolicy")
         policy = _string(holder.get("imagePullPolicy"), ppath)
         if policy:
             effective, policy_ref = policy, FieldRef(obj, ppath)
@@ -414,7 +422,7 @@ def _level(
     if pod is None:
         return _Level(None, None, (), (), (), policy, policy_field)
     pod_path = f"{path}.serverPod"
-    sa_path = f"{pod_path}.serviceAccountName"
+    sa_path = shared_text(f"{pod_path}.serviceAccountName")
     sa = _string(pod.get("serviceAccountName"), sa_path)
     aux_path = f"{pod_path}.auxiliaryImages"
     aux: List[_Field] = []
@@ -540,17 +548,17 @@ def cluster_names(domain: Mapping[str, Any]) -> List[str]:
 def _ignore(metadata: Optional[Mapping[str, Any]]) -> FrozenSet[str]:
     annotations = _child(metadata, "annotations", "metadata")
     if annotations is None:
-        return frozenset()
+        return shared_set(())
     raw = _string(annotations.get(IGNORE_ANNOTATION), f"metadata.annotations[{IGNORE_ANNOTATION}]")
     if not raw:
-        return frozenset()
-    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+        return shared_set(())
+    return shared_set(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _pull_secrets(spec: Mapping[str, Any], key: ObjectKey) -> Tuple[PullSecretRef, ...]:
     refs: List[PullSecretRef] = []
     for i, item in enumerate(_list(spec.get("imagePullSecrets"), "spec.imagePullSecrets")):
-        path = f"spec.imagePullSecrets[{i}]"
+        path = shared_text(f"spec.imagePullSecrets[{i}]")
         entry = _mapping(item, path)
         name = "" if entry is None else (_string(entry.get("name"), f"{path}.name") or "")
         refs.append(PullSecretRef(name, FieldRef(key, path)))
@@ -834,7 +842,7 @@ def _group(roles: Sequence[_Role]) -> Tuple[PodGroup, ...]:
             ImageUse(
                 image=use.image,
                 field=use.field,
-                pods=frozenset(pods[use.order]),
+                pods=shared_set(pods[use.order]),
                 pull_policy=use.pull_policy,
                 pull_policy_field=use.pull_policy_field,
                 defaulted=use.defaulted,
