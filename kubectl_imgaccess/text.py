@@ -21,7 +21,7 @@ import base64
 import binascii
 import re
 import threading
-from typing import Match, Set
+from typing import Dict, List, Match, Set
 
 __all__ = ["REDACTED", "escape", "redact", "remember_secret", "safe", "xml_safe"]
 
@@ -77,6 +77,12 @@ def xml_safe(value: object) -> str:
 
 _known: Set[str] = set()
 _known_lock = threading.Lock()
+# What redact made of a text, while the remembered values stay as they were (a report repeats the same
+# messages for every Domain): cleared whenever a value is remembered or forgotten. Bounded.
+_redacted: Dict[str, str] = {}
+_known_longest_first: List[str] = []
+_REDACTED_ENTRIES = 8192
+_REDACTED_TEXT = 2048  # longer texts (error bodies) are redacted every time
 _MIN_SECRET = 6  # shorter values would redact ordinary words; patterns still catch them in their context
 
 
@@ -87,14 +93,24 @@ def remember_secret(value: object) -> None:
     value = value.strip()
     if len(value) >= _MIN_SECRET:
         with _known_lock:
-            _known.add(value)
-            _known.add(escape(value))
+            if value not in _known:
+                _known.add(value)
+                _known.add(escape(value))
+                _known_changed()
 
 
 def forget_secrets() -> None:
     """Drop every remembered value (tests; a long-lived process between runs)."""
     with _known_lock:
         _known.clear()
+        _known_changed()
+
+
+def _known_changed() -> None:
+    """(Under _known_lock.) What redact remembered of earlier texts no longer holds."""
+    global _known_longest_first
+    _redacted.clear()
+    _known_longest_first = sorted(_known, key=len, reverse=True)
 
 
 # scheme://userinfo@host -> scheme://<redacted>@host (any userinfo: a token alone is a credential too)
@@ -151,7 +167,21 @@ def redact(value: object) -> str:
     """`value` with everything that can carry a credential replaced by `<redacted>`."""
     text = value if isinstance(value, str) else str(value)
     with _known_lock:
-        known = sorted(_known, key=len, reverse=True)
+        done = _redacted.get(text)
+        if done is not None:
+            return done
+        known = _known_longest_first
+    result = _redact(text, known)
+    if len(text) <= _REDACTED_TEXT:
+        with _known_lock:
+            if known is _known_longest_first:  # nothing remembered meanwhile
+                if len(_redacted) >= _REDACTED_ENTRIES:
+                    _redacted.clear()
+                _redacted[text] = result
+    return result
+
+
+def _redact(text: str, known: List[str]) -> str:
     text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     text = _BARE_USERINFO.sub(f"{REDACTED}@", text)
     for secret in known:

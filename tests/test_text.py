@@ -191,3 +191,18 @@ def test_registry_error_body_echoing_authorization_is_redacted() -> None:
                                    f" and Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.{PW}"}]}).encode()
     code, message = _error_code(body)
     assert code == "DENIED" and PW not in message and B64 not in message and "<redacted>" in message
+
+
+def test_a_text_redacted_before_a_secret_was_remembered_is_redacted_again_after() -> None:
+    """redact keeps what it made of repeated texts; remembering (or forgetting) a value invalidates that."""
+    from kubectl_imgaccess.text import forget_secrets, redact, remember_secret
+
+    line = "pull of team/app failed with s3cr3t-value-42 in the reply"
+    try:
+        assert redact(line) == line and redact(line) == line  # the second answer comes from what was kept
+        remember_secret("s3cr3t-value-42")
+        assert redact(line) == "pull of team/app failed with <redacted> in the reply"
+        forget_secrets()
+        assert redact(line) == line
+    finally:
+        forget_secrets()
