@@ -163,7 +163,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
     parser.add_argument("--scales", default="1,2,4,8", help="big-cluster scales, comma-separated ('' skips)")
     parser.add_argument("--only-scales", action="store_true", help="run the big-cluster bench alone")
-    parser.add_argument("--repeat", type=int, default=2, help="big-cluster runs per scale (best is kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="big-cluster runs of the tool per scale (best is kept)")
+    parser.add_argument("--kubectl-repeat", type=int, default=2, help="runs of kubectl per scale (best is kept)")
     args = parser.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     if not args.only_scales:
@@ -174,7 +175,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         bench_probe()
     if scales:
         profile = 2 if 2 in scales else min(scales)  # the scale the profile was taken at
-        bench_scale.main(scales, args.repeat, offline_scale=min(scales), profile_scale=profile)
+        bench_scale.main(scales, args.repeat, offline_scale=min(scales), profile_scale=profile,
+                         kubectl_repeat=args.kubectl_repeat)
 
 
 if __name__ == "__main__":
