@@ -839,6 +839,9 @@ class SecretIndex:
         self._by_payload: Dict[Tuple[str, str], Optional[Keyring]] = {}
         self._all: Optional[List[ObjectKey]] = None
         self._matching: Dict[str, List[ObjectKey]] = {}
+        # (id of a keyring held above, repository) -> whether it holds a credential for it: keyrings are shared
+        # per payload, and each Domain asks the same few questions of them
+        self._answers: Dict[Tuple[int, str], bool] = {}
 
     def provided_for(self, ns: str, name: str) -> Optional[ProvidedSecret]:
         """The Secret that will exist under this name, unless a readable one is there (it wins)."""
@@ -877,8 +880,14 @@ class SecretIndex:
         if key not in self._keyrings:
             self._keyrings[key] = self._keyring(ns, name)
         keyring = self._keyrings[key]
-        # An entry without username and password is no credential (the kubelet pulls anonymously with it).
-        return keyring is not None and any(not c.empty for c in keyring.lookup(repository))
+        if keyring is None:
+            return False
+        asked = (id(keyring), repository)
+        answer = self._answers.get(asked)
+        if answer is None:
+            # An entry without username and password is no credential (the kubelet pulls anonymously with it).
+            answer = self._answers[asked] = any(not c.empty for c in keyring.lookup(repository))
+        return answer
 
     def _keyring(self, ns: str, name: str) -> Optional[Keyring]:
         secret = self.snap.get("Secret", ns, name)

@@ -12,6 +12,7 @@ Digest checks follow opencontainers/go-digest v1.0.0, which the library uses.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Pattern, Tuple
@@ -216,6 +217,7 @@ def _parse_strict(s: str) -> ImageRef:
     return ImageRef(domain=domain, path=path, tag=tag or None, digest=digest or None)
 
 
+@functools.lru_cache(maxsize=16384)  # a cluster names the same few images in every Domain; ImageRef is frozen
 def parse(image: str) -> ImageRef:
     """Parse `image` as the kubelet does (`ParseNormalizedNamed`); raise InvalidReference otherwise.
 
