@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any, List
+from typing import IO, Any, Iterable, List, Tuple
 
 import yaml
 
@@ -11,7 +11,7 @@ from kubectl_imgaccess.audit.report import Gate, Report, domain_document
 
 
 def dump_json(doc: Any) -> str:
-    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    return indented(doc) + "\n"
 
 
 _STRING = json.encoder.encode_basestring_ascii  # json.dumps' own (C) escaping, quotes included
@@ -49,39 +49,35 @@ def _scalar(value: Any) -> str:
     raise _Unusual
 
 
+def _key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise _Unusual
+    return _STRING(key) + ": "
+
+
 def _emit(value: Any, level: int, out: List[str]) -> None:
+    """One value at `level`: a container's members each on its own line, one step further in."""
+    members: Iterable[Tuple[str, Any]]
     if isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        step = "\n" + "  " * (level + 1)
-        sep = "{" + step
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise _Unusual
-            out.append(sep + _STRING(key) + ": ")
-            sep = "," + step
-            if isinstance(item, (dict, list, tuple)):
-                _emit(item, level + 1, out)
-            else:
-                out.append(_scalar(item))
-        out.append("\n" + "  " * level + "}")
+        members, brackets = ((_key(k), v) for k, v in value.items()), "{}"
     elif isinstance(value, (list, tuple)):
-        if not value:
-            out.append("[]")
-            return
-        step = "\n" + "  " * (level + 1)
-        sep = "[" + step
-        for item in value:
-            out.append(sep)
-            sep = "," + step
-            if isinstance(item, (dict, list, tuple)):
-                _emit(item, level + 1, out)
-            else:
-                out.append(_scalar(item))
-        out.append("\n" + "  " * level + "]")
+        members, brackets = (("", v) for v in value), "[]"
     else:
         out.append(_scalar(value))
+        return
+    if not value:
+        out.append(brackets)
+        return
+    step = "\n" + "  " * (level + 1)
+    sep = brackets[0] + step
+    for head, item in members:
+        out.append(sep + head)
+        sep = "," + step
+        if isinstance(item, (dict, list, tuple)):
+            _emit(item, level + 1, out)
+        else:
+            out.append(_scalar(item))
+    out.append("\n" + "  " * level + brackets[1])
 
 
 def dump_yaml(doc: Any) -> str:
