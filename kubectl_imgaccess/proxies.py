@@ -5,11 +5,12 @@ One home for the rule: the registry probe and the API server connection both ask
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
-from typing import Mapping, Optional
-from urllib.parse import urlsplit
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import unquote, urlsplit
 
 
 def no_proxy_matches(host: str, no_proxy: str) -> bool:
@@ -86,3 +87,14 @@ def proxy_for(url: str, env: Optional[Mapping[str, str]] = None, *, loopback_dir
     if proxy and "://" not in proxy:
         proxy = "http://" + proxy  # curl's default for a bare host:port
     return proxy
+
+
+def proxy_credentials(proxy: str) -> Tuple[str, Dict[str, str]]:
+    """The proxy URL without its userinfo, and the Proxy-Authorization header that carries it instead (none
+    when the URL has none): a proxy's password never travels in a URL."""
+    parts = urlsplit(proxy)
+    if parts.username is None:
+        return proxy, {}
+    userinfo = unquote(parts.username) + ":" + unquote(parts.password or "")
+    header = "Basic " + base64.b64encode(userinfo.encode("latin-1", "replace")).decode("ascii")
+    return proxy.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1), {"proxy-authorization": header}

@@ -55,7 +55,7 @@ from kubectl_imgaccess.kube.kubeconfig import (
 )
 from kubectl_imgaccess.kube.scope import ClusterScope
 from kubectl_imgaccess.progress import Progress
-from kubectl_imgaccess.proxies import proxy_for
+from kubectl_imgaccess.proxies import proxy_credentials, proxy_for
 from kubectl_imgaccess.text import remember_secret
 
 log = logging.getLogger("kubectl_imgaccess.cluster")
@@ -606,8 +606,6 @@ def _tls_reason(exc: BaseException) -> str:
 def _pool(conn: Connection, maxsize: int) -> Any:
     """The urllib3 pool every request of this connection goes through: direct, or through the cluster's
     proxy-url, else the proxy the environment names for the server (NO_PROXY honoured)."""
-    from urllib.parse import unquote, urlsplit
-
     import urllib3
 
     kwargs: Dict[str, Any] = {"num_pools": 4, "maxsize": maxsize, "retries": False}
@@ -619,13 +617,8 @@ def _pool(conn: Connection, maxsize: int) -> Any:
     proxy = conn.proxy_url or proxy_for(conn.server, loopback_direct=True)
     if not proxy:
         return urllib3.PoolManager(**kwargs)
-    parts = urlsplit(proxy)
-    headers: Dict[str, str] = {}
-    if parts.username is not None:
-        userinfo = unquote(parts.username) + ":" + unquote(parts.password or "")
-        headers = urllib3.make_headers(proxy_basic_auth=userinfo)
-        proxy = proxy.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
-    return urllib3.ProxyManager(proxy, proxy_headers=headers, **kwargs)
+    clean, headers = proxy_credentials(proxy)
+    return urllib3.ProxyManager(clean, proxy_headers=headers, **kwargs)
 
 
 # -- the connection ------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 import ssl
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional, Tuple
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import (
@@ -28,7 +28,7 @@ from urllib3.exceptions import (
 
 from kubectl_imgaccess.deadline import for_request
 from kubectl_imgaccess.deadline import read_body as read_limited
-from kubectl_imgaccess.proxies import proxy_for
+from kubectl_imgaccess.proxies import proxy_credentials, proxy_for
 
 log = logging.getLogger("kubectl_imgaccess.probe")
 
@@ -118,14 +118,8 @@ class Transport:
             return self._direct
         manager = self._proxies.get(proxy)
         if manager is None:
-            parts = urlsplit(proxy)
-            headers: Dict[str, str] = {}
-            clean = proxy
-            if parts.username is not None:
-                userinfo = unquote(parts.username) + ":" + unquote(parts.password or "")
-                headers = urllib3.make_headers(proxy_basic_auth=userinfo)
-                clean = proxy.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
-            proxy_ctx = self._ctx if parts.scheme == "https" else None
+            clean, headers = proxy_credentials(proxy)
+            proxy_ctx = self._ctx if urlsplit(proxy).scheme == "https" else None
             manager = urllib3.ProxyManager(
                 clean,
                 num_pools=32,
