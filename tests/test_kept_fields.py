@@ -300,7 +300,7 @@ def test_pages_of_pods_keep_only_the_evidence_and_the_pull_secret_names() -> Non
     pages.events_listed(("pull events", None), reader._Listed(items=events))
     assert pages.named == pull_event_pods(events)
     kept = [pages.keep(copy.deepcopy(pod)) for pod in pods]
-    held = [k for k in kept if k is not reader._NOT_KEPT]
+    held = [k for k in kept if k is not None]
     assert held == evidence_pods([keep_pod(pod) for pod in pods], events)
     assert len(held) == 10 and len(kept) == 12  # plain-server-4 in each namespace is let go
     assert pages.pull_secrets == {(ns, uid): {"ocr"} for ns in ("shop", "bank") for uid in (f"uid-{ns}", "plain")}
@@ -313,11 +313,11 @@ def test_pages_of_pods_wait_for_every_list_of_pull_events() -> None:
     named = {"involvedObject": {"kind": "Pod", "name": "p"}, "reason": "FailedToRetrieveImagePullSecret"}
     pages.events_listed(("a", "shop"), reader._Listed(items=[{**named, "metadata": {"namespace": "shop"}}]))
     pages.events_listed(("a", "bank"), reader._Listed(items=[{**named, "metadata": {"namespace": "bank"}}]))
-    kept: List[Obj] = []
+    kept: List[Optional[Obj]] = []
     worker = threading.Thread(target=lambda: kept.append(pages.keep({"metadata": {"name": "p", "namespace": "bank"}})))
     worker.start()
     worker.join(0.2)
     assert worker.is_alive() and not kept  # a LIST of events is still out: the page waits
     pages.events_listed(("b", "shop"), reader._Listed(denied="forbidden"))
     worker.join(5)
-    assert pages.named == {("bank", "p")} and kept[0] is not reader._NOT_KEPT
+    assert pages.named == {("bank", "p")} and kept[0] is not None

@@ -278,12 +278,12 @@ class ClusterClient:
         kind: str,
         label_selector: Optional[str] = None,
         field_selector: Optional[str] = None,
-        keep: Optional[Callable[[Obj], Obj]] = None,
+        keep: Optional[Callable[[Obj], Optional[Obj]]] = None,
     ) -> List[Obj]:
         """Every item of a paginated LIST, each with `kind` and `apiVersion` set.
 
-        keep: what to keep of each item (the fields its reader needs), applied as each page arrives, so that
-        no page is held longer than it takes to read it.
+        keep: what to keep of each item (the fields its reader needs; None: not the item at all), applied as
+        each page arrives, so that no page is held longer than it takes to read it.
         A 410 Gone on a continue token (the snapshot behind it was compacted) starts the list again.
         """
         base: List[Tuple[str, str]] = []
@@ -303,17 +303,20 @@ class ClusterClient:
                     if not isinstance(page, dict):
                         raise ClusterError(f"{self.server}: GET {path} did not answer a list")
                     api_version = str(page.get("apiVersion") or "")
-                    before = len(items)
-                    for item in page.get("items") or []:
+                    listed = page.get("items") or []
+                    for item in listed:
                         if isinstance(item, dict):
                             item.setdefault("kind", kind)
                             if api_version:
                                 item.setdefault("apiVersion", api_version)
-                            items.append(item if keep is None else keep(item))
+                            kept = item if keep is None else keep(item)
+                            if kept is not None:
+                                items.append(kept)
                     token = (page.get("metadata") or {}).get("continue") or None
                     del page  # only what `keep` took of it stays while the next page is read
                     if self.progress is not None:
-                        self.progress.count("reading the cluster", kind, len(items) - before)
+                        self.progress.count("reading the cluster", kind, len(listed))
+                    del listed
                     if not token:
                         return items
             except Gone:

@@ -206,11 +206,6 @@ class _Found:
         return self.spaces is not None
 
 
-# What a page's Pod becomes when the read keeps nothing of it (see _PodPages): one object for all of them, left
-# out of the list's items once it is read.
-_NOT_KEPT: Obj = {}
-
-
 class _PodPages:
     """What a read keeps of the Pods it lists, as each page arrives: the Pods pull_failures can read anything
     from (holds_evidence, with the Pods the pull events name), as keep_pod keeps them, and of every Pod only the
@@ -241,7 +236,7 @@ class _PodPages:
                                          for event in listed.items)
         self._named.set()
 
-    def keep(self, pod: Obj) -> Obj:
+    def keep(self, pod: Obj) -> Optional[Obj]:
         if not self._named.is_set():
             self._named.wait()
         names = _secret_names(_dig(pod, "spec", "imagePullSecrets"))
@@ -249,7 +244,7 @@ class _PodPages:
             with self._lock:
                 self.pull_secrets.setdefault((_ns(pod), _pod_uid(pod)), set()).update(names)
         kept = keep_pod(pod)
-        return kept if holds_evidence(kept, self.named) else _NOT_KEPT
+        return kept if holds_evidence(kept, self.named) else None
 
 
 def _pod_uid(pod: Mapping[str, Any]) -> str:
@@ -278,9 +273,9 @@ class _Reader:
 
     def _list(
         self, kind: _Kind, namespace: Optional[str], label: Optional[str] = None, fields: Optional[str] = None,
-        keep: Optional[Callable[[Obj], Obj]] = None,
+        keep: Optional[Callable[[Obj], Optional[Obj]]] = None,
     ) -> _Listed:
-        """keep: what to keep of each item instead of the kind's (_keep); an item it makes _NOT_KEPT is left out."""
+        """keep: what to keep of each item instead of the kind's (_keep); an item it keeps nothing of is left out."""
         try:
             items = self.client.list(
                 kind.path(namespace), kind=kind.kind, label_selector=label, field_selector=fields,
@@ -297,7 +292,7 @@ class _Reader:
                     "(is the WebLogic Kubernetes Operator installed?)"
                 ) from None
             raise
-        return _Listed(items=[item for item in items if item is not _NOT_KEPT] if keep is not None else items)
+        return _Listed(items=items)
 
     def _list_events(self, namespace: Optional[str], selector: str) -> _Listed:
         """One LIST of pull events, told to the Pods' pages as it returns (also when it fails)."""
