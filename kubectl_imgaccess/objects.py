@@ -186,13 +186,13 @@ F = TypeVar("F", Tuple[str, ...], FrozenSet[str])
 def shared_tuple(texts: Iterable[str]) -> Tuple[str, ...]:
     """The one tuple of these texts (each text its one copy): what a report lists per image (pods, roles, pull
     secret names) comes in a few combinations repeated by every Domain, held once each."""
-    return _one(tuple(sys.intern(t) if type(t) is str else t for t in texts))
+    return _one(tuple(shared_text(t) for t in texts))
 
 
 def shared_set(texts: Iterable[str]) -> FrozenSet[str]:
     """The one frozenset of these texts (each text its one copy), as shared_tuple: the kinds of pod that pull an
     image, the rules an annotation names."""
-    return _one(frozenset(sys.intern(t) if type(t) is str else t for t in texts))
+    return _one(frozenset(shared_text(t) for t in texts))
 
 
 def _one(made: F) -> F:
