@@ -706,9 +706,10 @@ def connection(scope: ClusterScope) -> Connection:
 def connect(scope: ClusterScope) -> ClusterClient:
     """The configured client for the scope's kubeconfig/context, or the in-cluster service account."""
     conn = connection(scope)
+    credentials = _credentials(conn, scope.request_timeout)  # first: an exec plugin may answer a client certificate
     return ClusterClient(
         conn,
-        _credentials(conn, scope.request_timeout),
+        credentials,
         timeout=scope.request_timeout,
         verbosity=scope.verbosity,
         namespace=scope.namespace or conn.namespace or "default",
